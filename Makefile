@@ -1,0 +1,52 @@
+# Deskline — `make run` serves the API, `make test` runs lint, types and the whole suite.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+# The suite runs every database test on SQLite and on this PostgreSQL (set it empty to skip PostgreSQL).
+export DESKLINE_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+
+.PHONY: install run test lint format migrate openapi seed-demo clean
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(BIN)/deskline: $(UV) pyproject.toml uv.lock
+	$(UV) sync --frozen
+	@touch $@
+
+install: $(BIN)/deskline
+
+run: install migrate
+	$(BIN)/deskline serve --host 127.0.0.1 --port 8000
+
+migrate: install
+	$(BIN)/deskline migrate
+
+openapi: install
+	$(BIN)/deskline openapi
+
+seed-demo: install migrate
+	$(BIN)/deskline seed-demo
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(TOOLS) var/*.db var/*.db-*

@@ -1,0 +1,1 @@
+"""Identity and access: organisations, users, purchases, the designated contact, tokens, audit."""

@@ -1,0 +1,65 @@
+"""Turning credentials and tokens into an Actor."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.actor import Actor
+from accounts.errors import InvalidCredentials, InvalidToken
+from accounts.models import IntegrationClient, User
+from accounts.passwords import hash_password, needs_rehash, verify_password
+
+
+async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
+    """The active user with these credentials; one generic error for every failure (no enumeration)."""
+    user = (await session.scalars(sa.select(User).where(col(User.email) == email.strip().lower()))).first()
+    valid = verify_password(user.password_hash if user else None, password)
+    if user is None or not valid or not user.is_active:
+        raise InvalidCredentials("The e-mail or password is wrong, or the account is not active.")
+    if user.password_hash and needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def user_actor(user: User) -> Actor:
+    return Actor(
+        kind="user", id=user.id, role=user.role, organization_id=user.organization_id, email=user.email
+    )
+
+
+def client_actor(client: IntegrationClient) -> Actor:
+    return Actor(kind="client", id=client.id, scopes=frozenset(client.scopes.split()))
+
+
+async def actor_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Actor:  # Any: JWT claim values
+    """Load the subject a verified token names; deactivated or deleted subjects are refused."""
+    try:
+        subject_id = uuid.UUID(str(claims["sub"]))
+    except (KeyError, ValueError) as exc:
+        raise InvalidToken("The token's subject is malformed.") from exc
+    if claims.get("sub_kind") == "client":
+        client = await session.get(IntegrationClient, subject_id)
+        if client is None or not client.is_active:
+            raise InvalidToken("The integration client is not active.")
+        granted = set(str(claims.get("scope", "")).split()) & set(client.scopes.split())
+        return Actor(kind="client", id=client.id, scopes=frozenset(granted))
+    user = await session.get(User, subject_id)
+    if user is None or not user.is_active:
+        raise InvalidToken("The user is not active.")
+    return user_actor(user)
+
+
+async def actor_from_external_claims(session: AsyncSession, claims: dict[str, Any]) -> Actor:
+    """An external OpenID Connect token maps to our user by its verified e-mail claim."""
+    email = claims.get("email")
+    if not isinstance(email, str) or claims.get("email_verified") is False:
+        raise InvalidToken("The external token carries no verified e-mail.")
+    user = (await session.scalars(sa.select(User).where(col(User.email) == email.strip().lower()))).first()
+    if user is None or not user.is_active:
+        raise InvalidToken("No active Deskline user has the token's e-mail.")
+    return user_actor(user)

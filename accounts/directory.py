@@ -1,0 +1,256 @@
+"""Organisations and their users: who exists, who may manage whom, tenant-scoped reads."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts import audit
+from accounts.actor import Actor
+from accounts.errors import EmailTaken
+from accounts.models import Organization, SupportContact, User
+from accounts.passwords import hash_password
+from accounts.roles import CUSTOMER_ROLES, Role
+from accounts.schemas import OrganizationIn, OrganizationPatch, UserIn, UserPatch
+from accounts.tokens import revoke_user_tokens
+from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
+from core.pagination import Page, paginate
+
+
+def _check_zone(time_zone: str) -> None:
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"{time_zone!r} is not an IANA time zone.",
+            errors=[FieldProblem("time_zone", "unknown IANA time zone, e.g. Europe/Moscow")],
+        ) from exc
+
+
+async def get_organization(session: AsyncSession, actor: Actor, organization_id: uuid.UUID) -> Organization:
+    """The organisation if the caller may see it; another tenant's answers NotFound, not Forbidden."""
+    org = await session.get(Organization, organization_id)
+    if org is None or not actor.can_see_organization(organization_id):
+        raise NotFound("No organization with this id.")
+    return org
+
+
+async def list_organizations(
+    session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None, name: str | None = None
+) -> Page[Organization]:
+    statement = sa.select(Organization)
+    if not actor.is_staff:
+        statement = statement.where(col(Organization.id) == actor.organization_id)
+    if name:
+        statement = statement.where(sa.func.lower(col(Organization.name)).contains(name.lower()))
+    return await paginate(session, statement, col(Organization.id), limit=limit, cursor=cursor)
+
+
+async def create_organization(
+    session: AsyncSession, actor: Actor, data: OrganizationIn, *, now: datetime
+) -> Organization:
+    _check_zone(data.time_zone)
+    await _ensure_tax_id_free(session, data.tax_id)
+    org = Organization(
+        name=data.name, tax_id=data.tax_id, time_zone=data.time_zone, locale=data.locale, created_at=now
+    )
+    session.add(org)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "organization_created",
+        subject_type="organization",
+        subject_id=org.id,
+        organization_id=org.id,
+        now=now,
+        data={"name": org.name},
+    )
+    return org
+
+
+async def update_organization(
+    session: AsyncSession, actor: Actor, organization_id: uuid.UUID, data: OrganizationPatch
+) -> Organization:
+    org = await get_organization(session, actor, organization_id)
+    changes = msgspec.structs.asdict(data)
+    for field, value in changes.items():
+        if value is msgspec.UNSET:
+            continue
+        if field == "time_zone":
+            _check_zone(value)
+        if field == "tax_id" and value != org.tax_id:
+            await _ensure_tax_id_free(session, value)
+        setattr(org, field, value)
+    await session.flush()
+    return org
+
+
+async def _ensure_tax_id_free(session: AsyncSession, tax_id: str | None) -> None:
+    if tax_id is None:
+        return
+    taken = await session.scalar(sa.select(sa.func.count()).where(col(Organization.tax_id) == tax_id))
+    if taken:
+        raise Conflict(
+            "Another organization already has this tax id.", errors=[FieldProblem("tax_id", "taken")]
+        )
+
+
+def _may_manage_users(actor: Actor, organization_id: uuid.UUID) -> bool:
+    return (
+        actor.is_system
+        or actor.has_role(Role.ADMIN)
+        or (actor.has_role(Role.CUSTOMER_ADMIN) and actor.organization_id == organization_id)
+    )
+
+
+async def list_users(
+    session: AsyncSession, actor: Actor, organization_id: uuid.UUID, *, limit: int, cursor: str | None
+) -> Page[User]:
+    await get_organization(session, actor, organization_id)
+    statement = sa.select(User).where(col(User.organization_id) == organization_id)
+    return await paginate(session, statement, col(User.id), limit=limit, cursor=cursor)
+
+
+async def get_user(
+    session: AsyncSession, actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID
+) -> User:
+    await get_organization(session, actor, organization_id)
+    user = await session.get(User, user_id)
+    if user is None or user.organization_id != organization_id:
+        raise NotFound("No user with this id in this organization.")
+    return user
+
+
+async def create_user(
+    session: AsyncSession,
+    actor: Actor,
+    organization_id: uuid.UUID | None,
+    data: UserIn,
+    *,
+    now: datetime,
+) -> User:
+    """Create a user. Customer admins add customer users to their own organisation; admins anyone."""
+    if organization_id is not None:
+        await get_organization(session, actor, organization_id)
+        if not _may_manage_users(actor, organization_id):
+            raise PermissionDenied("Only the organization's customer admin or an admin may add users.")
+    if data.role not in CUSTOMER_ROLES and not (actor.is_system or actor.has_role(Role.ADMIN)):
+        raise PermissionDenied("Only an admin may create staff users.")
+    if organization_id is None and data.role in CUSTOMER_ROLES:
+        raise InvalidInput(
+            "A customer user must belong to an organization.",
+            errors=[FieldProblem("organization", "required for customer roles")],
+        )
+    email = data.email.strip().lower()
+    if await session.scalar(sa.select(sa.func.count()).where(col(User.email) == email)):
+        raise EmailTaken("A user with this e-mail already exists.", errors=[FieldProblem("email", "taken")])
+    user = User(
+        email=email,
+        full_name=data.full_name,
+        phone=data.phone,
+        role=data.role,
+        organization_id=organization_id,
+        password_hash=hash_password(data.password) if data.password else None,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request registered the same e-mail
+        raise EmailTaken(
+            "A user with this e-mail already exists.", errors=[FieldProblem("email", "taken")]
+        ) from exc
+    await audit.record(
+        session,
+        actor,
+        "user_created",
+        subject_type="user",
+        subject_id=user.id,
+        organization_id=organization_id,
+        now=now,
+        data={"email": email, "role": user.role.value},
+    )
+    return user
+
+
+async def update_user(
+    session: AsyncSession,
+    actor: Actor,
+    organization_id: uuid.UUID,
+    user_id: uuid.UUID,
+    data: UserPatch,
+    *,
+    now: datetime,
+) -> User:
+    """Change a customer user; role changes and deactivation are audited and end the user's sessions."""
+    user = await get_user(session, actor, organization_id, user_id)
+    if not _may_manage_users(actor, organization_id) and actor.id != user.id:
+        raise PermissionDenied("Only the organization's customer admin or an admin may change other users.")
+    changes_standing = data.role is not msgspec.UNSET or data.is_active is not msgspec.UNSET
+    if actor.id == user.id and changes_standing and not actor.has_role(Role.ADMIN):
+        raise PermissionDenied("You cannot change your own role or deactivate yourself.")
+    if data.role is not msgspec.UNSET and data.role not in CUSTOMER_ROLES:
+        raise InvalidInput(
+            "Customer users can only have customer roles.",
+            errors=[FieldProblem("role", "must be customer_user or customer_admin")],
+        )
+    if data.full_name is not msgspec.UNSET:
+        user.full_name = data.full_name
+    if data.phone is not msgspec.UNSET:
+        user.phone = data.phone
+    if data.role is not msgspec.UNSET and data.role != user.role:
+        await audit.record(
+            session,
+            actor,
+            "user_role_changed",
+            subject_type="user",
+            subject_id=user.id,
+            organization_id=organization_id,
+            now=now,
+            data={"from": user.role.value, "to": data.role.value},
+        )
+        user.role = data.role
+        await revoke_user_tokens(session, user.id, now=now)
+    if data.is_active is not msgspec.UNSET and data.is_active != user.is_active:
+        user.is_active = data.is_active
+        await audit.record(
+            session,
+            actor,
+            "user_activated" if data.is_active else "user_deactivated",
+            subject_type="user",
+            subject_id=user.id,
+            organization_id=organization_id,
+            now=now,
+        )
+        if not data.is_active:
+            await revoke_user_tokens(session, user.id, now=now)
+            await _drop_support_contact_of(session, actor, user, now=now)
+    user.updated_at = now
+    await session.flush()
+    return user
+
+
+async def _drop_support_contact_of(session: AsyncSession, actor: Actor, user: User, *, now: datetime) -> None:
+    contact = await session.get(SupportContact, user.organization_id) if user.organization_id else None
+    if contact is not None and contact.user_id == user.id:
+        await session.delete(contact)
+        await audit.record(
+            session,
+            actor,
+            "support_contact_changed",
+            subject_type="organization",
+            subject_id=str(user.organization_id),
+            organization_id=user.organization_id,
+            now=now,
+            data={"from": str(user.id), "to": None, "reason": "user_deactivated"},
+        )
+        await session.flush()

@@ -1,0 +1,72 @@
+"""JWT signing keys: ES256 keys stored encrypted, rotated without invalidating live tokens.
+
+The newest key that is not retired signs. Retiring a key stops it signing at once; it keeps
+verifying for a grace period at least as long as an access token lives, so tokens it signed stay
+valid until their own expiry.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.models import SigningKey
+from core.crypto import KeyRing
+from core.ids import new_id
+
+ALGORITHM = "ES256"
+KEY_AAD = b"accounts_signing_key"
+
+
+async def rotate_signing_key(session: AsyncSession, keyring: KeyRing, *, now: datetime) -> SigningKey:
+    """Create a new signing key and retire every other one (they still verify for the grace period)."""
+    await session.execute(
+        sa.update(SigningKey).where(col(SigningKey.retired_at).is_(None)).values(retired_at=now)
+    )
+    kid = new_id().hex
+    key = ECKey.generate_key("P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"})
+    row = SigningKey(
+        kid=kid,
+        algorithm=ALGORITHM,
+        public_jwk=json.dumps(key.as_dict(private=False)),
+        private_jwk_encrypted=keyring.encrypt(
+            json.dumps(key.as_dict(private=True)).encode(), associated_data=KEY_AAD
+        ),
+        created_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def signing_key(session: AsyncSession, keyring: KeyRing, *, now: datetime) -> ECKey:
+    """The key that signs now; the first call on a new installation creates it."""
+    row = (
+        await session.scalars(
+            sa.select(SigningKey)
+            .where(col(SigningKey.retired_at).is_(None))
+            .order_by(col(SigningKey.created_at).desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        row = await rotate_signing_key(session, keyring, now=now)
+    private = json.loads(keyring.decrypt(row.private_jwk_encrypted, associated_data=KEY_AAD))
+    return ECKey.import_key(private)
+
+
+async def verification_keys(session: AsyncSession, *, now: datetime, grace: timedelta) -> KeySet:
+    """Public keys that still verify: the active one and those retired less than ``grace`` ago."""
+    rows = (
+        await session.scalars(
+            sa.select(SigningKey)
+            .where(sa.or_(col(SigningKey.retired_at).is_(None), col(SigningKey.retired_at) > now - grace))
+            .order_by(col(SigningKey.created_at).desc())
+        )
+    ).all()
+    return KeySet([ECKey.import_key(json.loads(row.public_jwk)) for row in rows])

@@ -1,0 +1,171 @@
+"""Access tokens (short-lived ES256 JWTs) and rotating refresh tokens.
+
+Rules: an access token names its subject, audience and expiry and is verified only with our own
+current keys (or a configured external OpenID Connect issuer's); ``alg: none`` and HMAC are never
+accepted. A refresh token is used once: using it again revokes every token of its family.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.errors import InvalidToken
+from accounts.models import RefreshToken
+from accounts.signing import ALGORITHM, signing_key, verification_keys
+from core.crypto import KeyRing, digest_token
+
+
+class RefreshTokenReused(InvalidToken):
+    """A rotated refresh token came back: the whole family is revoked, and that must stick."""
+
+    commit_before_raising = True
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPolicy:
+    issuer: str
+    audience: str
+    access_ttl: timedelta
+    refresh_ttl: timedelta
+    verify_grace: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedAccessToken:
+    token: str
+    expires_in: int
+    scope: str
+
+
+async def issue_access_token(
+    session: AsyncSession,
+    keyring: KeyRing,
+    policy: TokenPolicy,
+    *,
+    subject: str,
+    subject_kind: str,
+    now: datetime,
+    scope: str = "",
+    extra_claims: dict[str, Any] | None = None,  # Any: JSON claim values
+) -> IssuedAccessToken:
+    key = await signing_key(session, keyring, now=now)
+    issued_at = int(now.timestamp())
+    claims: dict[str, Any] = {
+        "iss": policy.issuer,
+        "aud": policy.audience,
+        "sub": subject,
+        "sub_kind": subject_kind,
+        "iat": issued_at,
+        "nbf": issued_at,
+        "exp": issued_at + int(policy.access_ttl.total_seconds()),
+        "jti": uuid.uuid4().hex,
+        **(extra_claims or {}),
+    }
+    if scope:
+        claims["scope"] = scope
+    token = jwt.encode({"alg": ALGORITHM, "kid": key.kid, "typ": "at+jwt"}, claims, key)
+    return IssuedAccessToken(token=token, expires_in=int(policy.access_ttl.total_seconds()), scope=scope)
+
+
+def verify_jwt(
+    token: str, keys: KeySet, *, issuer: str, audience: str | None, now: datetime, algorithms: list[str]
+) -> dict[str, Any]:
+    """Verify signature, issuer, audience and time claims; raise InvalidToken for anything off."""
+    try:
+        decoded = jwt.decode(token, keys, algorithms=algorithms)
+        options: dict[str, Any] = {
+            "iss": {"essential": True, "value": issuer},
+            "sub": {"essential": True},
+            "exp": {"essential": True},
+        }
+        if audience is not None:
+            options["aud"] = {"essential": True, "value": audience}
+        JWTClaimsRegistry(now=int(now.timestamp()), leeway=30, **options).validate(decoded.claims)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidToken("The access token is invalid or has expired.") from exc
+    return dict(decoded.claims)
+
+
+async def verify_access_token(
+    session: AsyncSession, policy: TokenPolicy, token: str, *, now: datetime
+) -> dict[str, Any]:
+    keys = await verification_keys(session, now=now, grace=policy.verify_grace)
+    return verify_jwt(
+        token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
+    )
+
+
+async def issue_refresh_token(
+    session: AsyncSession,
+    policy: TokenPolicy,
+    *,
+    user_id: uuid.UUID,
+    now: datetime,
+    family_id: uuid.UUID | None = None,
+) -> str:
+    raw = secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            family_id=family_id or uuid.uuid4(),
+            user_id=user_id,
+            token_hash=digest_token(raw),
+            issued_at=now,
+            expires_at=now + policy.refresh_ttl,
+        )
+    )
+    await session.flush()
+    return raw
+
+
+async def rotate_refresh_token(
+    session: AsyncSession, policy: TokenPolicy, raw: str, *, now: datetime
+) -> tuple[uuid.UUID, str]:
+    """Spend a refresh token: return its user and a new token of the same family."""
+    current = (
+        await session.scalars(
+            sa.select(RefreshToken).where(col(RefreshToken.token_hash) == digest_token(raw)).with_for_update()
+        )
+    ).first()
+    if current is None:
+        raise InvalidToken("The refresh token is unknown.")
+    if current.rotated_at is not None or current.revoked_at is not None:
+        await revoke_family(session, current.family_id, now=now)
+        raise RefreshTokenReused(
+            "The refresh token was already used; every token of this login is now revoked."
+        )
+    if current.expires_at <= now:
+        raise InvalidToken("The refresh token has expired; log in again.")
+    current.rotated_at = now
+    replacement = await issue_refresh_token(
+        session, policy, user_id=current.user_id, now=now, family_id=current.family_id
+    )
+    return current.user_id, replacement
+
+
+async def revoke_family(session: AsyncSession, family_id: uuid.UUID, *, now: datetime) -> None:
+    await session.execute(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.family_id) == family_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> None:
+    """Deactivation and role changes end every refresh family of the user."""
+    await session.execute(
+        sa.update(RefreshToken)
+        .where(col(RefreshToken.user_id) == user_id, col(RefreshToken.revoked_at).is_(None))
+        .values(revoked_at=now)
+    )

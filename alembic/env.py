@@ -1,0 +1,58 @@
+"""Alembic environment: async engines, the models' metadata, batch mode on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from alembic import context
+from api.metadata import metadata
+from api.settings import load_settings
+
+config = context.config
+
+
+def _url() -> str:
+    url = config.attributes.get("database_url")
+    return str(url) if url else load_settings().database_url
+
+
+def _run(connection: Connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_async() -> None:
+    engine = create_async_engine(_url())
+    async with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        await connection.run_sync(_run)
+        await connection.commit()
+    await engine.dispose()
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=_url(), target_metadata=metadata, literal_binds=True, render_as_batch=_url().startswith("sqlite")
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+    else:
+        asyncio.run(_run_async())

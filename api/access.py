@@ -1,0 +1,179 @@
+"""Who may call what: the one table of access rules, and the guard that enforces it.
+
+Every route has an entry keyed by ``"METHOD /path/{template}"``; a route without one is refused
+for everyone (and fails the authorization-matrix test). Tenant scoping is not decided here: the
+domain answers another organisation's objects with NotFound.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+
+from accounts.actor import Actor
+from accounts.authentication import actor_from_claims, actor_from_external_claims
+from accounts.errors import InvalidToken
+from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role, Scope
+from accounts.tokens import verify_access_token, verify_jwt
+from api.context import AppContext
+from api.db import begin_request_transaction, request_session
+
+log = structlog.get_logger(__name__)
+
+ALL_ROLES = frozenset(Role)
+EXTERNAL_ALGORITHMS = ["RS256", "ES256", "PS256"]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """Public, or allowed for these user roles and integration clients holding any of these scopes."""
+
+    roles: frozenset[Role] = frozenset()
+    scopes: frozenset[Scope] = field(default_factory=frozenset)
+    public: bool = False
+
+    def allows(self, actor: Actor | None) -> bool:
+        if self.public:
+            return True
+        if actor is None:
+            return False
+        if actor.kind == "client":
+            return bool(self.scopes & actor.scopes)
+        return actor.role in self.roles
+
+
+def rule(*roles: Role | frozenset[Role], scopes: tuple[Scope, ...] = ()) -> Rule:
+    flat: set[Role] = set()
+    for item in roles:
+        flat |= item if isinstance(item, frozenset) else {item}
+    return Rule(roles=frozenset(flat), scopes=frozenset(scopes))
+
+
+PUBLIC = Rule(public=True)
+ADMIN = Role.ADMIN
+SALES = Role.SALES
+LEAD = Role.SUPPORT_LEAD
+ENGINEER = Role.SUPPORT_ENGINEER
+CUSTOMER_ADMIN = Role.CUSTOMER_ADMIN
+ORG_READERS = rule(ALL_ROLES, scopes=(Scope.ORGANIZATIONS_READ,))
+
+RULES: dict[str, Rule] = {
+    # operations
+    "GET /health": PUBLIC,
+    "GET /ready": PUBLIC,
+    "GET /metrics": PUBLIC,
+    # identity
+    "POST /v1/auth/login": PUBLIC,
+    "POST /v1/oauth/token": PUBLIC,
+    "GET /.well-known/jwks.json": PUBLIC,
+    "GET /.well-known/oauth-authorization-server": PUBLIC,
+    "GET /v1/me": rule(ALL_ROLES, scopes=tuple(Scope)),
+    "GET /v1/organizations": ORG_READERS,
+    "POST /v1/organizations": rule(ADMIN, SALES, scopes=(Scope.ORGANIZATIONS_WRITE,)),
+    "GET /v1/organizations/{organization_id}": ORG_READERS,
+    "PATCH /v1/organizations/{organization_id}": rule(ADMIN, SALES, scopes=(Scope.ORGANIZATIONS_WRITE,)),
+    "GET /v1/organizations/{organization_id}/users": rule(
+        CUSTOMER_ADMIN, STAFF_ROLES, scopes=(Scope.ORGANIZATIONS_READ,)
+    ),
+    "POST /v1/organizations/{organization_id}/users": rule(ADMIN, CUSTOMER_ADMIN),
+    "GET /v1/organizations/{organization_id}/users/{user_id}": rule(
+        CUSTOMER_ROLES, STAFF_ROLES, scopes=(Scope.ORGANIZATIONS_READ,)
+    ),
+    "PATCH /v1/organizations/{organization_id}/users/{user_id}": rule(ADMIN, CUSTOMER_ROLES),
+    "GET /v1/organizations/{organization_id}/purchases": rule(
+        CUSTOMER_ADMIN, STAFF_ROLES, scopes=(Scope.ORGANIZATIONS_READ,)
+    ),
+    "POST /v1/organizations/{organization_id}/purchases": rule(ADMIN, SALES, scopes=(Scope.PURCHASES_WRITE,)),
+    "POST /v1/organizations/{organization_id}/purchases/import": rule(
+        ADMIN, SALES, scopes=(Scope.PURCHASES_WRITE,)
+    ),
+    "GET /v1/organizations/{organization_id}/eligibility": ORG_READERS,
+    "GET /v1/organizations/{organization_id}/support-contact": ORG_READERS,
+    "PUT /v1/organizations/{organization_id}/support-contact": rule(ADMIN, SALES, LEAD, CUSTOMER_ADMIN),
+    "GET /v1/integration-clients": rule(ADMIN),
+    "POST /v1/integration-clients": rule(ADMIN),
+    "POST /v1/integration-clients/{client_id}/deactivate": rule(ADMIN),
+    "GET /v1/audit": rule(ADMIN, scopes=(Scope.AUDIT_READ,)),
+}
+
+# Interactive documentation and the schema itself are public.
+PUBLIC_PREFIXES = ("/schema",)
+
+
+def rule_for(method: str, path_template: str) -> Rule | None:
+    if found := RULES.get(f"{method} {path_template}"):
+        return found
+    if path_template.startswith(PUBLIC_PREFIXES):
+        return PUBLIC
+    return None
+
+
+def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    header = connection.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("Use 'Authorization: Bearer <access token>'.")
+    return token.strip()
+
+
+async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppContext) -> Actor | None:
+    """The caller named by the bearer token, or None when no token was sent."""
+    token = _bearer(connection)
+    if token is None:
+        return None
+    session = request_session(ctx.alchemy, connection.app.state, connection.scope)
+    await begin_request_transaction(
+        session, str(connection.scope.get("method", "GET")), is_sqlite=ctx.settings.is_sqlite
+    )
+    now = ctx.clock.now()
+    if ctx.external_keys is not None and _unverified_issuer(token) == ctx.settings.oidc_issuer:
+        claims = verify_jwt(
+            token,
+            ctx.external_keys,
+            issuer=ctx.settings.oidc_issuer or "",
+            audience=ctx.settings.oidc_audience,
+            now=now,
+            algorithms=EXTERNAL_ALGORITHMS,
+        )
+        return await actor_from_external_claims(session, claims)
+    claims = await verify_access_token(session, ctx.token_policy, token, now=now)
+    return await actor_from_claims(session, claims)
+
+
+def _unverified_issuer(token: str) -> str | None:
+    """Only to choose which keys verify the token; nothing in it is trusted before verification."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    return str(claims.get("iss")) if isinstance(claims, dict) else None
+
+
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Authenticate the caller (if a token is sent) and apply the route's rule."""
+    ctx: AppContext = connection.app.state.ctx
+    method = str(connection.scope.get("method", "GET"))
+    found = rule_for(method, str(connection.scope.get("path_template", connection.scope["path"])))
+    actor = await authenticate(connection, ctx)
+    connection.state.actor = actor
+    if found is None:
+        log.warning("route_without_access_rule", method=method, path=connection.scope["path"])
+        raise PermissionDeniedException("This operation has no access rule and is refused.")
+    if found.allows(actor):
+        return
+    if actor is None:
+        raise NotAuthorizedException(
+            "This operation needs a bearer access token.",
+            headers={"WWW-Authenticate": 'Bearer realm="deskline"'},
+        )
+    raise PermissionDeniedException("Your role or scopes do not allow this operation.")

@@ -1,0 +1,139 @@
+"""The Litestar application factory. Building an app has no side effects beyond the app itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyInitPlugin
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
+from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+
+from accounts.roles import SCOPE_DESCRIPTIONS
+from api.access import access_guard, rule_for
+from api.context import AppContext, build_keyring, build_token_policy, load_external_keys
+from api.controllers.admin import AuditController, IntegrationClientController
+from api.controllers.auth import AuthController
+from api.controllers.operations import OperationsController
+from api.controllers.organizations import OrganizationController
+from api.db import create_alchemy_config, create_engine, db_provider
+from api.dependencies import provide_actor, provide_ctx
+from api.errors import create_problem_plugin
+from api.logging import RequestContextMiddleware, configure_logging
+from api.settings import Settings
+from api.throttle import LoginThrottle
+from core.time import Clock, SystemClock
+
+API_VERSION = "1.0.0"
+BEARER = "BearerJWT"
+OAUTH2 = "OAuth2ClientCredentials"
+
+CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers alike
+    OperationsController,
+    AuthController,
+    OrganizationController,
+    IntegrationClientController,
+    AuditController,
+]
+
+
+def _openapi_config(settings: Settings) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="Deskline API",
+        version=API_VERSION,
+        description=(
+            "Technical support services: free basic support tickets, paid remote-access sessions and SLA "
+            "contracts. Errors are RFC 9457 problems with a stable `code`; titles follow Accept-Language "
+            "(en, ru)."
+        ),
+        path="/schema",
+        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        components=Components(
+            security_schemes={
+                BEARER: SecurityScheme(
+                    type="http",
+                    scheme="bearer",
+                    bearer_format="JWT",
+                    description="Access token from POST /v1/auth/login or POST /v1/oauth/token",
+                ),
+                OAUTH2: SecurityScheme(
+                    type="oauth2",
+                    description="Integration clients: client credentials grant",
+                    flows=OAuthFlows(
+                        client_credentials=OAuthFlow(
+                            token_url=f"{settings.public_url.rstrip('/')}/v1/oauth/token",
+                            scopes={scope.value: text for scope, text in SCOPE_DESCRIPTIONS.items()},
+                        )
+                    ),
+                ),
+            }
+        ),
+    )
+
+
+def _document_security(app: Litestar) -> None:
+    """Write each operation's security requirement from the access table (one source of truth)."""
+    schema = app.openapi_schema
+    for path, item in (schema.paths or {}).items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            found = rule_for(method.upper(), path)
+            if found is None or found.public:
+                operation.security = None
+                continue
+            requirements: list[dict[str, list[str]]] = []
+            if found.roles:
+                requirements.append({BEARER: []})
+            if found.scopes:
+                requirements.append({OAUTH2: sorted(s.value for s in found.scopes)})
+            operation.security = requirements
+            roles = ", ".join(sorted(r.value for r in found.roles)) or "none"
+            scopes = ", ".join(sorted(s.value for s in found.scopes)) or "none"
+            note = f"**Access**: roles {roles}; integration scopes {scopes}."
+            operation.description = f"{operation.description}\n\n{note}" if operation.description else note
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True) -> Litestar:
+    if configure_logs:
+        configure_logging(settings)
+    engine = create_engine(settings)
+    alchemy = create_alchemy_config(engine)
+    ctx = AppContext(
+        settings=settings,
+        clock=clock or SystemClock(),
+        keyring=build_keyring(settings),
+        token_policy=build_token_policy(settings),
+        throttle=LoginThrottle(
+            settings.rate_limit_storage,
+            per_account=settings.login_limit_per_account,
+            per_address=settings.login_limit_per_address,
+        ),
+        alchemy=alchemy,
+        external_keys=load_external_keys(settings),
+    )
+    prometheus = PrometheusConfig(
+        app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]
+    )
+    app = Litestar(
+        route_handlers=[*CONTROLLERS, PrometheusController],
+        plugins=[SQLAlchemyInitPlugin(config=alchemy), create_problem_plugin()],
+        middleware=[prometheus.middleware],
+        guards=[access_guard],
+        dependencies={
+            "db": Provide(db_provider(alchemy, is_sqlite=settings.is_sqlite)),
+            "ctx": Provide(provide_ctx, sync_to_thread=False),
+            "actor": Provide(provide_actor, sync_to_thread=False),
+        },
+        openapi_config=_openapi_config(settings),
+        logging_config=None,
+        request_max_body_size=settings.max_request_body_bytes,
+    )
+    app.state.ctx = ctx
+    app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
+    _document_security(app)
+    return app

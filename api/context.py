@@ -1,0 +1,69 @@
+"""Everything a request needs that is built once at start: settings, clock, keys, policies."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
+from joserfc.jwk import KeySet
+
+from accounts.tokens import TokenPolicy
+from api.settings import Settings
+from api.throttle import LoginThrottle
+from core.crypto import KeyRing, derive_key
+from core.time import Clock
+
+AT_REST_PURPOSE = "deskline/at-rest/v1"
+
+
+class AppContext:
+    """A plain class on purpose: Litestar would try to validate a dataclass dependency field by field."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        clock: Clock,
+        keyring: KeyRing,
+        token_policy: TokenPolicy,
+        throttle: LoginThrottle,
+        alchemy: SQLAlchemyAsyncConfig,
+        external_keys: KeySet | None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.keyring = keyring
+        self.token_policy = token_policy
+        self.throttle = throttle
+        self.alchemy = alchemy
+        self.external_keys = external_keys
+
+
+def build_keyring(settings: Settings) -> KeyRing:
+    """AES keys from the current secret (encrypts) and previous ones (still decrypt)."""
+    secrets = [
+        settings.secret_key,
+        *(s.strip() for s in settings.previous_secret_keys.split(",") if s.strip()),
+    ]
+    keys = {hashlib.sha256(s.encode()).hexdigest()[:12]: derive_key(s, AT_REST_PURPOSE) for s in secrets}
+    return KeyRing(keys, primary=hashlib.sha256(settings.secret_key.encode()).hexdigest()[:12])
+
+
+def build_token_policy(settings: Settings) -> TokenPolicy:
+    ttl = timedelta(seconds=settings.access_token_ttl_seconds)
+    return TokenPolicy(
+        issuer=settings.public_url,
+        audience=settings.public_url,
+        access_ttl=ttl,
+        refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        # A retired key verifies at least as long as the tokens it signed live.
+        verify_grace=max(ttl, timedelta(seconds=settings.signing_key_verify_grace_seconds)),
+    )
+
+
+def load_external_keys(settings: Settings) -> KeySet | None:
+    if settings.oidc_jwks_path is None:
+        return None
+    return KeySet.import_key_set(json.loads(settings.oidc_jwks_path.read_text()))

@@ -1,0 +1,85 @@
+"""Admin: integration clients and the audit log."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit, clients
+from accounts.actor import Actor
+from accounts.schemas import AuditEventOut, IntegrationClientIn, IntegrationClientOut
+from api.context import AppContext
+from api.schemas import PageOut
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size")]
+
+
+class IntegrationClientController(Controller):
+    path = "/v1/integration-clients"
+    tags = ["integration clients"]
+
+    @get("/", summary="List integration clients")
+    async def list_clients(
+        self, db: AsyncSession, limit: Limit = 50, cursor: str | None = None
+    ) -> PageOut[IntegrationClientOut]:
+        page = await clients.list_clients(db, limit=limit, cursor=cursor)
+        return PageOut(
+            items=[IntegrationClientOut.build(c) for c in page.items], next_cursor=page.next_cursor
+        )
+
+    @post("/", summary="Register an integration client (the secret is shown once)")
+    async def create_client(
+        self, data: IntegrationClientIn, actor: Actor, db: AsyncSession, ctx: AppContext
+    ) -> IntegrationClientOut:
+        client, secret = await clients.create_client(
+            db, actor, name=data.name, scopes=data.scopes, now=ctx.clock.now()
+        )
+        return IntegrationClientOut.build(client, secret)
+
+    @post(
+        "/{client_id:uuid}/deactivate",
+        summary="Deactivate a client: its tokens stop working at once",
+        status_code=200,
+    )
+    async def deactivate_client(
+        self, client_id: uuid.UUID, actor: Actor, db: AsyncSession, ctx: AppContext
+    ) -> IntegrationClientOut:
+        return IntegrationClientOut.build(
+            await clients.deactivate_client(db, actor, client_id, now=ctx.clock.now())
+        )
+
+
+class AuditController(Controller):
+    path = "/v1/audit"
+    tags = ["audit"]
+
+    @get("/", summary="The audit log, newest first")
+    async def list_audit(
+        self,
+        db: AsyncSession,
+        limit: Limit = 50,
+        cursor: str | None = None,
+        action: str | None = None,
+        subject_type: str | None = None,
+        subject_id: str | None = None,
+        organization_id: uuid.UUID | None = None,
+        actor_id: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> PageOut[AuditEventOut]:
+        flt = audit.AuditFilter(
+            action=action,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            organization_id=organization_id,
+            actor_id=actor_id,
+            since=since,
+            until=until,
+        )
+        page = await audit.list_events(db, flt, limit=limit, cursor=cursor)
+        return PageOut(items=[AuditEventOut.build(e) for e in page.items], next_cursor=page.next_cursor)

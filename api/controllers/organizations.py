@@ -1,0 +1,212 @@
+"""Organisations, their users and purchases, eligibility, and the designated support contact."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from litestar import Controller, get, patch, post, put
+from litestar.params import Body, Parameter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import directory, eligibility, purchases
+from accounts.actor import Actor
+from accounts.errors import PurchaseImportFailed
+from accounts.models import SupportContact, User
+from accounts.schemas import (
+    EligibilityOut,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPatch,
+    PurchaseImportOut,
+    PurchaseIn,
+    PurchaseOut,
+    SupportContactIn,
+    SupportContactOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from api.context import AppContext
+from api.schemas import PageOut
+from core.errors import NotFound
+
+Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
+def _contact_out(found: tuple[SupportContact, User] | None) -> SupportContactOut | None:
+    if found is None:
+        return None
+    contact, user = found
+    return SupportContactOut(
+        user_id=user.id, full_name=user.full_name, email=user.email, assigned_at=contact.assigned_at
+    )
+
+
+class OrganizationController(Controller):
+    path = "/v1/organizations"
+    tags = ["organizations"]
+
+    @get("/", summary="List organizations (customers see their own)")
+    async def list_organizations(
+        self,
+        actor: Actor,
+        db: AsyncSession,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+        name: str | None = None,
+    ) -> PageOut[OrganizationOut]:
+        page = await directory.list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
+        return PageOut(items=[OrganizationOut.build(o) for o in page.items], next_cursor=page.next_cursor)
+
+    @post("/", summary="Create an organization")
+    async def create_organization(
+        self, data: OrganizationIn, actor: Actor, db: AsyncSession, ctx: AppContext
+    ) -> OrganizationOut:
+        return OrganizationOut.build(
+            await directory.create_organization(db, actor, data, now=ctx.clock.now())
+        )
+
+    @get("/{organization_id:uuid}", summary="Get an organization")
+    async def get_organization(
+        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+    ) -> OrganizationOut:
+        org = await directory.get_organization(db, actor, organization_id)
+        return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
+
+    @patch("/{organization_id:uuid}", summary="Change an organization")
+    async def update_organization(
+        self, organization_id: uuid.UUID, data: OrganizationPatch, actor: Actor, db: AsyncSession
+    ) -> OrganizationOut:
+        org = await directory.update_organization(db, actor, organization_id, data)
+        return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
+
+    @get("/{organization_id:uuid}/users", summary="List the organization's users")
+    async def list_users(
+        self,
+        organization_id: uuid.UUID,
+        actor: Actor,
+        db: AsyncSession,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> PageOut[UserOut]:
+        page = await directory.list_users(db, actor, organization_id, limit=limit, cursor=cursor)
+        return PageOut(items=[UserOut.build(u) for u in page.items], next_cursor=page.next_cursor)
+
+    @post("/{organization_id:uuid}/users", summary="Add a user to the organization")
+    async def create_user(
+        self, organization_id: uuid.UUID, data: UserIn, actor: Actor, db: AsyncSession, ctx: AppContext
+    ) -> UserOut:
+        return UserOut.build(
+            await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now())
+        )
+
+    @get("/{organization_id:uuid}/users/{user_id:uuid}", summary="Get one user of the organization")
+    async def get_user(
+        self, organization_id: uuid.UUID, user_id: uuid.UUID, actor: Actor, db: AsyncSession
+    ) -> UserOut:
+        return UserOut.build(await directory.get_user(db, actor, organization_id, user_id))
+
+    @patch(
+        "/{organization_id:uuid}/users/{user_id:uuid}", summary="Change a user (name, phone, role, active)"
+    )
+    async def update_user(
+        self,
+        organization_id: uuid.UUID,
+        user_id: uuid.UUID,
+        data: UserPatch,
+        actor: Actor,
+        db: AsyncSession,
+        ctx: AppContext,
+    ) -> UserOut:
+        user = await directory.update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
+        return UserOut.build(user)
+
+    @get("/{organization_id:uuid}/purchases", summary="List the organization's purchase records")
+    async def list_purchases(
+        self,
+        organization_id: uuid.UUID,
+        actor: Actor,
+        db: AsyncSession,
+        limit: Limit = 50,
+        cursor: Cursor = None,
+    ) -> PageOut[PurchaseOut]:
+        page = await purchases.list_purchases(db, actor, organization_id, limit=limit, cursor=cursor)
+        return PageOut(items=[PurchaseOut.build(p) for p in page.items], next_cursor=page.next_cursor)
+
+    @post("/{organization_id:uuid}/purchases", summary="Record one purchase")
+    async def record_purchase(
+        self, organization_id: uuid.UUID, data: PurchaseIn, actor: Actor, db: AsyncSession, ctx: AppContext
+    ) -> PurchaseOut:
+        purchase = await purchases.record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
+        return PurchaseOut.build(purchase)
+
+    @post(
+        "/{organization_id:uuid}/purchases/import",
+        summary="Record purchases in bulk from CSV (all or nothing)",
+        description="Columns: product,purchased_on,channel,partner_name,reference. "
+        "Any bad row rejects the file, "
+        "with every problem listed in errors[] by line.",
+        request_max_body_size=MAX_CSV_BYTES,
+    )
+    async def import_purchases(
+        self,
+        organization_id: uuid.UUID,
+        actor: Actor,
+        db: AsyncSession,
+        ctx: AppContext,
+        data: Annotated[bytes, Body(media_type="text/csv", description="CSV with a header row")],
+    ) -> PurchaseImportOut:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PurchaseImportFailed("The file must be UTF-8 encoded CSV.") from exc
+        rows = await purchases.import_purchases_csv(db, actor, organization_id, text, now=ctx.clock.now())
+        return PurchaseImportOut(imported=len(rows), items=[PurchaseOut.build(p) for p in rows])
+
+    @get(
+        "/{organization_id:uuid}/eligibility", summary="May the organization use free basic support, and why"
+    )
+    async def get_eligibility(
+        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+    ) -> EligibilityOut:
+        await directory.get_organization(db, actor, organization_id)
+        verdict = await eligibility.eligibility(db, organization_id)
+        return EligibilityOut(
+            organization_id=organization_id,
+            eligible=verdict.eligible,
+            reason=verdict.reason,
+            purchase=PurchaseOut.build(verdict.purchase) if verdict.purchase else None,
+            support_contact=_contact_out(await eligibility.support_contact(db, organization_id)),
+        )
+
+    @get("/{organization_id:uuid}/support-contact", summary="The designated support contact")
+    async def get_support_contact(
+        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+    ) -> SupportContactOut:
+        await directory.get_organization(db, actor, organization_id)
+        contact = _contact_out(await eligibility.support_contact(db, organization_id))
+        if contact is None:
+            raise NotFound(
+                "No designated support contact is named yet; a customer admin names one with "
+                f"PUT /v1/organizations/{organization_id}/support-contact."
+            )
+        return contact
+
+    @put("/{organization_id:uuid}/support-contact", summary="Name the one designated support contact")
+    async def put_support_contact(
+        self,
+        organization_id: uuid.UUID,
+        data: SupportContactIn,
+        actor: Actor,
+        db: AsyncSession,
+        ctx: AppContext,
+    ) -> SupportContactOut:
+        found = await eligibility.designate_support_contact(
+            db, actor, organization_id, data.user_id, now=ctx.clock.now()
+        )
+        contact = _contact_out(found)
+        assert contact is not None
+        return contact

@@ -1,0 +1,203 @@
+"""The one table that maps every error to a status, a problem code and its titles (en/ru)."""
+
+from __future__ import annotations
+
+import re
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from litestar.exceptions import (
+    ClientException,
+    HTTPException,
+    MethodNotAllowedException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+    ValidationException,
+)
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
+
+from accounts import errors as accounts_errors
+from api.problems import Problem, ProblemKind
+from core import errors as core_errors
+
+log = structlog.get_logger(__name__)
+
+MALFORMED = ProblemKind(400, "malformed_request", "Malformed request", "Некорректный запрос")
+UNAUTHENTICATED = ProblemKind(401, "not_authenticated", "Authentication required", "Требуется аутентификация")
+FORBIDDEN = ProblemKind(403, "forbidden", "Not allowed", "Действие запрещено")
+NOT_FOUND = ProblemKind(404, "not_found", "Not found", "Не найдено")
+METHOD_NOT_ALLOWED = ProblemKind(405, "method_not_allowed", "Method not allowed", "Метод не поддерживается")
+CONFLICT = ProblemKind(409, "conflict", "Conflict with the current state", "Конфликт с текущим состоянием")
+PRECONDITION_FAILED = ProblemKind(412, "precondition_failed", "The object has changed", "Объект был изменён")
+BODY_TOO_LARGE = ProblemKind(413, "body_too_large", "Request body too large", "Слишком большой запрос")
+UNSUPPORTED_MEDIA = ProblemKind(
+    415, "unsupported_media_type", "Unsupported content type", "Неподдерживаемый тип содержимого"
+)
+VALIDATION = ProblemKind(422, "validation_failed", "Validation failed", "Ошибка проверки данных")
+TOO_MANY = ProblemKind(429, "too_many_requests", "Too many requests", "Слишком много запросов")
+INTERNAL = ProblemKind(500, "internal_error", "Internal server error", "Внутренняя ошибка сервера")
+UNAVAILABLE = ProblemKind(503, "service_unavailable", "Service unavailable", "Сервис недоступен")
+
+BY_STATUS = {
+    kind.status: kind
+    for kind in (
+        MALFORMED,
+        UNAUTHENTICATED,
+        FORBIDDEN,
+        NOT_FOUND,
+        METHOD_NOT_ALLOWED,
+        CONFLICT,
+        PRECONDITION_FAILED,
+        BODY_TOO_LARGE,
+        UNSUPPORTED_MEDIA,
+        VALIDATION,
+        TOO_MANY,
+        INTERNAL,
+        UNAVAILABLE,
+    )
+}
+
+# Domain errors, most specific first is not needed: lookup walks each error's MRO.
+DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
+    core_errors.NotFound: NOT_FOUND,
+    core_errors.Conflict: CONFLICT,
+    core_errors.InvalidInput: VALIDATION,
+    core_errors.PermissionDenied: FORBIDDEN,
+    core_errors.PreconditionFailed: PRECONDITION_FAILED,
+    accounts_errors.InvalidCredentials: ProblemKind(
+        401, "invalid_credentials", "Invalid credentials", "Неверные учётные данные"
+    ),
+    accounts_errors.InvalidToken: ProblemKind(
+        401, "invalid_token", "Invalid token", "Недействительный токен"
+    ),
+    accounts_errors.LoginThrottled: ProblemKind(
+        429, "login_throttled", "Too many login attempts", "Слишком много попыток входа"
+    ),
+    accounts_errors.EmailTaken: ProblemKind(
+        409, "email_taken", "E-mail already registered", "Адрес уже зарегистрирован"
+    ),
+    accounts_errors.DuplicatePurchase: ProblemKind(
+        409, "duplicate_purchase", "Purchase already recorded", "Покупка уже зарегистрирована"
+    ),
+    accounts_errors.PurchaseImportFailed: ProblemKind(
+        422, "purchase_import_failed", "Purchase file rejected", "Файл покупок отклонён"
+    ),
+    accounts_errors.InvalidSupportContact: ProblemKind(
+        422,
+        "invalid_support_contact",
+        "This user cannot be the support contact",
+        "Этот пользователь не может быть контактным лицом поддержки",
+    ),
+    accounts_errors.NoSupportContact: ProblemKind(
+        403,
+        "support_contact_missing",
+        "No designated support contact",
+        "Не назначено контактное лицо поддержки",
+    ),
+    accounts_errors.NotSupportContact: ProblemKind(
+        403,
+        "not_support_contact",
+        "Only the designated support contact may do this",
+        "Это может сделать только назначенное контактное лицо поддержки",
+    ),
+    accounts_errors.NotEligible: ProblemKind(
+        403, "not_eligible", "Not eligible for basic support", "Нет права на базовую поддержку"
+    ),
+}
+
+
+def domain_problem(exc: core_errors.DesklineError) -> Problem:
+    kind = next((DOMAIN_PROBLEMS[c] for c in type(exc).__mro__ if c in DOMAIN_PROBLEMS), INTERNAL)
+    errors = [{"field": p.field, "message": p.message, "source": "body"} for p in exc.errors]
+    headers = {k: str(v) for k, v in exc.context.pop("headers", {}).items()}
+    return Problem(kind, exc.detail, errors=errors, headers=headers or None, extra=exc.context)
+
+
+def http_problem(exc: HTTPException) -> Problem:
+    if isinstance(exc, Problem):
+        return exc
+    if isinstance(exc, ValidationException) and exc.status_code == 400:
+        return _validation_problem(exc)
+    kind = _kind_for_http(exc)
+    generic = not exc.detail or exc.detail.lower() in {
+        kind.title_en.lower(),
+        HTTPStatus(kind.status).phrase.lower(),
+    }
+    detail = _default_detail(kind) if generic else exc.detail
+    return Problem(kind, detail, headers=exc.headers)
+
+
+def _kind_for_http(exc: HTTPException) -> ProblemKind:
+    if isinstance(exc, NotFoundException):
+        return NOT_FOUND
+    if isinstance(exc, MethodNotAllowedException):
+        return METHOD_NOT_ALLOWED
+    if isinstance(exc, NotAuthorizedException):
+        return UNAUTHENTICATED
+    if isinstance(exc, PermissionDeniedException):
+        return FORBIDDEN
+    if isinstance(exc, TooManyRequestsException):
+        return TOO_MANY
+    if isinstance(exc, ClientException) and exc.status_code == 400:
+        return MALFORMED
+    return BY_STATUS.get(exc.status_code, INTERNAL if exc.status_code >= 500 else MALFORMED)
+
+
+def _default_detail(kind: ProblemKind) -> str:
+    return {
+        404: "No resource exists at this address.",
+        405: "This resource does not accept that method.",
+        413: "The request body is larger than this endpoint accepts.",
+        415: "This endpoint does not accept that content type.",
+        500: "The server failed to handle the request; it has been logged.",
+    }.get(kind.status, kind.title_en)
+
+
+def _validation_problem(exc: ValidationException) -> Problem:
+    extra: Any = exc.extra  # Any: Litestar hands over a list of {message, key, source} dicts
+    errors: list[dict[str, str]] = []
+    for item in extra if isinstance(extra, list) else []:
+        if isinstance(item, dict):
+            message = str(item.get("message", ""))
+            errors.append(
+                {
+                    "field": _field_of(message) or str(item.get("key") or ""),
+                    "message": str(item.get("message", "")),
+                    "source": str(item.get("source") or "body"),
+                }
+            )
+    detail = exc.detail or "The request does not match the expected schema."
+    if detail.startswith("Validation failed for"):
+        detail = "The request does not match the expected schema; see errors[]."
+    return Problem(VALIDATION, detail, errors=errors)
+
+
+def _field_of(message: str) -> str | None:
+    """The JSON path msgspec names in a message (``... - at `$.a.b` `` or ``field `a` ``), dotted."""
+    if (found := re.search(r"at `\$\.?([^`]*)`", message)) and found.group(1):
+        prefix = found.group(1)
+        named = re.search(r"field `([^`]+)`", message)
+        return f"{prefix}.{named.group(1)}" if named else prefix
+    if named := re.search(r"field `([^`]+)`", message):
+        return named.group(1)
+    return None
+
+
+def unexpected_problem(exc: Exception) -> Problem:
+    log.exception("unhandled_exception", exc_type=type(exc).__name__)
+    return Problem(INTERNAL, _default_detail(INTERNAL))
+
+
+def create_problem_plugin() -> ProblemDetailsPlugin:
+    return ProblemDetailsPlugin(
+        ProblemDetailsConfig(
+            exception_to_problem_detail_map={
+                HTTPException: http_problem,
+                core_errors.DesklineError: domain_problem,
+                Exception: unexpected_problem,
+            },
+        )
+    )

@@ -1,0 +1,120 @@
+"""Settings: one object built at start from ``DESKLINE_*`` environment variables and passed in.
+
+No other module reads ``os.environ``. Every value is validated here, so a bad value stops the
+service at start with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
+
+
+class SettingsError(Exception):
+    """Raised with a readable, multi-line message when the environment is invalid."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DESKLINE_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///./var/deskline.db"
+    database_echo: bool = False
+    secret_key: str = DEV_SECRET
+    # Older secrets still decrypt what they encrypted (comma-separated), so the key can rotate.
+    previous_secret_keys: str = ""
+    time_zone: str = "Europe/Moscow"
+    public_url: str = "http://127.0.0.1:8000"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    max_request_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+
+    access_token_ttl_seconds: int = Field(default=900, gt=0, le=86_400)
+    refresh_token_ttl_seconds: int = Field(default=30 * 86_400, gt=0)
+    signing_key_verify_grace_seconds: int = Field(default=86_400, ge=0)
+
+    rate_limit_storage: str = "memory://"
+    login_limit_per_account: str = "5/15 minutes"
+    login_limit_per_address: str = "30/minute"
+
+    oidc_issuer: str | None = None
+    oidc_jwks_path: Path | None = None
+    oidc_audience: str | None = None
+
+    stripe_secret_key: str = "sk_test_deskline"  # noqa: S105 - test-mode placeholder
+    stripe_webhook_secret: str = "whsec_deskline"  # noqa: S105 - test-mode placeholder
+    stripe_api_base: str | None = None
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=25, gt=0, lt=65_536)
+    smtp_from: str = "support@deskline.local"
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must be a SQLAlchemy async URL: sqlite+aiosqlite:///path or postgresql+asyncpg://..."
+            )
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Moscow)") from exc
+        return value
+
+    @field_validator("login_limit_per_account", "login_limit_per_address")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        from limits import parse
+
+        try:
+            parse(value)
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a rate limit such as '5/15 minutes'") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _production_secrets(self) -> Settings:
+        if self.environment == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
+            raise ValueError("DESKLINE_SECRET_KEY must be set to at least 32 random characters in production")
+        if self.oidc_issuer and not self.oidc_jwks_path:
+            raise ValueError("DESKLINE_OIDC_JWKS_PATH is required when DESKLINE_OIDC_ISSUER is set")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[1]
+        return None if raw in {"", ":memory:"} else Path(raw)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from the environment (overrides win); raise SettingsError naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]  # pydantic validates the values
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = (
+                "DESKLINE_" + "_".join(str(part) for part in error["loc"]).upper()
+                if error["loc"]
+                else "settings"
+            )
+            lines.append(f"  {name}: {error['msg']}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from exc

@@ -1,0 +1,42 @@
+"""Login throttling per account and per address, backed by ``limits`` (memory or Redis)."""
+
+from __future__ import annotations
+
+import math
+import time
+
+from limits import parse
+from limits.aio.strategies import MovingWindowRateLimiter
+from limits.storage import storage_from_string
+
+from accounts.errors import LoginThrottled
+
+
+class LoginThrottle:
+    """Every attempt counts against the address; only failed attempts count against the account."""
+
+    def __init__(self, storage_uri: str, *, per_account: str, per_address: str) -> None:
+        uri = storage_uri if storage_uri.startswith("async+") else f"async+{storage_uri}"
+        self._limiter = MovingWindowRateLimiter(storage_from_string(uri))
+        self._per_account = parse(per_account)
+        self._per_address = parse(per_address)
+
+    async def before_attempt(self, *, account: str, address: str) -> None:
+        """Refuse the attempt (LoginThrottled with Retry-After) if either limit is spent."""
+        account_key, address_key = ("account", account.strip().lower()), ("address", address)
+        if not await self._limiter.test(self._per_account, *account_key):
+            await self._refuse(self._per_account, account_key)
+        if not await self._limiter.hit(self._per_address, *address_key):
+            await self._refuse(self._per_address, address_key)
+
+    async def after_failure(self, *, account: str) -> None:
+        await self._limiter.hit(self._per_account, "account", account.strip().lower())
+
+    async def _refuse(self, limit: object, key: tuple[str, str]) -> None:
+        stats = await self._limiter.get_window_stats(limit, *key)  # type: ignore[arg-type]
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        raise LoginThrottled(
+            "Too many login attempts. Try again later.",
+            retry_after_seconds=retry_after,
+            headers={"Retry-After": retry_after},
+        )

@@ -1,0 +1,57 @@
+"""Column helpers shared by every area's SQLModel tables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from advanced_alchemy.types import DateTimeUTC
+from sqlmodel import Field, SQLModel
+
+from core.ids import new_id
+
+# Deterministic constraint names: migrations and models agree, and downgrades can drop them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Any below: SQLModel's Field() returns an untyped FieldInfo that models assign to typed attributes.
+
+
+def id_field() -> Any:
+    return Field(default_factory=new_id, primary_key=True)
+
+
+def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
+    """An aware UTC instant: ``timestamptz`` on PostgreSQL, normalised to UTC on SQLite."""
+    return Field(
+        default=None,
+        sa_column=sa.Column(DateTimeUTC(timezone=True), nullable=nullable, index=index),
+    )
+
+
+def enum_field(*, default: StrEnum | None = None, index: bool = False) -> Any:
+    """A StrEnum stored as short text; pair it with ``enum_check`` in ``__table_args__``."""
+    if default is None:
+        return Field(sa_type=sa.String(32), index=index)
+    return Field(default=default, sa_type=sa.String(32), index=index)
+
+
+def enum_check(column: str, enum: type[StrEnum]) -> sa.CheckConstraint:
+    """CHECK constraint: the column holds one of the enum's values."""
+    values = ", ".join(f"'{member.value}'" for member in enum)
+    return sa.CheckConstraint(f"{column} IN ({values})", name=f"{column}_allowed")
+
+
+def uuid_fk(target: str, *, nullable: bool = False, index: bool = True, ondelete: str | None = None) -> Any:
+    return Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Uuid(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index
+        ),
+    )

@@ -1,0 +1,61 @@
+"""Cursor pagination over time-ordered UUIDv7 keys: newest first, ``next_cursor`` continues."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.errors import FieldProblem, InvalidInput
+
+T = TypeVar("T")
+MAX_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    next_cursor: str | None
+
+
+def encode_cursor(key: uuid.UUID) -> str:
+    return base64.urlsafe_b64encode(key.bytes).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidInput(
+            "The cursor is not one this API handed out.",
+            errors=[FieldProblem("cursor", "unknown cursor")],
+        ) from exc
+
+
+async def paginate(
+    session: AsyncSession,
+    statement: sa.Select[Any],  # Any: the selected entity varies by caller
+    key: Any,  # Any: an ORM attribute; SQLModel's col() types it as Mapped, SQLAlchemy as a column
+    *,
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """Run ``statement`` newest first, ``limit`` rows after ``cursor``."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            errors=[FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")],
+        )
+    if cursor:
+        statement = statement.where(key < decode_cursor(cursor))
+    rows = list((await session.scalars(statement.order_by(key.desc()).limit(limit + 1))).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(getattr(rows[-1], str(key.key))) if has_more and rows else None
+    return Page(items=rows, next_cursor=next_cursor)

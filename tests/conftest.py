@@ -1,0 +1,121 @@
+"""Test wiring: every database test runs on SQLite and on PostgreSQL, against the migrated schema."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+from api.app import create_app
+from api.db import create_engine
+from api.metadata import metadata
+from api.migrations import upgrade
+from api.settings import Settings, load_settings
+from core.time import FrozenClock
+from tests.world import World
+
+POSTGRES_URL = os.environ.get(
+    "DESKLINE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
+TEST_DATABASE = "deskline_test"
+
+
+def postgres_url_for(database: str) -> str:
+    return make_url(POSTGRES_URL).set(database=database).render_as_string(hide_password=False)
+
+
+async def recreate_postgres_database(name: str) -> str:
+    """Drop and create a scratch database next to the configured one; return its URL."""
+    engine = create_async_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return postgres_url_for(name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(load_settings(database_url=f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> str:
+    url = asyncio.run(recreate_postgres_database(TEST_DATABASE))
+    upgrade(load_settings(database_url=url))
+    return url
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of each backend."""
+    if request.param == "sqlite":
+        target = tmp_path / "deskline.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
+        return f"sqlite+aiosqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_database")
+    asyncio.run(_truncate_all(url))
+    return url
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        environment="test",
+        rate_limit_storage="memory://",
+        log_format="json",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> Litestar:
+    return create_app(settings, clock=clock, configure_logs=False)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client
+
+
+@pytest.fixture
+async def world(
+    app: Litestar, client: AsyncTestClient[Litestar], clock: FrozenClock, settings: Settings
+) -> AsyncIterator[World]:
+    engine = create_engine(settings)
+    try:
+        yield World(
+            app=app, client=client, clock=clock, sessions=async_sessionmaker(engine, expire_on_commit=False)
+        )
+    finally:
+        await engine.dispose()
