@@ -48,7 +48,7 @@ class User(SQLModel, table=True):
     full_name: str = Field(max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     password_hash: str | None = Field(default=None, max_length=255)
-    role: Role = enum_field()
+    role: Role = enum_field(Role)
     organization_id: uuid.UUID | None = uuid_fk("accounts_organization.id", nullable=True)
     is_active: bool = Field(default=True)
     created_at: datetime = utc_field()
@@ -86,7 +86,7 @@ class Purchase(SQLModel, table=True):
     organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
     product: str = Field(max_length=200)
     purchased_on: date
-    channel: PurchaseChannel = enum_field()
+    channel: PurchaseChannel = enum_field(PurchaseChannel)
     partner_name: str | None = Field(default=None, max_length=200)
     reference: str = Field(max_length=100, unique=True)
     created_at: datetime = utc_field()

@@ -120,7 +120,9 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if not header:
         return None
     scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if scheme.lower() != "bearer":
+        return None  # other schemes (Basic on the token endpoint) are not an access token
+    if not token.strip():
         raise InvalidToken("Use 'Authorization: Bearer <access token>'.")
     return token.strip()
 

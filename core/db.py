@@ -35,11 +35,28 @@ def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
     )
 
 
-def enum_field(*, default: StrEnum | None = None, index: bool = False) -> Any:
+class StrEnumType(sa.types.TypeDecorator[StrEnum]):
+    """Stores a StrEnum as short text and loads it back as the enum member."""
+
+    impl = sa.String(32)
+    cache_ok = True
+
+    def __init__(self, enum: type[StrEnum]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: StrEnum | str | None, dialect: sa.Dialect) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: sa.Dialect) -> StrEnum | None:
+        return None if value is None else self.enum(value)
+
+
+def enum_field(enum: type[StrEnum], *, default: StrEnum | None = None, index: bool = False) -> Any:
     """A StrEnum stored as short text; pair it with ``enum_check`` in ``__table_args__``."""
     if default is None:
-        return Field(sa_type=sa.String(32), index=index)
-    return Field(default=default, sa_type=sa.String(32), index=index)
+        return Field(sa_type=StrEnumType(enum), index=index)
+    return Field(default=default, sa_type=StrEnumType(enum), index=index)
 
 
 def enum_check(column: str, enum: type[StrEnum]) -> sa.CheckConstraint:

@@ -6,7 +6,7 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch, post, put
-from litestar.params import Body, Parameter
+from litestar.params import Parameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts import directory, eligibility, purchases
@@ -146,8 +146,8 @@ class OrganizationController(Controller):
     @post(
         "/{organization_id:uuid}/purchases/import",
         summary="Record purchases in bulk from CSV (all or nothing)",
-        description="Columns: product,purchased_on,channel,partner_name,reference. "
-        "Any bad row rejects the file, "
+        description="Send the file as the raw `text/csv` body. Columns: "
+        "product,purchased_on,channel,partner_name,reference. Any bad row rejects the file, "
         "with every problem listed in errors[] by line.",
         request_max_body_size=MAX_CSV_BYTES,
     )
@@ -157,10 +157,10 @@ class OrganizationController(Controller):
         actor: Actor,
         db: AsyncSession,
         ctx: AppContext,
-        data: Annotated[bytes, Body(media_type="text/csv", description="CSV with a header row")],
+        body: bytes,
     ) -> PurchaseImportOut:
         try:
-            text = data.decode("utf-8-sig")
+            text = body.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise PurchaseImportFailed("The file must be UTF-8 encoded CSV.") from exc
         rows = await purchases.import_purchases_csv(db, actor, organization_id, text, now=ctx.clock.now())

@@ -1,0 +1,68 @@
+"""The deskline command: migrate, bootstrap the first admin, export OpenAPI, seed a demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from api.cli import main
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return {"DESKLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "DESKLINE_LOG_FORMAT": "json"}
+
+
+def test_migrate_then_create_the_first_admin_from_stdin(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["migrate"], env=_env(tmp_path)).exit_code == 0
+    result = runner.invoke(
+        main,
+        ["users", "create", "--email", "root@example.com", "--role", "admin", "--password-stdin"],
+        input="a-long-enough-password\n",
+        env=_env(tmp_path),
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["role"] == "admin"
+
+
+def test_creating_a_user_twice_fails_with_a_clear_message(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"], env=_env(tmp_path))
+    args = ["users", "create", "--email", "root@example.com", "--role", "admin"]
+    runner.invoke(main, args, env=_env(tmp_path))
+    result = runner.invoke(main, args, env=_env(tmp_path))
+    assert result.exit_code != 0
+    assert "already exists" in result.output
+
+
+def test_customer_user_needs_an_organization(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"], env=_env(tmp_path))
+    result = runner.invoke(main, ["users", "create", "--email", "c@example.com", "--role", "customer_user"],
+                           env=_env(tmp_path))
+    assert result.exit_code != 0
+    assert "organization" in result.output
+
+
+def test_bad_settings_stop_the_command_naming_the_variable(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["migrate"], env={"DESKLINE_DATABASE_URL": "mysql://x"})
+    assert result.exit_code != 0
+    assert "DESKLINE_DATABASE_URL" in result.output
+
+
+def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"], env=_env(tmp_path))
+    first = runner.invoke(main, ["seed-demo"], env=_env(tmp_path))
+    second = runner.invoke(main, ["seed-demo"], env=_env(tmp_path))
+    assert json.loads(first.output)["status"] == "seeded"
+    assert json.loads(second.output)["status"] == "already seeded"
+
+
+def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
+    target = tmp_path / "openapi.json"
+    result = CliRunner().invoke(main, ["openapi", "--output", str(target)])
+    assert result.exit_code == 0
+    assert json.loads(target.read_text())["info"]["title"] == "Deskline API"

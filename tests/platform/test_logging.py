@@ -1,0 +1,52 @@
+"""Log lines are JSON with the request id, and never carry secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+import structlog
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from api.logging import REDACTED, configure_logging, redact_secrets
+from api.settings import Settings
+
+
+def test_redaction_blanks_secret_fields_at_any_depth() -> None:
+    event = redact_secrets(None, "info", {"event": "x", "password": "p", "nested": {"client_secret": "s", "ok": 1}})
+    assert event["password"] == REDACTED
+    assert event["nested"] == {"client_secret": REDACTED, "ok": 1}
+
+
+async def test_access_log_line_is_json_with_request_id_status_and_duration(
+    app: Litestar, client: AsyncTestClient[Litestar], settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings)
+    try:
+        await client.get("/health", headers={"X-Request-ID": "trace-7"})
+        lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    access = [line for line in lines if line["event"] == "request_handled"]
+    assert access[0]["request_id"] == "trace-7"
+    assert access[0]["status"] == 200
+    assert access[0]["path"] == "/health"
+    assert access[0]["duration_ms"] >= 0
+
+
+async def test_login_password_never_reaches_the_log(
+    client: AsyncTestClient[Litestar], settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    configure_logging(settings)
+    try:
+        structlog.get_logger("probe").info("probe", password="hunter2-secret")
+        await client.post("/v1/auth/login", json={"email": "a@example.com", "password": "hunter2-secret"})
+        output = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert "hunter2-secret" not in output
+    assert REDACTED in output
