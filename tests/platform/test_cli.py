@@ -11,7 +11,8 @@ from api.cli import main
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
-    return {"DESKLINE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}", "DESKLINE_LOG_FORMAT": "json"}
+    database = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    return {"DESKLINE_DATABASE_URL": database, "DESKLINE_LOG_FORMAT": "json"}
 
 
 def test_migrate_then_create_the_first_admin_from_stdin(tmp_path: Path) -> None:

@@ -15,7 +15,8 @@ from api.settings import Settings
 
 
 def test_redaction_blanks_secret_fields_at_any_depth() -> None:
-    event = redact_secrets(None, "info", {"event": "x", "password": "p", "nested": {"client_secret": "s", "ok": 1}})
+    raw = {"event": "x", "password": "p", "nested": {"client_secret": "s", "ok": 1}}
+    event = redact_secrets(None, "info", raw)
     assert event["password"] == REDACTED
     assert event["nested"] == {"client_secret": REDACTED, "ok": 1}
 

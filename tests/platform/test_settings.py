@@ -21,7 +21,7 @@ def test_environment_variables_override_defaults(monkeypatch: pytest.MonkeyPatch
 
 def test_non_async_database_url_is_refused_naming_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DESKLINE_DATABASE_URL", "postgresql://localhost/db")
-    with pytest.raises(SettingsError, match="DESKLINE_DATABASE_URL: .*async URL"):
+    with pytest.raises(SettingsError, match=r"DESKLINE_DATABASE_URL: .*async URL"):
         load_settings()
 
 
