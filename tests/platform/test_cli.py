@@ -41,8 +41,9 @@ def test_creating_a_user_twice_fails_with_a_clear_message(tmp_path: Path) -> Non
 def test_customer_user_needs_an_organization(tmp_path: Path) -> None:
     runner = CliRunner()
     runner.invoke(main, ["migrate"], env=_env(tmp_path))
-    result = runner.invoke(main, ["users", "create", "--email", "c@example.com", "--role", "customer_user"],
-                           env=_env(tmp_path))
+    result = runner.invoke(
+        main, ["users", "create", "--email", "c@example.com", "--role", "customer_user"], env=_env(tmp_path)
+    )
     assert result.exit_code != 0
     assert "organization" in result.output
 
