@@ -6,7 +6,9 @@ from typing import Any
 
 from litestar import Request
 from litestar.datastructures import State
+from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from api.context import AppContext
@@ -27,3 +29,9 @@ def provide_actor(request: Request[Any, Any, Any]) -> Actor:
 
 def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+# Explicit dependency markers for handler signatures (Litestar 3 drops inferred dependencies).
+DB = NamedDependency[AsyncSession]
+Ctx = NamedDependency[AppContext]
+CurrentActor = NamedDependency[Actor]

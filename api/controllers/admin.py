@@ -7,16 +7,14 @@ from datetime import datetime
 from typing import Annotated
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts import audit, clients
-from accounts.actor import Actor
 from accounts.schemas import AuditEventOut, IntegrationClientIn, IntegrationClientOut
-from api.context import AppContext
+from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
 
 class IntegrationClientController(Controller):
@@ -25,7 +23,7 @@ class IntegrationClientController(Controller):
 
     @get("/", summary="List integration clients")
     async def list_clients(
-        self, db: AsyncSession, limit: Limit = 50, cursor: str | None = None
+        self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
     ) -> PageOut[IntegrationClientOut]:
         page = await clients.list_clients(db, limit=limit, cursor=cursor)
         return PageOut(
@@ -34,7 +32,7 @@ class IntegrationClientController(Controller):
 
     @post("/", summary="Register an integration client (the secret is shown once)")
     async def create_client(
-        self, data: IntegrationClientIn, actor: Actor, db: AsyncSession, ctx: AppContext
+        self, data: JSONBody[IntegrationClientIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> IntegrationClientOut:
         client, secret = await clients.create_client(
             db, actor, name=data.name, scopes=data.scopes, now=ctx.clock.now()
@@ -47,7 +45,7 @@ class IntegrationClientController(Controller):
         status_code=200,
     )
     async def deactivate_client(
-        self, client_id: uuid.UUID, actor: Actor, db: AsyncSession, ctx: AppContext
+        self, client_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> IntegrationClientOut:
         return IntegrationClientOut.build(
             await clients.deactivate_client(db, actor, client_id, now=ctx.clock.now())
@@ -61,16 +59,16 @@ class AuditController(Controller):
     @get("/", summary="The audit log, newest first")
     async def list_audit(
         self,
-        db: AsyncSession,
+        db: DB,
         limit: Limit = 50,
-        cursor: str | None = None,
-        action: str | None = None,
-        subject_type: str | None = None,
-        subject_id: str | None = None,
-        organization_id: uuid.UUID | None = None,
-        actor_id: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
+        cursor: FromQuery[str | None] = None,
+        action: FromQuery[str | None] = None,
+        subject_type: FromQuery[str | None] = None,
+        subject_id: FromQuery[str | None] = None,
+        organization_id: FromQuery[uuid.UUID | None] = None,
+        actor_id: FromQuery[str | None] = None,
+        since: FromQuery[datetime | None] = None,
+        until: FromQuery[datetime | None] = None,
     ) -> PageOut[AuditEventOut]:
         flt = audit.AuditFilter(
             action=action,

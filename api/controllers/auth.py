@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from authlib.oauth2.rfc6749 import errors as oauth_errors
 from authlib.oauth2.rfc6749.util import extract_basic_authorization, scope_to_list
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import JSONBody, URLEncodedBody
 
 from accounts import login as login_flows
-from accounts.actor import Actor
 from accounts.directory import get_organization
 from accounts.eligibility import support_contact
 from accounts.errors import InvalidCredentials, InvalidToken
@@ -22,8 +19,7 @@ from accounts.models import User
 from accounts.roles import SCOPE_DESCRIPTIONS
 from accounts.schemas import LoginIn, MeOut, OrganizationOut, TokenOut, UserOut
 from accounts.signing import verification_keys
-from api.context import AppContext
-from api.dependencies import client_address
+from api.dependencies import DB, Ctx, CurrentActor, client_address
 from api.problems import Problem, ProblemKind
 from core.errors import InvalidInput
 
@@ -55,7 +51,7 @@ class AuthController(Controller):
 
     @post("/v1/auth/login", summary="Log in with e-mail and password", status_code=200)
     async def login(
-        self, request: Request[Any, Any, Any], data: LoginIn, db: AsyncSession, ctx: AppContext
+        self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, ctx: Ctx
     ) -> TokenOut:
         await ctx.throttle.before_attempt(account=data.email, address=client_address(request))
         try:
@@ -84,9 +80,9 @@ class AuthController(Controller):
     async def token(
         self,
         request: Request[Any, Any, Any],
-        data: Annotated[TokenRequest, Body(media_type=RequestEncodingType.URL_ENCODED)],
-        db: AsyncSession,
-        ctx: AppContext,
+        data: URLEncodedBody[TokenRequest],
+        db: DB,
+        ctx: Ctx,
     ) -> TokenOut:
         now = ctx.clock.now()
         if data.grant_type == "refresh_token":
@@ -143,7 +139,7 @@ class AuthController(Controller):
         summary="Public keys that verify access tokens",
         media_type="application/json",
     )
-    async def jwks(self, db: AsyncSession, ctx: AppContext) -> dict[str, Any]:  # Any: JWK members
+    async def jwks(self, db: DB, ctx: Ctx) -> dict[str, Any]:  # Any: JWK members
         keys = await verification_keys(db, now=ctx.clock.now(), grace=ctx.token_policy.verify_grace)
         return dict(keys.as_dict(private=False))
 
@@ -151,7 +147,7 @@ class AuthController(Controller):
         "/.well-known/oauth-authorization-server",
         summary="OAuth 2.0 authorization server metadata (RFC 8414)",
     )
-    async def metadata(self, ctx: AppContext) -> dict[str, Any]:  # Any: metadata members
+    async def metadata(self, ctx: Ctx) -> dict[str, Any]:  # Any: metadata members
         base = ctx.settings.public_url.rstrip("/")
         metadata = AuthorizationServerMetadata(
             {
@@ -169,7 +165,7 @@ class AuthController(Controller):
         return dict(metadata)
 
     @get("/v1/me", summary="The caller: roles, scopes, organization, designated-contact status")
-    async def me(self, actor: Actor, db: AsyncSession) -> MeOut:
+    async def me(self, actor: CurrentActor, db: DB) -> MeOut:
         user = await db.get(User, actor.id) if actor.kind == "user" else None
         organization = None
         is_contact = False

@@ -7,7 +7,7 @@ from litestar import Controller, Response, get
 from litestar.datastructures import State
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.context import AppContext
+from api.dependencies import Ctx
 from api.schemas import HealthOut
 
 
@@ -21,7 +21,7 @@ class OperationsController(Controller):
 
     @get("/ready", summary="Readiness: the database answers (503 when it does not)")
     async def ready(self, state: State) -> Response[HealthOut]:
-        ctx: AppContext = state.ctx
+        ctx: Ctx = state.ctx
         try:
             async with ctx.alchemy.get_engine().connect() as connection:
                 await connection.execute(sa.text("SELECT 1"))

@@ -6,11 +6,9 @@ import uuid
 from typing import Annotated
 
 from litestar import Controller, get, patch, post, put
-from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from accounts import directory, eligibility, purchases
-from accounts.actor import Actor
 from accounts.errors import PurchaseImportFailed
 from accounts.models import SupportContact, User
 from accounts.schemas import (
@@ -27,12 +25,12 @@ from accounts.schemas import (
     UserOut,
     UserPatch,
 )
-from api.context import AppContext
+from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
 from core.errors import NotFound
 
-Limit = Annotated[int, Parameter(ge=1, le=200, description="Page size")]
-Cursor = Annotated[str | None, Parameter(description="next_cursor of the previous page")]
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
@@ -52,18 +50,18 @@ class OrganizationController(Controller):
     @get("/", summary="List organizations (customers see their own)")
     async def list_organizations(
         self,
-        actor: Actor,
-        db: AsyncSession,
+        actor: CurrentActor,
+        db: DB,
         limit: Limit = 50,
         cursor: Cursor = None,
-        name: str | None = None,
+        name: FromQuery[str | None] = None,
     ) -> PageOut[OrganizationOut]:
         page = await directory.list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
         return PageOut(items=[OrganizationOut.build(o) for o in page.items], next_cursor=page.next_cursor)
 
     @post("/", summary="Create an organization")
     async def create_organization(
-        self, data: OrganizationIn, actor: Actor, db: AsyncSession, ctx: AppContext
+        self, data: JSONBody[OrganizationIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> OrganizationOut:
         return OrganizationOut.build(
             await directory.create_organization(db, actor, data, now=ctx.clock.now())
@@ -71,14 +69,18 @@ class OrganizationController(Controller):
 
     @get("/{organization_id:uuid}", summary="Get an organization")
     async def get_organization(
-        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+        self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> OrganizationOut:
         org = await directory.get_organization(db, actor, organization_id)
         return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
 
     @patch("/{organization_id:uuid}", summary="Change an organization")
     async def update_organization(
-        self, organization_id: uuid.UUID, data: OrganizationPatch, actor: Actor, db: AsyncSession
+        self,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[OrganizationPatch],
+        actor: CurrentActor,
+        db: DB,
     ) -> OrganizationOut:
         org = await directory.update_organization(db, actor, organization_id, data)
         return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
@@ -86,9 +88,9 @@ class OrganizationController(Controller):
     @get("/{organization_id:uuid}/users", summary="List the organization's users")
     async def list_users(
         self,
-        organization_id: uuid.UUID,
-        actor: Actor,
-        db: AsyncSession,
+        organization_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> PageOut[UserOut]:
@@ -97,7 +99,12 @@ class OrganizationController(Controller):
 
     @post("/{organization_id:uuid}/users", summary="Add a user to the organization")
     async def create_user(
-        self, organization_id: uuid.UUID, data: UserIn, actor: Actor, db: AsyncSession, ctx: AppContext
+        self,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[UserIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
     ) -> UserOut:
         return UserOut.build(
             await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now())
@@ -105,7 +112,7 @@ class OrganizationController(Controller):
 
     @get("/{organization_id:uuid}/users/{user_id:uuid}", summary="Get one user of the organization")
     async def get_user(
-        self, organization_id: uuid.UUID, user_id: uuid.UUID, actor: Actor, db: AsyncSession
+        self, organization_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> UserOut:
         return UserOut.build(await directory.get_user(db, actor, organization_id, user_id))
 
@@ -114,12 +121,12 @@ class OrganizationController(Controller):
     )
     async def update_user(
         self,
-        organization_id: uuid.UUID,
-        user_id: uuid.UUID,
-        data: UserPatch,
-        actor: Actor,
-        db: AsyncSession,
-        ctx: AppContext,
+        organization_id: FromPath[uuid.UUID],
+        user_id: FromPath[uuid.UUID],
+        data: JSONBody[UserPatch],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
     ) -> UserOut:
         user = await directory.update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
         return UserOut.build(user)
@@ -127,9 +134,9 @@ class OrganizationController(Controller):
     @get("/{organization_id:uuid}/purchases", summary="List the organization's purchase records")
     async def list_purchases(
         self,
-        organization_id: uuid.UUID,
-        actor: Actor,
-        db: AsyncSession,
+        organization_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> PageOut[PurchaseOut]:
@@ -138,7 +145,12 @@ class OrganizationController(Controller):
 
     @post("/{organization_id:uuid}/purchases", summary="Record one purchase")
     async def record_purchase(
-        self, organization_id: uuid.UUID, data: PurchaseIn, actor: Actor, db: AsyncSession, ctx: AppContext
+        self,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[PurchaseIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
     ) -> PurchaseOut:
         purchase = await purchases.record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
         return PurchaseOut.build(purchase)
@@ -153,11 +165,11 @@ class OrganizationController(Controller):
     )
     async def import_purchases(
         self,
-        organization_id: uuid.UUID,
-        actor: Actor,
-        db: AsyncSession,
-        ctx: AppContext,
-        body: bytes,
+        organization_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        body: RawBody,
     ) -> PurchaseImportOut:
         try:
             text = body.decode("utf-8-sig")
@@ -170,7 +182,7 @@ class OrganizationController(Controller):
         "/{organization_id:uuid}/eligibility", summary="May the organization use free basic support, and why"
     )
     async def get_eligibility(
-        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+        self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> EligibilityOut:
         await directory.get_organization(db, actor, organization_id)
         verdict = await eligibility.eligibility(db, organization_id)
@@ -184,7 +196,7 @@ class OrganizationController(Controller):
 
     @get("/{organization_id:uuid}/support-contact", summary="The designated support contact")
     async def get_support_contact(
-        self, organization_id: uuid.UUID, actor: Actor, db: AsyncSession
+        self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> SupportContactOut:
         await directory.get_organization(db, actor, organization_id)
         contact = _contact_out(await eligibility.support_contact(db, organization_id))
@@ -198,11 +210,11 @@ class OrganizationController(Controller):
     @put("/{organization_id:uuid}/support-contact", summary="Name the one designated support contact")
     async def put_support_contact(
         self,
-        organization_id: uuid.UUID,
-        data: SupportContactIn,
-        actor: Actor,
-        db: AsyncSession,
-        ctx: AppContext,
+        organization_id: FromPath[uuid.UUID],
+        data: JSONBody[SupportContactIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
     ) -> SupportContactOut:
         found = await eligibility.designate_support_contact(
             db, actor, organization_id, data.user_id, now=ctx.clock.now()
