@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Literal
 
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import context
-from api.metadata import metadata
+from api.metadata import include_object, metadata
 from api.settings import load_settings
+from core.db import StrEnumType
 
 config = context.config
 
@@ -19,12 +22,21 @@ def _url() -> str:
     return str(url) if url else load_settings().database_url
 
 
+def _render_item(type_: str, obj: object, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Enum columns are plain strings in the schema; the enum lives in Python."""
+    if type_ == "type" and isinstance(obj, StrEnumType):
+        return "sa.String(length=32)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -62,6 +62,7 @@ SALES = Role.SALES
 LEAD = Role.SUPPORT_LEAD
 ENGINEER = Role.SUPPORT_ENGINEER
 CUSTOMER_ADMIN = Role.CUSTOMER_ADMIN
+SUPPORT_STAFF = frozenset({Role.SUPPORT_ENGINEER, Role.SUPPORT_LEAD, Role.ADMIN})
 ORG_READERS = rule(ALL_ROLES, scopes=(Scope.ORGANIZATIONS_READ,))
 
 RULES: dict[str, Rule] = {
@@ -101,6 +102,33 @@ RULES: dict[str, Rule] = {
     "POST /v1/integration-clients": rule(ADMIN),
     "POST /v1/integration-clients/{client_id}/deactivate": rule(ADMIN),
     "GET /v1/audit": rule(ADMIN, scopes=(Scope.AUDIT_READ,)),
+    # basic support
+    "GET /v1/support/regulation": PUBLIC,
+    "POST /v1/support/regulation": rule(LEAD, ADMIN),
+    "GET /v1/support/stats": PUBLIC,
+    "GET /v1/kb/articles": PUBLIC,
+    "GET /v1/kb/articles/{slug}": PUBLIC,
+    "POST /v1/kb/articles": rule(LEAD, ADMIN),
+    "PATCH /v1/kb/articles/{slug}": rule(LEAD, ADMIN),
+    "DELETE /v1/kb/articles/{slug}": rule(LEAD, ADMIN),
+    "POST /v1/support/tickets": rule(CUSTOMER_ROLES),
+    "GET /v1/support/tickets": rule(CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)),
+    "GET /v1/support/tickets/{ticket_id}": rule(CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)),
+    "PATCH /v1/support/tickets/{ticket_id}": rule(CUSTOMER_ROLES),
+    "POST /v1/support/tickets/{ticket_id}/messages": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
+    "POST /v1/support/tickets/{ticket_id}/attachments": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
+    "GET /v1/support/tickets/{ticket_id}/attachments/{attachment_id}": rule(
+        CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)
+    ),
+    "POST /v1/support/tickets/{ticket_id}/transitions": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
+    "POST /v1/support/tickets/{ticket_id}/explanation-requests": rule(CUSTOMER_ROLES),
+    "GET /v1/support/explanation-requests": rule(LEAD, ADMIN),
+    "POST /v1/support/inbound-email": rule(scopes=(Scope.SUPPORT_INBOUND_EMAIL,)),
+    # calendars
+    "GET /v1/calendars/holidays": rule(ALL_ROLES),
+    "POST /v1/calendars/holidays": rule(LEAD, ADMIN),
+    "PUT /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),
+    "DELETE /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),
 }
 
 # Interactive documentation and the schema itself are public.

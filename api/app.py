@@ -17,8 +17,11 @@ from api.access import access_guard, rule_for
 from api.context import AppContext, build_keyring, build_token_policy, load_external_keys
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
+from api.controllers.calendars import HolidayController
+from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
+from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
@@ -37,6 +40,11 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     OrganizationController,
     IntegrationClientController,
     AuditController,
+    RegulationController,
+    TicketController,
+    SupportOperationsController,
+    KnowledgeBaseController,
+    HolidayController,
 ]
 
 

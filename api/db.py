@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from api.settings import Settings
+from core.transactions import forget_rollback_hooks, run_rollback_hooks
 
 SQLITE_BEGIN_OPTION = "sqlite_begin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -103,9 +104,16 @@ def db_provider(config: SQLAlchemyAsyncConfig, *, is_sqlite: bool) -> Any:
             # Some refusals must keep what they did (e.g. revoking a reused refresh-token family).
             if getattr(exc, "commit_before_raising", False):
                 await session.commit()
+                forget_rollback_hooks(session)
             else:
                 await session.rollback()
+                run_rollback_hooks(session)
             raise
-        await session.commit()
+        try:
+            await session.commit()
+        except BaseException:
+            run_rollback_hooks(session)
+            raise
+        forget_rollback_hooks(session)
 
     return provide_db

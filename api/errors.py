@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
 from core import errors as core_errors
+from support import errors as support_errors
 
 log = structlog.get_logger(__name__)
 
@@ -102,6 +103,21 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
         "not_support_contact",
         "Only the designated support contact may do this",
         "Это может сделать только назначенное контактное лицо поддержки",
+    ),
+    support_errors.IllegalTransition: ProblemKind(
+        409, "illegal_transition", "This status change is not allowed", "Такая смена статуса недопустима"
+    ),
+    support_errors.ExplanationTooEarly: ProblemKind(
+        409,
+        "explanation_too_early",
+        "The response deadline has not passed",
+        "Срок первого ответа ещё не истёк",
+    ),
+    support_errors.AttachmentRejected: ProblemKind(
+        422, "attachment_rejected", "The file was not accepted", "Файл не принят"
+    ),
+    support_errors.InboundEmailRejected: ProblemKind(
+        422, "inbound_email_rejected", "The e-mail cannot be accepted", "Письмо не может быть принято"
     ),
     accounts_errors.NotEligible: ProblemKind(
         403, "not_eligible", "Not eligible for basic support", "Нет права на базовую поддержку"

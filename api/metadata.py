@@ -5,6 +5,20 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-import accounts.models  # noqa: F401  (registers the tables)
+import accounts.models  # noqa: F401  (each import registers its area's tables)
+import core.counters  # noqa: F401
+import scheduling.models  # noqa: F401
+import support.models  # noqa: F401
 
 metadata: MetaData = SQLModel.metadata
+
+
+# Search structures that live only in migrations (dialect-specific, not expressible as models):
+# SQLite FTS5 tables and their shadow tables, PostgreSQL expression indexes for full-text search.
+SEARCH_OBJECT_PREFIXES = ("support_kb_article_fts", "fts_")
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic filter: leave the migration-only search structures out of model comparison."""
+    del obj, type_, reflected, compare_to
+    return not (name or "").startswith(SEARCH_OBJECT_PREFIXES)

@@ -35,13 +35,16 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
-    access_token_ttl_seconds: int = Field(default=900, gt=0, le=86_400)
+    access_token_ttl_seconds: int = Field(default=900, gt=0, le=30 * 86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, gt=0)
     signing_key_verify_grace_seconds: int = Field(default=86_400, ge=0)
 
     rate_limit_storage: str = "memory://"
     login_limit_per_account: str = "5/15 minutes"
     login_limit_per_address: str = "30/minute"
+
+    attachments_dir: Path = Path("./var/attachments")
+    attachment_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
 
     oidc_issuer: str | None = None
     oidc_jwks_path: Path | None = None

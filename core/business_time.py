@@ -11,7 +11,8 @@ holidays in range), never O(minutes).
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
@@ -45,7 +46,7 @@ class BusinessCalendar:
 
     def __post_init__(self) -> None:
         by_day = sorted(self.intervals, key=lambda i: (i.weekday, i.start_minute))
-        for left, right in zip(by_day, by_day[1:], strict=False):
+        for left, right in itertools.pairwise(by_day):
             if left.weekday == right.weekday and right.start_minute < left.end_minute:
                 raise ValueError("opening intervals of one day must not overlap")
         if not self.intervals:
@@ -256,7 +257,7 @@ def _merge(
 
 def weekly(
     time_zone: str,
-    hours: dict[int, Sequence[tuple[str, str]]],
+    hours: Mapping[int, Sequence[tuple[str, str]]],
     holidays: Iterable[date] = (),
 ) -> BusinessCalendar:
     """Build a calendar from ``{weekday: [("09:00", "18:00"), ...]}``."""

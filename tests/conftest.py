@@ -93,6 +93,9 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         database_url=database_url,
         environment="test",
         rate_limit_storage="memory://",
+        attachments_dir=tmp_path / "attachments",
+        # Tests move the clock by days; tokens must outlive that (expiry has its own tests).
+        access_token_ttl_seconds=14 * 86_400,
         log_format="json",
     )
 

@@ -137,6 +137,13 @@ class World:
         token = await (self.client_token(who) if isinstance(who, IntegrationClient) else self.token_for(who))
         return {"Authorization": f"Bearer {token}", **extra}
 
+    async def contact(self, *, purchase: bool = True) -> tuple[Organization, User, dict[str, str]]:
+        """An organisation with its designated support contact, and that contact's headers."""
+        org = await self.organization(purchase=purchase)
+        user = await self.user(Role.CUSTOMER_USER, org)
+        await self.support_contact(org, user)
+        return org, user, await self.headers(user)
+
     async def staff(self, role: Role) -> tuple[User, dict[str, str]]:
         user = await self.user(role)
         return user, await self.headers(user)

@@ -13,7 +13,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from api.metadata import metadata
+from api.metadata import include_object, metadata
 from api.migrations import downgrade, upgrade
 from api.settings import load_settings
 from tests.conftest import BACKENDS, recreate_postgres_database
@@ -21,7 +21,9 @@ from tests.conftest import BACKENDS, recreate_postgres_database
 
 def _schema_differences(url: str) -> list[Any]:
     def compare(connection: Connection) -> list[Any]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
         return list(compare_metadata(context, metadata))
 
     async def run() -> list[Any]:

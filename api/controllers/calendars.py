@@ -1,0 +1,83 @@
+"""Holiday calendars over HTTP: ICS import (e.g. a national production calendar) and single edits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import msgspec
+from litestar import Controller, delete, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+
+from api.dependencies import DB, Ctx
+from core.errors import NotFound
+from scheduling.holidays import (
+    MAX_ICS_BYTES,
+    HolidayDate,
+    import_holidays,
+    list_holidays,
+    parse_holiday_ics,
+    remove_holiday,
+)
+from scheduling.models import Holiday
+from support.schemas import HolidayOut
+
+CalendarKey = Annotated[
+    str, QueryParameter(pattern=r"^[a-z0-9_\-]{1,64}$", description="Holiday calendar name")
+]
+
+
+class HolidayIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+def _out(h: Holiday) -> HolidayOut:
+    return HolidayOut(calendar=h.calendar, day=h.day.isoformat(), name=h.name, source=h.source)
+
+
+class HolidayController(Controller):
+    path = "/v1/calendars/holidays"
+    tags = ["calendars"]
+
+    @get("/", summary="Holidays of a calendar")
+    async def list_holidays(
+        self, db: DB, calendar: CalendarKey = "default", year: FromQuery[int | None] = None
+    ) -> list[HolidayOut]:
+        return [_out(h) for h in await list_holidays(db, calendar, year=year)]
+
+    @post(
+        "/",
+        summary="Import holidays from an ICS file (text/calendar body)",
+        request_max_body_size=MAX_ICS_BYTES,
+    )
+    async def import_ics(
+        self,
+        body: RawBody,
+        db: DB,
+        ctx: Ctx,
+        calendar: CalendarKey = "default",
+        replace: FromQuery[bool] = False,
+    ) -> list[HolidayOut]:
+        parsed = parse_holiday_ics(body)
+        rows = await import_holidays(db, calendar, parsed, source="ics", now=ctx.clock.now(), replace=replace)
+        return [_out(h) for h in rows]
+
+    @put("/{day:date}", summary="Add or rename one holiday")
+    async def put_holiday(
+        self,
+        day: FromPath[date],
+        data: JSONBody[HolidayIn],
+        db: DB,
+        ctx: Ctx,
+        calendar: CalendarKey = "default",
+    ) -> list[HolidayOut]:
+        await remove_holiday(db, calendar, day)
+        rows = await import_holidays(
+            db, calendar, [HolidayDate(day, data.name)], source="manual", now=ctx.clock.now()
+        )
+        return [_out(h) for h in rows if h.day == day]
+
+    @delete("/{day:date}", summary="Remove one holiday", status_code=204)
+    async def delete_holiday(self, day: FromPath[date], db: DB, calendar: CalendarKey = "default") -> None:
+        if not await remove_holiday(db, calendar, day):
+            raise NotFound("That date is not a holiday of this calendar.")

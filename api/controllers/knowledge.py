@@ -1,0 +1,65 @@
+"""Knowledge base over HTTP: published articles are public; the support lead writes them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from litestar import Controller, Request, delete, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from accounts.actor import Actor
+from api.dependencies import DB, Ctx, CurrentActor
+from support import kb
+from support.parties import is_support_staff
+from support.schemas import ArticleIn, ArticleOut, ArticlePatch
+from support.views import article_out
+
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="How many articles")]
+
+
+def _sees_drafts(request: Request[Any, Any, Any]) -> bool:
+    actor: Actor | None = getattr(request.state, "actor", None)
+    return actor is not None and is_support_staff(actor)
+
+
+class KnowledgeBaseController(Controller):
+    path = "/v1/kb/articles"
+    tags = ["knowledge base"]
+
+    @get("/", summary="Articles; `q` searches full text in Russian and English")
+    async def list_articles(
+        self,
+        request: Request[Any, Any, Any],
+        db: DB,
+        q: FromQuery[str | None] = None,
+        tag: FromQuery[str | None] = None,
+        limit: Limit = 20,
+    ) -> list[ArticleOut]:
+        drafts = _sees_drafts(request)
+        if q:
+            found = await kb.search(db, q, limit=limit, include_drafts=drafts)
+            return [article_out(a) for a in found if tag is None or tag in a.tags]
+        return [
+            article_out(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
+        ]
+
+    @post("/", summary="Write an article")
+    async def create_article(
+        self, data: JSONBody[ArticleIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> ArticleOut:
+        del actor
+        return article_out(await kb.create_article(db, data, now=ctx.clock.now()))
+
+    @get("/{slug:str}", summary="One article")
+    async def get_article(self, request: Request[Any, Any, Any], slug: FromPath[str], db: DB) -> ArticleOut:
+        return article_out(await kb.get_article(db, slug, include_drafts=_sees_drafts(request)))
+
+    @patch("/{slug:str}", summary="Change an article")
+    async def update_article(
+        self, slug: FromPath[str], data: JSONBody[ArticlePatch], db: DB, ctx: Ctx
+    ) -> ArticleOut:
+        return article_out(await kb.update_article(db, slug, data, now=ctx.clock.now()))
+
+    @delete("/{slug:str}", summary="Delete an article", status_code=204)
+    async def delete_article(self, slug: FromPath[str], db: DB) -> None:
+        await kb.delete_article(db, slug)

@@ -1,0 +1,320 @@
+"""Basic support over HTTP: regulation, tickets, messages, attachments, explanations, stats, e-mail."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date
+from typing import Annotated, Any
+
+from litestar import Controller, Request, Response, get, patch, post
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.response import File
+
+from api.dependencies import DB, Ctx, CurrentActor
+from api.schemas import PageOut
+from api.uploads import receive_file
+from core.errors import FieldProblem, InvalidInput, PreconditionFailed
+from core.storage import LocalStorage
+from support import attachments, explanations, lifecycle, stats, tickets
+from support.inbound_email import receive_email
+from support.models import AttachmentKind, TicketStatus
+from support.parties import load_ticket
+from support.regulation import current_regulation, publish_regulation
+from support.schemas import (
+    AttachmentOut,
+    ExplanationIn,
+    ExplanationOut,
+    MessageIn,
+    MessageOut,
+    MonthStatsOut,
+    RegulationIn,
+    RegulationOut,
+    StatsOut,
+    TicketIn,
+    TicketOut,
+    TicketPatch,
+    TicketSummaryOut,
+    TransitionIn,
+)
+from support.views import explanation_out, regulation_out, ticket_detail, ticket_summary
+
+Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
+MONTH = QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+OptionalMonth = Annotated[
+    str | None, QueryParameter(query="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+]
+INBOUND_EMAIL_MAX_BYTES = 50 * 1024 * 1024
+REVISION = re.compile(r'^(?:W/)?"(\d+)"$')
+
+
+def expected_revision(request: Request[Any, Any, Any]) -> int | None:
+    """The revision an ``If-Match`` header names; absent or ``*`` means no precondition."""
+    header = request.headers.get("if-match")
+    if header is None or header.strip() == "*":
+        return None
+    found = REVISION.match(header.strip())
+    if found is None:
+        raise PreconditionFailed('If-Match must be an ETag this API returned, e.g. "3".')
+    return int(found.group(1))
+
+
+def with_etag(body: TicketOut, status_code: int = 200) -> Response[TicketOut]:
+    return Response(body, status_code=status_code, headers={"ETag": f'"{body.revision}"'})
+
+
+def storage_of(ctx: Ctx) -> LocalStorage:
+    return LocalStorage(ctx.settings.attachments_dir)
+
+
+class RegulationController(Controller):
+    path = "/v1/support/regulation"
+    tags = ["basic support"]
+
+    @get("/", summary="The support regulation in force (public)")
+    async def get_regulation(self, db: DB, ctx: Ctx) -> RegulationOut:
+        return regulation_out(await current_regulation(db, now=ctx.clock.now()))
+
+    @post("/", summary="Publish a new version of the regulation")
+    async def publish(
+        self, data: JSONBody[RegulationIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> RegulationOut:
+        fields = {
+            "time_zone": data.time_zone,
+            "weekly_hours": {day: [list(span) for span in spans] for day, spans in data.weekly_hours.items()},
+            "holiday_calendar": data.holiday_calendar,
+            "first_response_minutes": data.first_response_minutes,
+            "update_interval_minutes": data.update_interval_minutes,
+            "required_items": data.required_items,
+            "attachment_retention_days": data.attachment_retention_days,
+            "text": data.text,
+        }
+        return regulation_out(await publish_regulation(db, actor, now=ctx.clock.now(), **fields))
+
+
+class TicketController(Controller):
+    path = "/v1/support/tickets"
+    tags = ["basic support"]
+
+    @post("/", summary="File a free ticket (designated support contact only)")
+    async def create_ticket(
+        self, data: JSONBody[TicketIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> Response[TicketOut]:
+        now = ctx.clock.now()
+        ticket = await tickets.create_ticket(db, actor, data, now=now)
+        return with_etag(await ticket_detail(db, actor, ticket, now=now), status_code=201)
+
+    @get("/", summary="List tickets (customers: their organization's)")
+    async def list_tickets(
+        self,
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        limit: Limit = 50,
+        cursor: FromQuery[str | None] = None,
+        status: FromQuery[TicketStatus | None] = None,
+        organization_id: FromQuery[uuid.UUID | None] = None,
+    ) -> PageOut[TicketSummaryOut]:
+        page = await tickets.list_tickets(
+            db, actor, limit=limit, cursor=cursor, status=status, organization_id=organization_id
+        )
+        now = ctx.clock.now()
+        return PageOut(
+            items=[await ticket_summary(db, t, now=now) for t in page.items], next_cursor=page.next_cursor
+        )
+
+    @get("/{ticket_id:uuid}", summary="A ticket with its clock, messages, attachments and explanations")
+    async def get_ticket(
+        self, ticket_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> Response[TicketOut]:
+        ticket = await load_ticket(db, actor, ticket_id)
+        return with_etag(await ticket_detail(db, actor, ticket, now=ctx.clock.now()))
+
+    @patch(
+        "/{ticket_id:uuid}", summary="Complete the intake or declare an item impossible to provide (If-Match)"
+    )
+    async def update_ticket(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[TicketPatch],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[TicketOut]:
+        now = ctx.clock.now()
+        ticket = await tickets.update_intake(
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(request)
+        )
+        return with_etag(await ticket_detail(db, actor, ticket, now=now))
+
+    @post(
+        "/{ticket_id:uuid}/messages",
+        summary="Reply on a ticket (staff may add internal notes and cite articles)",
+    )
+    async def add_message(
+        self, ticket_id: FromPath[uuid.UUID], data: JSONBody[MessageIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> MessageOut:
+        m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now())
+        return MessageOut(
+            id=m.id,
+            author_id=m.author_id,
+            author_kind=m.author_kind,
+            body=m.body,
+            internal=m.internal,
+            created_at=m.created_at,
+        )
+
+    @post(
+        "/{ticket_id:uuid}/attachments",
+        summary="Upload a file (multipart/form-data: file, kind=device_database|other)",
+        request_max_body_size=None,
+    )
+    async def upload_attachment(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> AttachmentOut:
+        storage = storage_of(ctx)
+        upload = await receive_file(
+            request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
+        )
+        assert upload.stored is not None  # receive_file refuses a request without the file
+        try:
+            kind = AttachmentKind(upload.fields.get("kind", "other"))
+        except ValueError as exc:
+            storage.delete(upload.stored.key)
+            raise InvalidInput(
+                "kind must be device_database or other.", errors=[FieldProblem("kind", "unknown")]
+            ) from exc
+        a = await attachments.attach_file(
+            db,
+            actor,
+            ticket_id,
+            kind=kind,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            stored=upload.stored,
+            storage=storage,
+            now=ctx.clock.now(),
+        )
+        return AttachmentOut(
+            id=a.id,
+            kind=a.kind,
+            filename=a.filename,
+            content_type=a.content_type,
+            size_bytes=a.size_bytes,
+            sha256=a.sha256,
+            created_at=a.created_at,
+        )
+
+    @get(
+        "/{ticket_id:uuid}/attachments/{attachment_id:uuid}",
+        summary="Download an attachment",
+        media_type="application/octet-stream",
+    )
+    async def download_attachment(
+        self,
+        ticket_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> File:
+        a = await attachments.get_attachment(db, actor, ticket_id, attachment_id)
+        return File(
+            path=storage_of(ctx).path(a.storage_key),
+            filename=a.filename,
+            media_type=a.content_type,
+            headers={"Digest": f"sha-256={a.sha256}", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @post(
+        "/{ticket_id:uuid}/transitions",
+        summary="Move the ticket through its lifecycle (If-Match)",
+        status_code=200,
+    )
+    async def transition(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[TransitionIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[TicketOut]:
+        now = ctx.clock.now()
+        ticket = await lifecycle.transition(
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(request)
+        )
+        return with_etag(await ticket_detail(db, actor, ticket, now=now))
+
+    @post("/{ticket_id:uuid}/explanation-requests", summary="Ask why the first response is late")
+    async def request_explanation(
+        self,
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[ExplanationIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> ExplanationOut:
+        return explanation_out(
+            await explanations.request_explanation(db, actor, ticket_id, data.reason, now=ctx.clock.now())
+        )
+
+
+class SupportOperationsController(Controller):
+    tags = ["basic support"]
+
+    @get("/v1/support/explanation-requests", summary="Explanation requests for the support lead")
+    async def list_explanations(
+        self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
+    ) -> PageOut[ExplanationOut]:
+        page = await explanations.list_explanations(db, limit=limit, cursor=cursor)
+        return PageOut(items=[explanation_out(e) for e in page.items], next_cursor=page.next_cursor)
+
+    @get(
+        "/v1/support/stats",
+        summary="Public statistics per month: answered within the regulation, response times",
+    )
+    async def get_stats(
+        self, db: DB, ctx: Ctx, from_: OptionalMonth = None, to: Annotated[str | None, MONTH] = None
+    ) -> StatsOut:
+        today = ctx.clock.now().date()
+        last = to or today.strftime("%Y-%m")
+        first = from_ or date(today.year - 1, today.month, 1).strftime("%Y-%m")
+        if first > last:
+            raise InvalidInput("from must not be after to.", errors=[FieldProblem("from", "after to")])
+        rows = await stats.monthly_stats(db, first_month=first, last_month=last)
+        return StatsOut(
+            months=[
+                MonthStatsOut(
+                    month=r.month,
+                    tickets=r.tickets,
+                    answered_within_regulation=r.answered_within_regulation,
+                    answered_within_regulation_share=r.within_share,
+                    median_first_response_minutes=r.median_first_response_minutes,
+                    p90_first_response_minutes=r.p90_first_response_minutes,
+                    paused_for_missing_information_share=r.paused_share,
+                )
+                for r in rows
+            ]
+        )
+
+    @post(
+        "/v1/support/inbound-email",
+        summary="A forwarded RFC 822 e-mail becomes a ticket or a message (integration scope)",
+        request_max_body_size=INBOUND_EMAIL_MAX_BYTES,
+    )
+    async def inbound_email(
+        self, body: RawBody, actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> Response[TicketOut]:
+        now = ctx.clock.now()
+        result = await receive_email(
+            db, body, storage=storage_of(ctx), max_attachment_bytes=ctx.settings.attachment_max_bytes, now=now
+        )
+        view = await ticket_detail(db, actor, result.ticket, now=now)
+        return Response(view, status_code=201 if result.created else 200)

@@ -1,0 +1,30 @@
+"""Human-readable sequence numbers (DL-1042), race-free on both databases."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel, col
+
+
+class Counter(SQLModel, table=True):
+    __tablename__ = "core_counter"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: int = Field(default=0)
+
+
+async def next_value(session: AsyncSession, name: str, *, start: int = 1000) -> int:
+    """Increment and return the named counter; the row lock serialises concurrent callers."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(Counter).values(name=name, value=start).on_conflict_do_nothing(index_elements=["name"])
+    )
+    updated = await session.execute(
+        sa.update(Counter)
+        .where(col(Counter.name) == name)
+        .values(value=col(Counter.value) + 1)
+        .returning(col(Counter.value))
+    )
+    return int(updated.scalar_one())

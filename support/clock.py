@@ -1,0 +1,58 @@
+"""The regulation clock of a ticket, derived from stored timestamps at read time (no cron)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from core.business_time import BusinessCalendar
+from support.models import Ticket, TicketPause, TicketStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ClockView:
+    running: bool
+    first_response_due_at: datetime | None
+    first_responded_at: datetime | None
+    first_response_business_minutes: int | None
+    paused_minutes: int
+    breached: bool
+
+
+async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
+    rows = await session.scalars(
+        sa.select(TicketPause)
+        .where(col(TicketPause.ticket_id) == ticket.id)
+        .order_by(col(TicketPause.started_at))
+    )
+    return [(p.started_at, p.ended_at) for p in rows.all()]
+
+
+def clock_view(
+    ticket: Ticket,
+    calendar: BusinessCalendar,
+    pauses: list[tuple[datetime, datetime | None]],
+    *,
+    now: datetime,
+) -> ClockView:
+    """Rule: the clock starts when the intake is complete, pauses while information is requested,
+    and the first response is late when it came (or still has not come) after the due time."""
+    due = ticket.first_response_due_at
+    started = ticket.intake_completed_at
+    stopped = ticket.closed_at or ticket.resolved_at or now
+    paused = calendar.paused(started, stopped, pauses) if started is not None else timedelta(0)
+    responded = ticket.first_responded_at
+    breached = due is not None and (responded or now) > due
+    running = started is not None and ticket.status in {TicketStatus.NEW, TicketStatus.IN_PROGRESS}
+    return ClockView(
+        running=running,
+        first_response_due_at=due,
+        first_responded_at=responded,
+        first_response_business_minutes=ticket.first_response_business_minutes,
+        paused_minutes=int(paused // timedelta(minutes=1)),
+        breached=breached,
+    )

@@ -1,0 +1,88 @@
+"""Intake completeness: the clock starts only when everything the regulation requires is there."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from support.models import (
+    Attachment,
+    AttachmentKind,
+    RegulationVersion,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    WaitingReason,
+)
+from support.regulation import regulation_calendar
+
+STRUCTURED_FIELDS = ("affected_applications", "steps_to_reproduce", "impact", "affected_employees")
+
+
+async def missing_items(session: AsyncSession, ticket: Ticket, regulation: RegulationVersion) -> list[str]:
+    """Required evidence not provided yet; empty once the intake is complete (or accepted as is)."""
+    if ticket.intake_completed_at is not None:
+        return []
+    # Structured fields are required by the API; e-mail tickets start without them.
+    missing = [field for field in STRUCTURED_FIELDS if getattr(ticket, field) in ("", None)]
+    for item in regulation.required_items:
+        if item == "exchange_archive_link" and not ticket.exchange_archive_link:
+            missing.append(item)
+        if item == "device_database" and not await _has_attachment(
+            session, ticket.id, AttachmentKind.DEVICE_DATABASE
+        ):
+            missing.append(item)
+    return missing
+
+
+async def _has_attachment(session: AsyncSession, ticket_id: uuid.UUID, kind: AttachmentKind) -> bool:
+    count = await session.scalar(
+        sa.select(sa.func.count()).where(col(Attachment.ticket_id) == ticket_id, col(Attachment.kind) == kind)
+    )
+    return bool(count)
+
+
+async def complete_intake(
+    session: AsyncSession,
+    ticket: Ticket,
+    regulation: RegulationVersion,
+    *,
+    now: datetime,
+    actor_id: uuid.UUID | None,
+    accepted_missing: list[str] | None = None,
+) -> None:
+    """Start the clock: the first-response deadline counts business time from now."""
+    calendar = await regulation_calendar(session, regulation)
+    ticket.intake_completed_at = now
+    ticket.intake_month = now.astimezone(calendar.zone).strftime("%Y-%m")
+    ticket.first_response_due_at = calendar.add(now, timedelta(minutes=regulation.first_response_minutes))
+    ticket.status = TicketStatus.NEW
+    ticket.waiting_reason = None
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            occurred_at=now,
+            actor_id=actor_id,
+            kind="intake_completed",
+            data={
+                "accepted_missing": accepted_missing or [],
+                "first_response_due_at": ticket.first_response_due_at.isoformat(),
+            },
+        )
+    )
+
+
+async def complete_intake_if_ready(
+    session: AsyncSession,
+    ticket: Ticket,
+    regulation: RegulationVersion,
+    *,
+    now: datetime,
+    actor_id: uuid.UUID | None,
+) -> None:
+    if ticket.waiting_reason == WaitingReason.INTAKE and not await missing_items(session, ticket, regulation):
+        await complete_intake(session, ticket, regulation, now=now, actor_id=actor_id)

@@ -1,0 +1,123 @@
+"""The support regulation: published, versioned promises that every customer is measured against."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts import audit
+from accounts.actor import Actor
+from core.business_time import BusinessCalendar, weekly
+from core.errors import FieldProblem, InvalidInput
+from scheduling.holidays import holidays_of
+from support.models import RegulationVersion
+
+INTAKE_ITEMS = {
+    "device_database": "the mobile-device database file (attachment of kind device_database)",
+    "exchange_archive_link": "a link to the exchange-directory archive",
+}
+DEFAULT_CALENDAR = "default"
+DEFAULT_TEXT = (
+    "Basic support is free for every company that bought the product, directly or through a partner. "
+    "Tickets are filed by the company's designated support contact with a complete intake: project, "
+    "description with affected applications, steps to reproduce and impact, number of affected employees, "
+    "the mobile-device database file and a link to the exchange-directory archive. The first response "
+    "comes within the published number of business hours after the intake is complete."
+)
+
+
+def _default_regulation(now: datetime) -> RegulationVersion:
+    return RegulationVersion(
+        version=1,
+        published_at=now,
+        time_zone="Europe/Moscow",
+        weekly_hours={str(d): [["09:00", "18:00"]] for d in range(5)},
+        holiday_calendar=DEFAULT_CALENDAR,
+        first_response_minutes=8 * 60,
+        update_interval_minutes=16 * 60,
+        required_items=list(INTAKE_ITEMS),
+        attachment_retention_days=180,
+        text=DEFAULT_TEXT,
+    )
+
+
+async def current_regulation(session: AsyncSession, *, now: datetime) -> RegulationVersion:
+    """The version in force; a new installation starts with the vendor's default regulation."""
+    found = (
+        await session.scalars(
+            sa.select(RegulationVersion).order_by(col(RegulationVersion.version).desc()).limit(1)
+        )
+    ).first()
+    if found is not None:
+        return found
+    regulation = _default_regulation(now)
+    session.add(regulation)
+    await session.flush()
+    return regulation
+
+
+def validate_regulation(
+    time_zone: str, weekly_hours: dict[str, list[list[str]]], required_items: list[str]
+) -> BusinessCalendar:
+    problems = [
+        FieldProblem("required_items", f"unknown intake item {item}")
+        for item in required_items
+        if item not in INTAKE_ITEMS
+    ]
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(FieldProblem("time_zone", "unknown IANA time zone"))
+    try:
+        calendar = calendar_from(time_zone, weekly_hours, frozenset())
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        problems.append(FieldProblem("weekly_hours", str(exc)))
+        calendar = None
+    if problems or calendar is None:
+        raise InvalidInput("The regulation is not valid.", errors=problems)
+    return calendar
+
+
+async def publish_regulation(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    now: datetime,
+    **fields: Any,  # Any: validated schema fields
+) -> RegulationVersion:
+    """Publish a new version; tickets already running keep the version they started under."""
+    current = await current_regulation(session, now=now)
+    validate_regulation(fields["time_zone"], fields["weekly_hours"], fields["required_items"])
+    regulation = RegulationVersion(
+        version=current.version + 1, published_at=now, published_by=actor.id, **fields
+    )
+    session.add(regulation)
+    await session.flush()
+    await audit.record(
+        session,
+        actor,
+        "regulation_published",
+        subject_type="regulation",
+        subject_id=regulation.id,
+        now=now,
+        data={"version": regulation.version},
+    )
+    return regulation
+
+
+def calendar_from(time_zone: str, weekly_hours: dict[str, Any], holidays: frozenset[Any]) -> BusinessCalendar:
+    hours = {int(day): [(span[0], span[1]) for span in spans] for day, spans in weekly_hours.items()}
+    if any(not 0 <= day <= 6 for day in hours):
+        raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+    return weekly(time_zone, hours, holidays)
+
+
+async def regulation_calendar(session: AsyncSession, regulation: RegulationVersion) -> BusinessCalendar:
+    """The regulation's opening hours with the holidays of its holiday calendar as they stand now."""
+    holidays = await holidays_of(session, regulation.holiday_calendar)
+    return calendar_from(regulation.time_zone, regulation.weekly_hours, holidays)

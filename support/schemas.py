@@ -1,0 +1,232 @@
+"""Request and response bodies of basic support (v1)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from support.models import AttachmentKind, TicketStatus
+
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Url = Annotated[str, msgspec.Meta(pattern=r"^(https?|ftp|smb|file)://\S+$", max_length=2000)]
+Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class RegulationIn(Input):
+    time_zone: ShortText
+    weekly_hours: dict[str, list[tuple[Hhmm, Hhmm]]]
+    first_response_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24 * 30)]
+    update_interval_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24 * 30)]
+    required_items: list[str]
+    attachment_retention_days: Annotated[int, msgspec.Meta(gt=0, le=3650)] = 180
+    holiday_calendar: ShortText = "default"
+    text: str = ""
+
+
+class RegulationOut(msgspec.Struct, kw_only=True):
+    version: int
+    published_at: datetime
+    time_zone: str
+    weekly_hours: dict[str, list[list[str]]]
+    holiday_calendar: str
+    first_response_minutes: int
+    update_interval_minutes: int
+    required_items: list[str]
+    required_item_descriptions: dict[str, str]
+    attachment_retention_days: int
+    text: str
+
+
+class TicketIn(Input):
+    project_name: ShortText
+    description: Text
+    affected_applications: Text
+    steps_to_reproduce: Text
+    impact: Text
+    affected_employees: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)]
+    author_name: ShortText | None = None
+    author_email: ShortText | None = None
+    author_phone: ShortText | None = None
+    exchange_archive_link: Url | None = None
+
+
+class TicketPatch(Input):
+    """What the designated contact may still change: contact details and the missing intake items."""
+
+    author_name: ShortText | msgspec.UnsetType = msgspec.UNSET
+    author_email: ShortText | msgspec.UnsetType = msgspec.UNSET
+    author_phone: ShortText | msgspec.UnsetType | None = msgspec.UNSET
+    exchange_archive_link: Url | msgspec.UnsetType = msgspec.UNSET
+    affected_applications: Text | msgspec.UnsetType = msgspec.UNSET
+    steps_to_reproduce: Text | msgspec.UnsetType = msgspec.UNSET
+    impact: Text | msgspec.UnsetType = msgspec.UNSET
+    affected_employees: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] | msgspec.UnsetType = msgspec.UNSET
+    unavailable_items: dict[str, Text] | msgspec.UnsetType = msgspec.UNSET
+
+
+class ArticleRef(msgspec.Struct, kw_only=True):
+    slug: str
+    title: str
+
+
+class ClockOut(msgspec.Struct, kw_only=True):
+    running: bool
+    first_response_due_at: datetime | None
+    first_responded_at: datetime | None
+    first_response_business_minutes: int | None
+    paused_minutes: int
+    breached: bool
+
+
+class MessageOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    author_kind: str
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class AttachmentOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    kind: AttachmentKind
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+
+class ExplanationOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    ticket_id: uuid.UUID
+    requested_by: uuid.UUID
+    reason: str
+    created_at: datetime
+
+
+class EventOut(msgspec.Struct, kw_only=True):
+    occurred_at: datetime
+    kind: str
+    actor_id: uuid.UUID | None
+    data: dict[str, object]
+
+
+class TicketOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    organization_id: uuid.UUID
+    filed_by: uuid.UUID
+    status: TicketStatus
+    waiting_reason: str | None
+    channel: str
+    regulation_version: int
+    project_name: str
+    author_name: str
+    author_email: str
+    author_phone: str | None
+    description: str
+    affected_applications: str
+    steps_to_reproduce: str
+    impact: str
+    affected_employees: int | None
+    exchange_archive_link: str | None
+    missing: list[str]
+    unavailable_items: dict[str, str]
+    clock: ClockOut
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    revision: int
+    suggested_articles: list[ArticleRef] = msgspec.field(default_factory=list)
+    cited_articles: list[ArticleRef] = msgspec.field(default_factory=list)
+    messages: list[MessageOut] = msgspec.field(default_factory=list)
+    attachments: list[AttachmentOut] = msgspec.field(default_factory=list)
+    explanation_requests: list[ExplanationOut] = msgspec.field(default_factory=list)
+    timeline: list[EventOut] = msgspec.field(default_factory=list)
+
+
+class TicketSummaryOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    organization_id: uuid.UUID
+    status: TicketStatus
+    project_name: str
+    missing: list[str]
+    clock: ClockOut
+    created_at: datetime
+
+
+class MessageIn(Input):
+    body: Text
+    internal: bool = False
+    cited_articles: list[Slug] = msgspec.field(default_factory=list)
+
+
+class TransitionIn(Input):
+    to: TicketStatus
+    message: Text | None = None
+    reason: Text | None = None
+
+
+class ExplanationIn(Input):
+    reason: Text
+
+
+class ArticleIn(Input):
+    slug: Slug
+    title: ShortText
+    body: Text
+    tags: list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]] = msgspec.field(
+        default_factory=list
+    )
+    published: bool = False
+
+
+class ArticlePatch(Input):
+    title: ShortText | msgspec.UnsetType = msgspec.UNSET
+    body: Text | msgspec.UnsetType = msgspec.UNSET
+    tags: list[Annotated[str, msgspec.Meta(min_length=1, max_length=50)]] | msgspec.UnsetType = msgspec.UNSET
+    published: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class ArticleOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    slug: str
+    title: str
+    body: str
+    tags: list[str]
+    published: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class MonthStatsOut(msgspec.Struct, kw_only=True):
+    month: str
+    tickets: int
+    answered_within_regulation: int
+    answered_within_regulation_share: float | None
+    median_first_response_minutes: int | None
+    p90_first_response_minutes: int | None
+    paused_for_missing_information_share: float | None
+
+
+class StatsOut(msgspec.Struct, kw_only=True):
+    months: list[MonthStatsOut]
+
+
+class HolidayOut(msgspec.Struct, kw_only=True):
+    calendar: str
+    day: str
+    name: str
+    source: str

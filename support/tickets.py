@@ -1,0 +1,302 @@
+"""Free tickets: filing, reading, completing the intake, and conversation."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.actor import Actor
+from accounts.eligibility import require_free_support_filer
+from accounts.models import User
+from core.counters import next_value
+from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied, PreconditionFailed
+from core.pagination import Page, paginate
+from support import kb
+from support.intake import complete_intake_if_ready, missing_items
+from support.models import (
+    RegulationVersion,
+    Ticket,
+    TicketArticle,
+    TicketEvent,
+    TicketMessage,
+    TicketPause,
+    TicketStatus,
+    WaitingReason,
+)
+from support.parties import is_support_staff, load_ticket, require_contact
+from support.regulation import current_regulation, regulation_calendar
+from support.schemas import MessageIn, TicketIn, TicketPatch
+
+TICKET_COUNTER = "support_ticket"
+SUGGESTIONS = 3
+EDITABLE_FIELDS = (
+    "author_name",
+    "author_email",
+    "author_phone",
+    "exchange_archive_link",
+    "affected_applications",
+    "steps_to_reproduce",
+    "impact",
+    "affected_employees",
+)
+
+
+def ticket_label(number: int) -> str:
+    return f"DL-{number}"
+
+
+def check_revision(ticket: Ticket, expected: int | None) -> None:
+    """Optimistic concurrency: an If-Match that names an older revision is refused."""
+    if expected is not None and expected != ticket.revision:
+        raise PreconditionFailed(
+            f"The ticket changed since you read it (revision {ticket.revision}, you sent {expected}).",
+            current_revision=ticket.revision,
+        )
+
+
+def touch(ticket: Ticket, now: datetime) -> None:
+    ticket.updated_at = now
+    ticket.revision += 1
+
+
+async def create_ticket(
+    session: AsyncSession, actor: Actor, data: TicketIn, *, now: datetime, channel: str = "api"
+) -> Ticket:
+    """File a free ticket: only the designated contact of an eligible organisation may.
+
+    Missing evidence does not refuse the ticket: it waits for the customer with the clock stopped.
+    """
+    return await _file(session, actor, now=now, channel=channel, **msgspec.structs.asdict(data))
+
+
+async def create_email_ticket(
+    session: AsyncSession, actor: Actor, *, subject: str, body: str, now: datetime
+) -> Ticket:
+    """A ticket from an e-mail: the structured intake fields start empty and count as missing."""
+    return await _file(
+        session,
+        actor,
+        now=now,
+        channel="email",
+        project_name=(subject or "(no subject)")[:200],
+        description=body[:20_000],
+        affected_applications="",
+        steps_to_reproduce="",
+        impact="",
+        affected_employees=None,
+        author_name=None,
+        author_email=None,
+        author_phone=None,
+        exchange_archive_link=None,
+    )
+
+
+async def _file(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    now: datetime,
+    channel: str,
+    author_name: str | None,
+    author_email: str | None,
+    author_phone: str | None,
+    **intake: Any,
+) -> Ticket:
+    organization_id = await require_free_support_filer(session, actor)
+    author = await session.get(User, actor.id)
+    assert author is not None  # require_free_support_filer found the contact
+    regulation = await current_regulation(session, now=now)
+    ticket = Ticket(
+        number=await next_value(session, TICKET_COUNTER),
+        organization_id=organization_id,
+        filed_by=actor.id,
+        regulation_id=regulation.id,
+        status=TicketStatus.AWAITING_CUSTOMER,
+        waiting_reason=WaitingReason.INTAKE,
+        channel=channel,
+        author_name=author_name or author.full_name,
+        author_email=author_email or author.email,
+        author_phone=author_phone if author_phone is not None else author.phone,
+        created_at=now,
+        updated_at=now,
+        **intake,
+    )
+    session.add(ticket)
+    await session.flush()
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id, occurred_at=now, actor_id=actor.id, kind="created", data={"channel": channel}
+        )
+    )
+    await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
+    for article in await kb.search(session, ticket.description, limit=SUGGESTIONS, match_any=True):
+        session.add(
+            TicketArticle(ticket_id=ticket.id, article_id=article.id, relation="suggested", created_at=now)
+        )
+    await session.flush()
+    return ticket
+
+
+async def list_tickets(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: TicketStatus | None = None,
+    organization_id: uuid.UUID | None = None,
+) -> Page[Ticket]:
+    statement = sa.select(Ticket)
+    if actor.is_customer:
+        statement = statement.where(col(Ticket.organization_id) == actor.organization_id)
+    elif organization_id is not None:
+        statement = statement.where(col(Ticket.organization_id) == organization_id)
+    if status is not None:
+        statement = statement.where(col(Ticket.status) == status)
+    return await paginate(session, statement, col(Ticket.id), limit=limit, cursor=cursor)
+
+
+async def update_intake(
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: uuid.UUID,
+    data: TicketPatch,
+    *,
+    now: datetime,
+    expected_revision: int | None = None,
+) -> Ticket:
+    """The contact completes the intake, or declares an item impossible to provide (with a reason)."""
+    ticket = await load_ticket(session, actor, ticket_id, for_update=True)
+    await require_contact(session, actor, ticket)
+    check_revision(ticket, expected_revision)
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("The ticket is closed; reopen it first.")
+    regulation = await session.get(RegulationVersion, ticket.regulation_id)
+    assert regulation is not None
+    for field in EDITABLE_FIELDS:
+        value = getattr(data, field)
+        if value is not msgspec.UNSET:
+            setattr(ticket, field, value)
+    if data.unavailable_items is not msgspec.UNSET:
+        missing = await missing_items(session, ticket, regulation)
+        wrong = [item for item in data.unavailable_items if item not in missing]
+        if wrong:
+            raise InvalidInput(
+                "Only items that are still missing can be declared unavailable.",
+                errors=[
+                    FieldProblem(f"unavailable_items.{item}", "not a missing intake item") for item in wrong
+                ],
+            )
+        ticket.unavailable_items = {**ticket.unavailable_items, **data.unavailable_items}
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                occurred_at=now,
+                actor_id=actor.id,
+                kind="declared_unavailable",
+                data=dict(data.unavailable_items),
+            )
+        )
+    touch(ticket, now)
+    await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
+    await session.flush()
+    return ticket
+
+
+async def add_message(
+    session: AsyncSession,
+    actor: Actor,
+    ticket_id: uuid.UUID,
+    data: MessageIn,
+    *,
+    now: datetime,
+    author_kind: str | None = None,
+) -> TicketMessage:
+    """A reply. Staff replies may be internal notes and may cite articles; the first public staff reply
+    after the intake is complete is the first response. A customer reply ends an information pause."""
+    ticket = await load_ticket(session, actor, ticket_id, for_update=True)
+    staff = is_support_staff(actor)
+    if not staff:
+        await require_contact(session, actor, ticket)
+        if data.internal or data.cited_articles:
+            raise PermissionDenied("Internal notes and article citations are for support staff.")
+    if ticket.status == TicketStatus.CLOSED:
+        raise Conflict("The ticket is closed; reopen it to continue the conversation.")
+    message = TicketMessage(
+        ticket_id=ticket.id,
+        author_id=actor.id,
+        author_kind=author_kind or ("staff" if staff else "customer"),
+        body=data.body,
+        internal=data.internal,
+        created_at=now,
+    )
+    session.add(message)
+    if staff:
+        for article in await kb.published_by_slugs(session, data.cited_articles):
+            await session.merge(
+                TicketArticle(ticket_id=ticket.id, article_id=article.id, relation="cited", created_at=now)
+            )
+        if not data.internal:
+            await record_staff_reply(session, ticket, now=now)
+    else:
+        await resume_after_information(session, ticket, now=now, actor_id=actor.id)
+    touch(ticket, now)
+    await session.flush()
+    return message
+
+
+async def record_staff_reply(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    """The first public staff reply after intake completion answers the regulation's promise."""
+    if ticket.intake_completed_at is None or ticket.first_responded_at is not None:
+        return
+    regulation = await session.get(RegulationVersion, ticket.regulation_id)
+    assert regulation is not None
+    calendar = await regulation_calendar(session, regulation)
+    ticket.first_responded_at = now
+    ticket.first_response_business_minutes = int(
+        calendar.elapsed(ticket.intake_completed_at, now).total_seconds() // 60
+    )
+    if ticket.status == TicketStatus.NEW:
+        ticket.status = TicketStatus.IN_PROGRESS
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            occurred_at=now,
+            kind="first_response",
+            data={"business_minutes": ticket.first_response_business_minutes},
+        )
+    )
+
+
+async def resume_after_information(
+    session: AsyncSession, ticket: Ticket, *, now: datetime, actor_id: uuid.UUID | None
+) -> None:
+    if (
+        ticket.status == TicketStatus.AWAITING_CUSTOMER
+        and ticket.waiting_reason == WaitingReason.INFO_REQUESTED
+    ):
+        await end_pause(session, ticket, now=now)
+        ticket.status, ticket.waiting_reason = TicketStatus.IN_PROGRESS, None
+        session.add(
+            TicketEvent(
+                ticket_id=ticket.id,
+                occurred_at=now,
+                actor_id=actor_id,
+                kind="status_changed",
+                data={"from": "awaiting_customer", "to": "in_progress", "reason": "customer replied"},
+            )
+        )
+
+
+async def end_pause(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    await session.execute(
+        sa.update(TicketPause)
+        .where(col(TicketPause.ticket_id) == ticket.id, col(TicketPause.ended_at).is_(None))
+        .values(ended_at=now)
+    )

@@ -1,0 +1,104 @@
+"""Filing a free ticket: who may, and what the intake must contain."""
+
+from __future__ import annotations
+
+from accounts.roles import Role
+from tests.support.helpers import ARCHIVE, file_ticket, intake, upload
+from tests.world import World
+
+
+async def test_contact_files_a_ticket_that_waits_for_missing_evidence(world: World) -> None:
+    _, contact, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    assert ticket["number"].startswith("DL-")
+    assert ticket["status"] == "awaiting_customer"
+    assert ticket["waiting_reason"] == "intake"
+    assert ticket["missing"] == ["device_database", "exchange_archive_link"]
+    assert ticket["clock"]["running"] is False
+    assert ticket["clock"]["first_response_due_at"] is None
+    assert ticket["author_email"] == contact.email
+
+
+async def test_ticket_with_everything_but_the_file_misses_only_the_file(world: World) -> None:
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link=ARCHIVE)
+    assert ticket["missing"] == ["device_database"]
+
+
+async def test_uploading_the_device_database_completes_the_intake_and_starts_the_clock(world: World) -> None:
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link=ARCHIVE)
+    await upload(world, headers, ticket["id"])
+    body = (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=headers)).json()
+    assert body["status"] == "new"
+    assert body["missing"] == []
+    assert body["clock"]["running"] is True
+    # Monday 12:00 Moscow + 8 business hours (09-18) = Tuesday 11:00 Moscow.
+    assert body["clock"]["first_response_due_at"] == "2026-01-13T08:00:00Z"
+
+
+async def test_missing_structural_field_is_a_422_and_nothing_is_filed(world: World) -> None:
+    _, _, headers = await world.contact()
+    body = intake()
+    del body["steps_to_reproduce"]
+    response = await world.client.post("/v1/support/tickets", json=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "steps_to_reproduce"
+    listing = await world.client.get("/v1/support/tickets", headers=headers)
+    assert listing.json()["items"] == []
+
+
+async def test_colleague_of_the_contact_is_refused_and_told_who_files(world: World) -> None:
+    org, _, _ = await world.contact()
+    colleague = await world.user(Role.CUSTOMER_USER, org)
+    response = await world.client.post(
+        "/v1/support/tickets", json=intake(), headers=await world.headers(colleague)
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_support_contact"
+
+
+async def test_company_without_a_contact_is_told_how_to_name_one(world: World) -> None:
+    org = await world.organization(purchase=True)
+    user = await world.user(Role.CUSTOMER_ADMIN, org)
+    response = await world.client.post(
+        "/v1/support/tickets", json=intake(), headers=await world.headers(user)
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "support_contact_missing"
+    assert "/support-contact" in response.json()["detail"]
+
+
+async def test_company_that_never_bought_is_pointed_to_paid_sessions(world: World) -> None:
+    _, _, headers = await world.contact(purchase=False)
+    response = await world.client.post("/v1/support/tickets", json=intake(), headers=headers)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_eligible"
+    assert "POST /v1/bookings" in response.json()["detail"]
+
+
+async def test_another_organization_cannot_see_the_ticket(world: World) -> None:
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    _, _, stranger = await world.contact()
+    response = await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=stranger)
+    assert response.status_code == 404
+    listing = await world.client.get("/v1/support/tickets", headers=stranger)
+    assert listing.json()["items"] == []
+
+
+async def test_ticket_numbers_increase(world: World) -> None:
+    _, _, headers = await world.contact()
+    first = await file_ticket(world, headers)
+    second = await file_ticket(world, headers)
+    assert int(second["number"][3:]) == int(first["number"][3:]) + 1
+
+
+async def test_engineer_lists_tickets_of_every_organization(world: World) -> None:
+    _, _, first = await world.contact()
+    _, _, second = await world.contact()
+    await file_ticket(world, first)
+    await file_ticket(world, second)
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    listing = (await world.client.get("/v1/support/tickets", headers=engineer)).json()
+    assert len(listing["items"]) == 2

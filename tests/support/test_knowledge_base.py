@@ -1,0 +1,109 @@
+"""Knowledge base: the lead writes, everyone reads published articles, search in Russian and English."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from accounts.roles import Role
+from tests.support.helpers import file_ticket
+from tests.world import World
+
+SYNC = {
+    "slug": "sync-fails-code-17",
+    "title": "Terminal synchronisation fails with code 17",
+    "body": "Clear the exchange directory and restart the Mobile Server service.",
+    "tags": ["sync"],
+    "published": True,
+}
+RUSSIAN = {
+    "slug": "obmen-ne-rabotaet",
+    "title": "Обмен с терминалами не работает",
+    "body": "Проверьте каталог обмена и перезапустите службу сервера.",
+    "tags": ["обмен"],
+    "published": True,
+}
+
+
+async def _write(world: World, article: dict[str, Any]) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    response = await world.client.post("/v1/kb/articles", json=article, headers=lead)
+    assert response.status_code == 201, response.text
+
+
+async def test_anyone_finds_a_published_article_by_english_words(world: World) -> None:
+    await _write(world, SYNC)
+    await _write(world, RUSSIAN)
+    found = (await world.client.get("/v1/kb/articles", params={"q": "synchronisation code"})).json()
+    assert [a["slug"] for a in found] == ["sync-fails-code-17"]
+
+
+async def test_russian_text_is_searchable(world: World) -> None:
+    await _write(world, SYNC)
+    await _write(world, RUSSIAN)
+    found = (await world.client.get("/v1/kb/articles", params={"q": "каталог обмена"})).json()
+    assert [a["slug"] for a in found] == ["obmen-ne-rabotaet"]
+
+
+async def test_drafts_are_hidden_from_the_public(world: World) -> None:
+    await _write(world, {**SYNC, "published": False})
+    assert (await world.client.get("/v1/kb/articles", params={"q": "synchronisation"})).json() == []
+    assert (await world.client.get("/v1/kb/articles/sync-fails-code-17")).status_code == 404
+
+
+async def test_new_ticket_suggests_matching_articles(world: World) -> None:
+    await _write(world, SYNC)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    assert [a["slug"] for a in ticket["suggested_articles"]] == ["sync-fails-code-17"]
+
+
+async def test_staff_reply_citing_an_article_is_recorded_on_the_ticket(world: World) -> None:
+    await _write(world, SYNC)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/messages",
+        json={"body": "See the article.", "cited_articles": ["sync-fails-code-17"]},
+        headers=engineer,
+    )
+    body = (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=headers)).json()
+    assert [a["slug"] for a in body["cited_articles"]] == ["sync-fails-code-17"]
+
+
+async def test_citing_an_unknown_article_is_refused(world: World) -> None:
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    response = await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/messages",
+        json={"body": "x", "cited_articles": ["nope"]},
+        headers=engineer,
+    )
+    assert response.status_code == 404
+    assert (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=engineer)).json()[
+        "messages"
+    ] == []
+
+
+async def test_duplicate_slug_is_a_conflict(world: World) -> None:
+    await _write(world, SYNC)
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    assert (await world.client.post("/v1/kb/articles", json=SYNC, headers=lead)).status_code == 409
+
+
+async def test_edited_article_is_found_by_its_new_words(world: World) -> None:
+    await _write(world, SYNC)
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    await world.client.patch(
+        "/v1/kb/articles/sync-fails-code-17", json={"body": "Reinstall the licence key."}, headers=lead
+    )
+    found = (await world.client.get("/v1/kb/articles", params={"q": "licence"})).json()
+    assert [a["slug"] for a in found] == ["sync-fails-code-17"]
+    assert (await world.client.get("/v1/kb/articles", params={"q": "restart service"})).json() == []
+
+
+async def test_search_with_quotes_and_operators_is_safe(world: World) -> None:
+    await _write(world, SYNC)
+    response = await world.client.get("/v1/kb/articles", params={"q": '"code" OR NEAR( \' ; drop'})
+    assert response.status_code == 200

@@ -1,0 +1,75 @@
+"""The published regulation and the public statistics it is measured by."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from accounts.roles import Role
+from tests.support.helpers import complete_ticket, file_ticket
+from tests.world import World
+
+REGULATION = {
+    "time_zone": "Asia/Yekaterinburg",
+    "weekly_hours": {str(d): [["08:00", "12:00"], ["13:00", "17:00"]] for d in range(5)},
+    "first_response_minutes": 240,
+    "update_interval_minutes": 480,
+    "required_items": ["device_database"],
+}
+
+
+async def test_regulation_is_public_and_starts_with_the_default(world: World) -> None:
+    body = (await world.client.get("/v1/support/regulation")).json()
+    assert body["version"] == 1
+    assert body["first_response_minutes"] == 480
+    assert body["required_items"] == ["device_database", "exchange_archive_link"]
+
+
+async def test_lead_publishes_a_new_version_and_old_tickets_keep_theirs(world: World) -> None:
+    _, _, headers = await world.contact()
+    old = await file_ticket(world, headers)
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    published = await world.client.post("/v1/support/regulation", json=REGULATION, headers=lead)
+    assert published.json()["version"] == 2
+    new = await file_ticket(world, headers)
+    assert old["regulation_version"] == 1
+    assert new["regulation_version"] == 2
+    assert new["missing"] == ["device_database"]
+
+
+async def test_regulation_with_an_unknown_intake_item_is_refused(world: World) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    response = await world.client.post(
+        "/v1/support/regulation", json={**REGULATION, "required_items": ["photo_of_cat"]}, headers=lead
+    )
+    assert response.status_code == 422
+    assert (await world.client.get("/v1/support/regulation")).json()["version"] == 1
+
+
+async def test_stats_count_answered_within_and_percentiles_per_month(world: World) -> None:
+    _, _, headers = await world.contact()
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    for delay in (60, 120, 600):  # business minutes until the reply; 600 > 480 is late
+        ticket = await complete_ticket(world, headers)
+        world.clock.advance(timedelta(minutes=delay) if delay < 360 else timedelta(days=1, hours=1))
+        await world.client.post(
+            f"/v1/support/tickets/{ticket['id']}/messages", json={"body": "hi"}, headers=engineer
+        )
+        world.clock.current = world.clock.current.replace(day=12, hour=9, minute=0)
+    stats = (await world.client.get("/v1/support/stats", params={"from": "2026-01", "to": "2026-01"})).json()
+    month = stats["months"][0]
+    assert month["month"] == "2026-01"
+    assert month["tickets"] == 3
+    assert month["answered_within_regulation"] == 2
+    assert month["median_first_response_minutes"] == 120
+    assert month["p90_first_response_minutes"] == 600
+    assert month["paused_for_missing_information_share"] == 0.0
+
+
+async def test_stats_reject_a_range_backwards(world: World) -> None:
+    response = await world.client.get("/v1/support/stats", params={"from": "2026-05", "to": "2026-01"})
+    assert response.status_code == 422
+
+
+async def test_stats_reject_a_malformed_month(world: World) -> None:
+    response = await world.client.get("/v1/support/stats", params={"from": "2026-13"})
+    assert response.status_code in {400, 422}
