@@ -51,6 +51,8 @@ async def actor_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Ac
     user = await session.get(User, subject_id)
     if user is None or not user.is_active:
         raise InvalidToken("The user is not active.")
+    # Keep the row referenced for the rest of the request, so later lookups hit the identity map.
+    session.info["authenticated_user"] = user
     return user_actor(user)
 
 

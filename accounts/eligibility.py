@@ -136,6 +136,22 @@ async def require_free_support_filer(session: AsyncSession, actor: Actor) -> uui
             "Free tickets are filed by a customer organization's designated support contact."
         )
     org_id = actor.organization_id
+    # One round trip on the happy path: is there a purchase, and who is the contact?
+    has_purchase, contact_user_id = (
+        await session.execute(
+            sa.select(
+                sa.select(col(Purchase.id))
+                .where(col(Purchase.organization_id) == org_id)
+                .limit(1)
+                .scalar_subquery(),
+                sa.select(col(SupportContact.user_id))
+                .where(col(SupportContact.organization_id) == org_id)
+                .scalar_subquery(),
+            )
+        )
+    ).one()
+    if contact_user_id == actor.id and has_purchase is not None:
+        return org_id
     verdict = await eligibility(session, org_id)
     if not verdict.eligible:
         raise NotEligible(verdict.reason + " Book a paid remote session instead: POST /v1/bookings.")

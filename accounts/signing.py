@@ -60,6 +60,28 @@ async def signing_key(session: AsyncSession, keyring: KeyRing, *, now: datetime)
     return ECKey.import_key(private)
 
 
+class VerificationKeyCache:
+    """Public keys kept in memory for ``ttl``; a token naming an unknown ``kid`` reloads them at once,
+    so a key rotated by another process (``deskline keys rotate``) verifies without waiting."""
+
+    def __init__(self, ttl: timedelta) -> None:
+        self._ttl = ttl
+        self._keys: KeySet | None = None
+        self._kids: frozenset[str] = frozenset()
+        self._loaded_at: datetime | None = None
+
+    async def keys_for(
+        self, session: AsyncSession, kid: str | None, *, now: datetime, grace: timedelta
+    ) -> KeySet:
+        loaded = self._loaded_at
+        fresh = loaded is not None and loaded <= now < loaded + self._ttl
+        if self._keys is None or not fresh or (kid is not None and kid not in self._kids):
+            self._keys = await verification_keys(session, now=now, grace=grace)
+            self._kids = frozenset(str(key.kid) for key in self._keys.keys)
+            self._loaded_at = now
+        return self._keys
+
+
 async def verification_keys(session: AsyncSession, *, now: datetime, grace: timedelta) -> KeySet:
     """Public keys that still verify: the active one and those retired less than ``grace`` ago."""
     rows = (

@@ -7,6 +7,8 @@ accepted. A refresh token is used once: using it again revokes every token of it
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from sqlmodel import col
 
 from accounts.errors import InvalidToken
 from accounts.models import RefreshToken
-from accounts.signing import ALGORITHM, signing_key, verification_keys
+from accounts.signing import ALGORITHM, VerificationKeyCache, signing_key
 from core.crypto import KeyRing, digest_token
 
 
@@ -99,12 +101,22 @@ def verify_jwt(
 
 
 async def verify_access_token(
-    session: AsyncSession, policy: TokenPolicy, token: str, *, now: datetime
+    session: AsyncSession, policy: TokenPolicy, token: str, *, now: datetime, cache: VerificationKeyCache
 ) -> dict[str, Any]:
-    keys = await verification_keys(session, now=now, grace=policy.verify_grace)
+    keys = await cache.keys_for(session, _unverified_kid(token), now=now, grace=policy.verify_grace)
     return verify_jwt(
         token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
     )
+
+
+def _unverified_kid(token: str) -> str | None:
+    """Only to pick the key; the signature check that follows decides whether to trust anything."""
+    try:
+        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
+    except (ValueError, IndexError):
+        return None
+    kid = header.get("kid") if isinstance(header, dict) else None
+    return kid if isinstance(kid, str) else None
 
 
 async def issue_refresh_token(

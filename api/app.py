@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyInitPlugin
@@ -13,6 +14,7 @@ from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecuritySch
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from accounts.roles import SCOPE_DESCRIPTIONS
+from accounts.signing import VerificationKeyCache
 from api.access import access_guard, rule_for
 from api.context import AppContext, build_keyring, build_token_policy, load_external_keys
 from api.controllers.admin import AuditController, IntegrationClientController
@@ -123,6 +125,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         ),
         alchemy=alchemy,
         external_keys=load_external_keys(settings),
+        key_cache=VerificationKeyCache(timedelta(seconds=60)),
     )
     prometheus = PrometheusConfig(
         app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from joserfc.jwk import KeySet
 
+from accounts.signing import VerificationKeyCache
 from accounts.tokens import TokenPolicy
 from api.settings import Settings
 from api.throttle import LoginThrottle
@@ -31,6 +32,7 @@ class AppContext:
         throttle: LoginThrottle,
         alchemy: SQLAlchemyAsyncConfig,
         external_keys: KeySet | None,
+        key_cache: VerificationKeyCache,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -39,6 +41,7 @@ class AppContext:
         self.throttle = throttle
         self.alchemy = alchemy
         self.external_keys = external_keys
+        self.key_cache = key_cache
 
 
 def build_keyring(settings: Settings) -> KeyRing:

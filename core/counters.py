@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
@@ -18,13 +17,8 @@ class Counter(SQLModel, table=True):
 async def next_value(session: AsyncSession, name: str, *, start: int = 1000) -> int:
     """Increment and return the named counter; the row lock serialises concurrent callers."""
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    await session.execute(
-        dialect.insert(Counter).values(name=name, value=start).on_conflict_do_nothing(index_elements=["name"])
-    )
-    updated = await session.execute(
-        sa.update(Counter)
-        .where(col(Counter.name) == name)
-        .values(value=col(Counter.value) + 1)
-        .returning(col(Counter.value))
-    )
-    return int(updated.scalar_one())
+    upsert = dialect.insert(Counter).values(name=name, value=start + 1)
+    statement = upsert.on_conflict_do_update(
+        index_elements=["name"], set_={"value": col(Counter.value) + 1}
+    ).returning(col(Counter.value))
+    return int((await session.execute(statement)).scalar_one())

@@ -34,7 +34,7 @@ async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetim
 
 def clock_view(
     ticket: Ticket,
-    calendar: BusinessCalendar,
+    calendar: BusinessCalendar | None,
     pauses: list[tuple[datetime, datetime | None]],
     *,
     now: datetime,
@@ -44,7 +44,9 @@ def clock_view(
     due = ticket.first_response_due_at
     started = ticket.intake_completed_at
     stopped = ticket.closed_at or ticket.resolved_at or now
-    paused = calendar.paused(started, stopped, pauses) if started is not None else timedelta(0)
+    if pauses and (started is None or calendar is None):
+        raise ValueError("paused time needs the started clock and its calendar")
+    paused = calendar.paused(started, stopped, pauses) if pauses and started and calendar else timedelta(0)
     responded = ticket.first_responded_at
     breached = due is not None and (responded or now) > due
     running = started is not None and ticket.status in {TicketStatus.NEW, TicketStatus.IN_PROGRESS}

@@ -78,7 +78,7 @@ async def receive_email(
         )
         created = False
     else:
-        ticket = await create_email_ticket(session, actor, subject=subject, body=body, now=now)
+        ticket = (await create_email_ticket(session, actor, subject=subject, body=body, now=now)).ticket
         created = True
     for part in message.iter_attachments():
         filename = part.get_filename() or "attachment"

@@ -23,8 +23,13 @@ from support.regulation import regulation_calendar
 STRUCTURED_FIELDS = ("affected_applications", "steps_to_reproduce", "impact", "affected_employees")
 
 
-async def missing_items(session: AsyncSession, ticket: Ticket, regulation: RegulationVersion) -> list[str]:
-    """Required evidence not provided yet; empty once the intake is complete (or accepted as is)."""
+async def missing_items(
+    session: AsyncSession, ticket: Ticket, regulation: RegulationVersion, *, has_attachments: bool = True
+) -> list[str]:
+    """Required evidence not provided yet; empty once the intake is complete (or accepted as is).
+
+    ``has_attachments=False`` is for a ticket being filed: it cannot have a file yet.
+    """
     if ticket.intake_completed_at is not None:
         return []
     # Structured fields are required by the API; e-mail tickets start without them.
@@ -32,8 +37,8 @@ async def missing_items(session: AsyncSession, ticket: Ticket, regulation: Regul
     for item in regulation.required_items:
         if item == "exchange_archive_link" and not ticket.exchange_archive_link:
             missing.append(item)
-        if item == "device_database" and not await _has_attachment(
-            session, ticket.id, AttachmentKind.DEVICE_DATABASE
+        if item == "device_database" and not (
+            has_attachments and await _has_attachment(session, ticket.id, AttachmentKind.DEVICE_DATABASE)
         ):
             missing.append(item)
     return missing
@@ -83,6 +88,12 @@ async def complete_intake_if_ready(
     *,
     now: datetime,
     actor_id: uuid.UUID | None,
-) -> None:
-    if ticket.waiting_reason == WaitingReason.INTAKE and not await missing_items(session, ticket, regulation):
+    has_attachments: bool = True,
+) -> list[str]:
+    """Start the clock if nothing is missing any more; return what is still missing."""
+    if ticket.waiting_reason != WaitingReason.INTAKE:
+        return []
+    missing = await missing_items(session, ticket, regulation, has_attachments=has_attachments)
+    if not missing:
         await complete_intake(session, ticket, regulation, now=now, actor_id=actor_id)
+    return missing

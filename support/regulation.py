@@ -7,13 +7,15 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts import audit
 from accounts.actor import Actor
 from core.business_time import BusinessCalendar, weekly
-from core.errors import FieldProblem, InvalidInput
+from core.errors import Conflict, FieldProblem, InvalidInput
 from scheduling.holidays import holidays_of
 from support.models import RegulationVersion
 
@@ -48,17 +50,18 @@ def _default_regulation(now: datetime) -> RegulationVersion:
 
 async def current_regulation(session: AsyncSession, *, now: datetime) -> RegulationVersion:
     """The version in force; a new installation starts with the vendor's default regulation."""
-    found = (
-        await session.scalars(
-            sa.select(RegulationVersion).order_by(col(RegulationVersion.version).desc()).limit(1)
-        )
-    ).first()
+    latest = sa.select(RegulationVersion).order_by(col(RegulationVersion.version).desc()).limit(1)
+    found = (await session.scalars(latest)).first()
     if found is not None:
         return found
-    regulation = _default_regulation(now)
-    session.add(regulation)
-    await session.flush()
-    return regulation
+    # Concurrent first requests may all get here: the first insert wins, the others do nothing.
+    default = _default_regulation(now)
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    values = {c.key: getattr(default, c.key) for c in sa.inspect(RegulationVersion).column_attrs}
+    await session.execute(
+        dialect.insert(RegulationVersion).values(**values).on_conflict_do_nothing(index_elements=["version"])
+    )
+    return (await session.scalars(latest)).one()
 
 
 def validate_regulation(
@@ -97,7 +100,12 @@ async def publish_regulation(
         version=current.version + 1, published_at=now, published_by=actor.id, **fields
     )
     session.add(regulation)
-    await session.flush()
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another version was published at the same moment; review it and publish again."
+        ) from exc
     await audit.record(
         session,
         actor,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ from core.pagination import Page, paginate
 from support import kb
 from support.intake import complete_intake_if_ready, missing_items
 from support.models import (
+    KbArticle,
     RegulationVersion,
     Ticket,
     TicketArticle,
@@ -47,6 +49,16 @@ EDITABLE_FIELDS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class FiledTicket:
+    """A ticket just filed, with what filing learnt: no query is needed to show it."""
+
+    ticket: Ticket
+    regulation: RegulationVersion
+    missing: list[str]
+    suggestions: list[KbArticle]
+
+
 def ticket_label(number: int) -> str:
     return f"DL-{number}"
 
@@ -67,7 +79,7 @@ def touch(ticket: Ticket, now: datetime) -> None:
 
 async def create_ticket(
     session: AsyncSession, actor: Actor, data: TicketIn, *, now: datetime, channel: str = "api"
-) -> Ticket:
+) -> FiledTicket:
     """File a free ticket: only the designated contact of an eligible organisation may.
 
     Missing evidence does not refuse the ticket: it waits for the customer with the clock stopped.
@@ -77,7 +89,7 @@ async def create_ticket(
 
 async def create_email_ticket(
     session: AsyncSession, actor: Actor, *, subject: str, body: str, now: datetime
-) -> Ticket:
+) -> FiledTicket:
     """A ticket from an e-mail: the structured intake fields start empty and count as missing."""
     return await _file(
         session,
@@ -107,7 +119,7 @@ async def _file(
     author_email: str | None,
     author_phone: str | None,
     **intake: Any,
-) -> Ticket:
+) -> FiledTicket:
     organization_id = await require_free_support_filer(session, actor)
     author = await session.get(User, actor.id)
     assert author is not None  # require_free_support_filer found the contact
@@ -134,13 +146,16 @@ async def _file(
             ticket_id=ticket.id, occurred_at=now, actor_id=actor.id, kind="created", data={"channel": channel}
         )
     )
-    await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
-    for article in await kb.search(session, ticket.description, limit=SUGGESTIONS, match_any=True):
+    missing = await complete_intake_if_ready(
+        session, ticket, regulation, now=now, actor_id=actor.id, has_attachments=False
+    )
+    suggestions = await kb.search(session, ticket.description, limit=SUGGESTIONS, match_any=True)
+    for article in suggestions:
         session.add(
             TicketArticle(ticket_id=ticket.id, article_id=article.id, relation="suggested", created_at=now)
         )
     await session.flush()
-    return ticket
+    return FiledTicket(ticket=ticket, regulation=regulation, missing=missing, suggestions=suggestions)
 
 
 async def list_tickets(

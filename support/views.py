@@ -35,7 +35,7 @@ from support.schemas import (
     TicketOut,
     TicketSummaryOut,
 )
-from support.tickets import ticket_label
+from support.tickets import FiledTicket, ticket_label
 
 
 def regulation_out(regulation: RegulationVersion) -> RegulationOut:
@@ -85,8 +85,10 @@ async def _basics(
 ) -> tuple[RegulationVersion, list[str], ClockOut]:
     regulation = await session.get(RegulationVersion, ticket.regulation_id)
     assert regulation is not None
-    calendar = await regulation_calendar(session, regulation)
-    view = clock_view(ticket, calendar, await pauses_of(session, ticket), now=now)
+    pauses = await pauses_of(session, ticket)
+    # The calendar (and its holidays) matters only for paused time.
+    calendar = await regulation_calendar(session, regulation) if pauses else None
+    view = clock_view(ticket, calendar, pauses, now=now)
     return regulation, await missing_items(session, ticket, regulation), _clock_out(view)
 
 
@@ -139,6 +141,57 @@ async def ticket_detail(session: AsyncSession, actor: Actor, ticket: Ticket, *, 
         if staff
         else []
     )
+    return _ticket_out(
+        ticket,
+        regulation=regulation,
+        missing=missing,
+        clock=clock,
+        suggested=[ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "suggested"],
+        cited=[ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "cited"],
+        messages=[
+            MessageOut(
+                id=m.id,
+                author_id=m.author_id,
+                author_kind=m.author_kind,
+                body=m.body,
+                internal=m.internal,
+                created_at=m.created_at,
+            )
+            for m in messages
+            if staff or not m.internal
+        ],
+        attachments=[
+            AttachmentOut(
+                id=a.id,
+                kind=a.kind,
+                filename=a.filename,
+                content_type=a.content_type,
+                size_bytes=a.size_bytes,
+                sha256=a.sha256,
+                created_at=a.created_at,
+            )
+            for a in await attachments_of(session, ticket.id)
+        ],
+        explanations=[explanation_out(e) for e in explanations],
+        timeline=[
+            EventOut(occurred_at=e.occurred_at, kind=e.kind, actor_id=e.actor_id, data=e.data) for e in events
+        ],
+    )
+
+
+def _ticket_out(
+    ticket: Ticket,
+    *,
+    regulation: RegulationVersion,
+    missing: list[str],
+    clock: ClockOut,
+    suggested: list[ArticleRef],
+    cited: list[ArticleRef] | None = None,
+    messages: list[MessageOut] | None = None,
+    attachments: list[AttachmentOut] | None = None,
+    explanations: list[ExplanationOut] | None = None,
+    timeline: list[EventOut] | None = None,
+) -> TicketOut:
     return TicketOut(
         id=ticket.id,
         number=ticket_label(ticket.number),
@@ -166,38 +219,25 @@ async def ticket_detail(session: AsyncSession, actor: Actor, ticket: Ticket, *, 
         resolved_at=ticket.resolved_at,
         closed_at=ticket.closed_at,
         revision=ticket.revision,
-        suggested_articles=[
-            ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "suggested"
-        ],
-        cited_articles=[ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "cited"],
-        messages=[
-            MessageOut(
-                id=m.id,
-                author_id=m.author_id,
-                author_kind=m.author_kind,
-                body=m.body,
-                internal=m.internal,
-                created_at=m.created_at,
-            )
-            for m in messages
-            if staff or not m.internal
-        ],
-        attachments=[
-            AttachmentOut(
-                id=a.id,
-                kind=a.kind,
-                filename=a.filename,
-                content_type=a.content_type,
-                size_bytes=a.size_bytes,
-                sha256=a.sha256,
-                created_at=a.created_at,
-            )
-            for a in await attachments_of(session, ticket.id)
-        ],
-        explanation_requests=[explanation_out(e) for e in explanations],
-        timeline=[
-            EventOut(occurred_at=e.occurred_at, kind=e.kind, actor_id=e.actor_id, data=e.data) for e in events
-        ],
+        suggested_articles=suggested,
+        cited_articles=cited or [],
+        messages=messages or [],
+        attachments=attachments or [],
+        explanation_requests=explanations or [],
+        timeline=timeline or [],
+    )
+
+
+def filed_ticket_view(actor: Actor, filed: FiledTicket, *, now: datetime) -> TicketOut:
+    """A ticket just filed: everything is known from filing, so showing it costs no query."""
+    ticket = filed.ticket
+    view = clock_view(ticket, None, [], now=now)
+    return _ticket_out(
+        ticket,
+        regulation=filed.regulation,
+        missing=filed.missing,
+        clock=_clock_out(view),
+        suggested=[ArticleRef(slug=a.slug, title=a.title) for a in filed.suggestions],
     )
 
 

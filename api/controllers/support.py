@@ -37,7 +37,7 @@ from support.schemas import (
     TicketSummaryOut,
     TransitionIn,
 )
-from support.views import explanation_out, regulation_out, ticket_detail, ticket_summary
+from support.views import explanation_out, filed_ticket_view, regulation_out, ticket_detail, ticket_summary
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 MONTH = QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
@@ -101,8 +101,8 @@ class TicketController(Controller):
         self, data: JSONBody[TicketIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        ticket = await tickets.create_ticket(db, actor, data, now=now)
-        return with_etag(await ticket_detail(db, actor, ticket, now=now), status_code=201)
+        filed = await tickets.create_ticket(db, actor, data, now=now)
+        return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
     @get("/", summary="List tickets (customers: their organization's)")
     async def list_tickets(

@@ -1,0 +1,173 @@
+"""Benchmark: ticket creation throughput next to a bare Litestar endpoint doing one insert, same engine.
+
+Both apps are served by uvicorn on loopback in one process, share one database engine, and are
+driven by the same httpx client with the same concurrency, in interleaved rounds.
+Target: ticket creation reaches at least half the bare endpoint's rate.
+
+Run: .venv/bin/python -m benchmarks.ticket_creation [--database-url URL] [--requests 300]
+     [--concurrency 8] [--rounds 3]   (a PostgreSQL URL should name a scratch database)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import date
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+import uvicorn
+from litestar import Litestar, post
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from accounts.actor import SYSTEM_ACTOR
+from accounts.directory import create_organization, create_user
+from accounts.eligibility import designate_support_contact
+from accounts.models import PurchaseChannel
+from accounts.purchases import record_purchase
+from accounts.roles import Role
+from accounts.schemas import OrganizationIn, PurchaseIn, UserIn
+from accounts.tokens import issue_access_token
+from api.app import create_app
+from api.logging import configure_logging
+from api.migrations import upgrade
+from api.settings import load_settings
+from core.time import SystemClock
+
+TICKET = {
+    "project_name": "Warehouse terminals",
+    "description": "Terminals stop synchronising after the update; the exchange directory fills up.",
+    "affected_applications": "Mobile Server",
+    "steps_to_reproduce": "Update, start, sync",
+    "impact": "Paper picking",
+    "affected_employees": 40,
+    "exchange_archive_link": "https://files.example.com/a.zip",
+}
+
+
+def bare_app(engine: AsyncEngine) -> Litestar:
+    """The baseline: parse a JSON body, one INSERT, commit, answer 201."""
+    table = sa.table("core_counter", sa.column("name"), sa.column("value"))
+
+    @post("/insert")
+    async def insert(data: dict[str, object]) -> dict[str, str]:
+        name = f"bench-{uuid.uuid4().hex}"
+        async with engine.begin() as connection:
+            await connection.execute(sa.insert(table).values(name=name, value=len(data)))
+        return {"name": name}
+
+    return Litestar([insert], logging_config=None)
+
+
+async def drive(
+    client: httpx.AsyncClient,
+    url: str,
+    body: dict[str, object],
+    headers: dict[str, str],
+    requests: int,
+    concurrency: int,
+) -> float:
+    queue = iter(range(requests))
+
+    async def worker() -> None:
+        for _ in queue:
+            response = await client.post(url, json=body, headers=headers)
+            assert response.status_code == 201, response.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return requests / (time.perf_counter() - started)
+
+
+async def serve(app: Litestar, port: int) -> uvicorn.Server:
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
+    )
+    asyncio.get_running_loop().create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.01)
+    return server
+
+
+async def prepare(app: Litestar) -> str:
+    """A designated contact of an eligible organisation, and their access token."""
+    clock, ctx = SystemClock(), app.state.ctx
+    async with (
+        async_sessionmaker(ctx.alchemy.get_engine(), expire_on_commit=False)() as session,
+        session.begin(),
+    ):
+        org = await create_organization(
+            session, SYSTEM_ACTOR, OrganizationIn(name="Bench LLC"), now=clock.now()
+        )
+        await record_purchase(
+            session,
+            SYSTEM_ACTOR,
+            org.id,
+            PurchaseIn(
+                product="Mobile Server",
+                purchased_on=date(2020, 1, 1),
+                channel=PurchaseChannel.DIRECT,
+                reference=f"BENCH-{org.id}",
+            ),
+            now=clock.now(),
+        )
+        user = await create_user(
+            session,
+            SYSTEM_ACTOR,
+            org.id,
+            UserIn(email=f"bench-{org.id}@example.com", full_name="Bench", role=Role.CUSTOMER_USER),
+            now=clock.now(),
+        )
+        await designate_support_contact(session, SYSTEM_ACTOR, org.id, user.id, now=clock.now())
+        token = await issue_access_token(
+            session, ctx.keyring, ctx.token_policy, subject=str(user.id), subject_kind="user", now=clock.now()
+        )
+    return token.token
+
+
+async def main(database_url: str, requests: int, concurrency: int, rounds: int) -> None:
+    settings = load_settings(database_url=database_url, log_level="WARNING", log_format="json")
+    configure_logging(settings)
+    app = create_app(settings, configure_logs=False)
+    deskline = await serve(app, 18_401)
+    bare = await serve(bare_app(app.state.ctx.alchemy.get_engine()), 18_402)
+    headers = {"Authorization": f"Bearer {await prepare(app)}"}
+    ticket_url, bare_url = "http://127.0.0.1:18401/v1/support/tickets", "http://127.0.0.1:18402/insert"
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=60) as client:
+        await drive(client, bare_url, {"n": 1}, {}, 50, concurrency)  # warm-up
+        await drive(client, ticket_url, TICKET, headers, 50, concurrency)
+        baseline, tickets = [], []
+        for _ in range(rounds):  # interleaved, so drift hits both equally
+            baseline.append(await drive(client, bare_url, {"n": 1}, {}, requests, concurrency))
+            tickets.append(await drive(client, ticket_url, TICKET, headers, requests, concurrency))
+    deskline.should_exit = bare.should_exit = True
+    await asyncio.sleep(0.2)
+    best_bare, best_tickets = statistics.median(baseline), statistics.median(tickets)
+    print(
+        f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+        f"database {database_url.split(':')[0]}; uvicorn on loopback, httpx client in the same process"
+    )
+    print(f"{rounds} rounds x {requests} requests, concurrency {concurrency} (median of rounds)")
+    print(f"bare insert endpoint:     {best_bare:8.1f} req/s   rounds: {[round(x) for x in baseline]}")
+    print(f"POST /v1/support/tickets: {best_tickets:8.1f} req/s   rounds: {[round(x) for x in tickets]}")
+    print(f"ratio: {best_tickets / best_bare:.2f} (target >= 0.50)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    directory = Path(tempfile.mkdtemp(prefix="deskline-bench-"))
+    parser.add_argument("--database-url", default=f"sqlite+aiosqlite:///{directory / 'bench.db'}")
+    parser.add_argument("--requests", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    arguments = parser.parse_args()
+    upgrade(load_settings(database_url=arguments.database_url))
+    asyncio.run(main(arguments.database_url, arguments.requests, arguments.concurrency, arguments.rounds))
