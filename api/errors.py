@@ -22,6 +22,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
 from core import errors as core_errors
+from core import idempotency
 from support import errors as support_errors
 
 log = structlog.get_logger(__name__)
@@ -68,6 +69,15 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     core_errors.InvalidInput: VALIDATION,
     core_errors.PermissionDenied: FORBIDDEN,
     core_errors.PreconditionFailed: PRECONDITION_FAILED,
+    idempotency.KeyReused: ProblemKind(
+        422,
+        "idempotency_key_reused",
+        "Idempotency key used for another request",
+        "Ключ идемпотентности использован для другого запроса",
+    ),
+    idempotency.RequestInFlight: ProblemKind(
+        409, "request_in_flight", "The same request is still being processed", "Тот же запрос ещё выполняется"
+    ),
     accounts_errors.InvalidCredentials: ProblemKind(
         401, "invalid_credentials", "Invalid credentials", "Неверные учётные данные"
     ),

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBo
 from litestar.response import File
 
 from api.dependencies import DB, Ctx, CurrentActor
+from api.idempotency import idempotent
 from api.schemas import PageOut
 from api.uploads import receive_file
 from core.errors import FieldProblem, InvalidInput, PreconditionFailed
@@ -98,11 +99,15 @@ class TicketController(Controller):
 
     @post("/", summary="File a free ticket (designated support contact only)")
     async def create_ticket(
-        self, data: JSONBody[TicketIn], actor: CurrentActor, db: DB, ctx: Ctx
+        self, request: Request[Any, Any, Any], data: JSONBody[TicketIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        filed = await tickets.create_ticket(db, actor, data, now=now)
-        return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
+
+        async def file() -> Response[TicketOut]:
+            filed = await tickets.create_ticket(db, actor, data, now=now)
+            return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
+
+        return await idempotent(request, db, actor, ctx, file)
 
     @get("/", summary="List tickets (customers: their organization's)")
     async def list_tickets(
