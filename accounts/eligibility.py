@@ -24,6 +24,16 @@ from accounts.models import Purchase, SupportContact, User
 from accounts.roles import CUSTOMER_ROLES, Role
 from core.errors import FieldProblem, PermissionDenied
 
+FILER_CHECK = sa.select(
+    sa.select(col(Purchase.id))
+    .where(col(Purchase.organization_id) == sa.bindparam("org"))
+    .limit(1)
+    .scalar_subquery(),
+    sa.select(col(SupportContact.user_id))
+    .where(col(SupportContact.organization_id) == sa.bindparam("org"))
+    .scalar_subquery(),
+)
+
 
 @dataclass(frozen=True, slots=True)
 class Eligibility:
@@ -137,19 +147,7 @@ async def require_free_support_filer(session: AsyncSession, actor: Actor) -> uui
         )
     org_id = actor.organization_id
     # One round trip on the happy path: is there a purchase, and who is the contact?
-    has_purchase, contact_user_id = (
-        await session.execute(
-            sa.select(
-                sa.select(col(Purchase.id))
-                .where(col(Purchase.organization_id) == org_id)
-                .limit(1)
-                .scalar_subquery(),
-                sa.select(col(SupportContact.user_id))
-                .where(col(SupportContact.organization_id) == org_id)
-                .scalar_subquery(),
-            )
-        )
-    ).one()
+    has_purchase, contact_user_id = (await session.execute(FILER_CHECK, {"org": org_id})).one()
     if contact_user_id == actor.id and has_purchase is not None:
         return org_id
     verdict = await eligibility(session, org_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -47,26 +48,7 @@ async def search(
     if not words:
         return []
     params: dict[str, object] = {f"w{i}": word for i, word in enumerate(words)} | {"n": limit}
-    published = "" if include_drafts else "a.published AND "
-    if session.get_bind().dialect.name == "postgresql":
-        # A word matches in either language; words are bound parameters, never spliced into SQL.
-        terms = [
-            f"(plainto_tsquery('russian', :w{i}) || plainto_tsquery('english', :w{i}))"
-            for i in range(len(words))
-        ]
-        query = "(" + (" || " if match_any else " && ").join(terms) + ")"
-        statement = sa.text(
-            f"SELECT a.id FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query} "  # noqa: S608
-            f"ORDER BY ts_rank({PG_DOCUMENT}, {query}) DESC, a.slug LIMIT :n"
-        )
-    else:
-        terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(len(words))]
-        query = (" || ' OR ' || " if match_any else " || ' AND ' || ").join(terms)
-        statement = sa.text(
-            "SELECT a.id FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "  # noqa: S608
-            f"WHERE {published}support_kb_article_fts MATCH ({query}) "
-            "ORDER BY bm25(support_kb_article_fts), a.slug LIMIT :n"
-        )
+    statement = _search_statement(session.get_bind().dialect.name, len(words), match_any, include_drafts)
     ids = [_uuid(row[0]) for row in await session.execute(statement, params)]
     if not ids:
         return []
@@ -74,6 +56,30 @@ async def search(
         a.id: a for a in (await session.scalars(sa.select(KbArticle).where(col(KbArticle.id).in_(ids)))).all()
     }
     return [found[i] for i in ids if i in found]
+
+
+@functools.lru_cache(maxsize=256)
+def _search_statement(dialect: str, word_count: int, match_any: bool, include_drafts: bool) -> sa.TextClause:
+    """The search SQL for a number of words; words are bound parameters, never spliced into SQL."""
+    published = "" if include_drafts else "a.published AND "
+    if dialect == "postgresql":
+        # A word matches in either language.
+        terms = [
+            f"(plainto_tsquery('russian', :w{i}) || plainto_tsquery('english', :w{i}))"
+            for i in range(word_count)
+        ]
+        query = "(" + (" || " if match_any else " && ").join(terms) + ")"
+        return sa.text(
+            f"SELECT a.id FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query} "  # noqa: S608
+            f"ORDER BY ts_rank({PG_DOCUMENT}, {query}) DESC, a.slug LIMIT :n"
+        )
+    terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(word_count)]
+    query = (" || ' OR ' || " if match_any else " || ' AND ' || ").join(terms)
+    return sa.text(
+        "SELECT a.id FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "  # noqa: S608
+        f"WHERE {published}support_kb_article_fts MATCH ({query}) "
+        "ORDER BY bm25(support_kb_article_fts), a.slug LIMIT :n"
+    )
 
 
 def _uuid(value: object) -> uuid.UUID:
