@@ -43,7 +43,7 @@ from support.views import explanation_out, filed_ticket_view, regulation_out, ti
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 MONTH = QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 OptionalMonth = Annotated[
-    str | None, QueryParameter(query="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    str | None, QueryParameter(name="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 ]
 INBOUND_EMAIL_MAX_BYTES = 50 * 1024 * 1024
 REVISION = re.compile(r'^(?:W/)?"(\d+)"$')
