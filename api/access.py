@@ -124,6 +124,18 @@ RULES: dict[str, Rule] = {
     "POST /v1/support/tickets/{ticket_id}/explanation-requests": rule(CUSTOMER_ROLES),
     "GET /v1/support/explanation-requests": rule(LEAD, ADMIN),
     "POST /v1/support/inbound-email": rule(scopes=(Scope.SUPPORT_INBOUND_EMAIL,)),
+    # scheduling
+    "GET /v1/services": PUBLIC,
+    "GET /v1/services/{service_id}": PUBLIC,
+    "POST /v1/services": rule(SALES, ADMIN),
+    "PATCH /v1/services/{service_id}": rule(SALES, ADMIN),
+    "GET /v1/engineers/{engineer_id}/working-hours": rule(STAFF_ROLES),
+    "PUT /v1/engineers/{engineer_id}/working-hours": rule(ENGINEER, LEAD, ADMIN),
+    "GET /v1/engineers/{engineer_id}/busy-calendars": rule(STAFF_ROLES),
+    "POST /v1/engineers/{engineer_id}/busy-calendars": rule(ENGINEER, LEAD, ADMIN),
+    "GET /v1/availability": rule(ALL_ROLES, scopes=(Scope.BOOKINGS_READ,)),
+    "POST /v1/bookings": rule(CUSTOMER_ROLES),
+    "GET /v1/bookings/{booking_id}": rule(ALL_ROLES, scopes=(Scope.BOOKINGS_READ,)),
     # calendars
     "GET /v1/calendars/holidays": rule(ALL_ROLES),
     "POST /v1/calendars/holidays": rule(LEAD, ADMIN),

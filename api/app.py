@@ -23,6 +23,12 @@ from api.controllers.calendars import HolidayController
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
+from api.controllers.scheduling import (
+    AvailabilityController,
+    BookingController,
+    EngineerCalendarController,
+    ServiceController,
+)
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
@@ -31,6 +37,7 @@ from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
 from core.time import Clock, SystemClock
+from scheduling.bookings import SchedulingPolicy
 
 API_VERSION = "1.0.0"
 BEARER = "BearerJWT"
@@ -47,6 +54,10 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     SupportOperationsController,
     KnowledgeBaseController,
     HolidayController,
+    ServiceController,
+    EngineerCalendarController,
+    AvailabilityController,
+    BookingController,
 ]
 
 
@@ -126,6 +137,10 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         alchemy=alchemy,
         external_keys=load_external_keys(settings),
         key_cache=VerificationKeyCache(timedelta(seconds=60)),
+        scheduling=SchedulingPolicy(
+            grid=timedelta(minutes=settings.booking_grid_minutes),
+            hold=timedelta(minutes=settings.booking_hold_minutes),
+        ),
     )
     prometheus = PrometheusConfig(
         app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]

@@ -15,6 +15,7 @@ from api.settings import Settings
 from api.throttle import LoginThrottle
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
+from scheduling.bookings import SchedulingPolicy
 
 AT_REST_PURPOSE = "deskline/at-rest/v1"
 
@@ -33,6 +34,7 @@ class AppContext:
         alchemy: SQLAlchemyAsyncConfig,
         external_keys: KeySet | None,
         key_cache: VerificationKeyCache,
+        scheduling: SchedulingPolicy,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -42,6 +44,7 @@ class AppContext:
         self.alchemy = alchemy
         self.external_keys = external_keys
         self.key_cache = key_cache
+        self.scheduling = scheduling
 
 
 def build_keyring(settings: Settings) -> KeyRing:

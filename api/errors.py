@@ -23,6 +23,7 @@ from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
 from core import errors as core_errors
 from core import idempotency
+from scheduling import errors as scheduling_errors
 from support import errors as support_errors
 
 log = structlog.get_logger(__name__)
@@ -77,6 +78,24 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     ),
     idempotency.RequestInFlight: ProblemKind(
         409, "request_in_flight", "The same request is still being processed", "Тот же запрос ещё выполняется"
+    ),
+    scheduling_errors.SlotTaken: ProblemKind(
+        409, "slot_taken", "The slot is not free", "Это время уже занято"
+    ),
+    scheduling_errors.SlotNotOffered: ProblemKind(
+        422, "slot_not_offered", "That start time is not offered", "Это время начала недоступно"
+    ),
+    scheduling_errors.IllegalBookingTransition: ProblemKind(
+        409,
+        "illegal_booking_transition",
+        "Not allowed for this booking now",
+        "Для этой записи сейчас недопустимо",
+    ),
+    scheduling_errors.CalendarImportFailed: ProblemKind(
+        422,
+        "calendar_import_failed",
+        "The calendar cannot be imported",
+        "Календарь не может быть импортирован",
     ),
     accounts_errors.InvalidCredentials: ProblemKind(
         401, "invalid_credentials", "Invalid credentials", "Неверные учётные данные"

@@ -14,9 +14,9 @@ import support.models  # noqa: F401
 metadata: MetaData = SQLModel.metadata
 
 
-# Search structures that live only in migrations (dialect-specific, not expressible as models):
-# SQLite FTS5 tables and their shadow tables, PostgreSQL expression indexes for full-text search.
-SEARCH_OBJECT_PREFIXES = ("support_kb_article_fts", "fts_")
+# Structures that live only in migrations (dialect-specific, not expressible as models): SQLite FTS5
+# tables and their shadow tables, PostgreSQL full-text indexes and exclusion constraints.
+SEARCH_OBJECT_PREFIXES = ("support_kb_article_fts", "fts_", "excl_")
 
 
 def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:

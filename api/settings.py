@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     login_limit_per_account: str = "5/15 minutes"
     login_limit_per_address: str = "30/minute"
 
+    booking_grid_minutes: int = Field(default=30, gt=0, le=240)
+    booking_hold_minutes: int = Field(default=15, gt=0, le=24 * 60)
+
     attachments_dir: Path = Path("./var/attachments")
     attachment_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)
 

@@ -275,3 +275,15 @@ def _minute_of(text: str) -> int:
     if not 0 <= value <= MINUTES_PER_DAY:
         raise ValueError(f"{text!r} is not a time of day between 00:00 and 24:00")
     return value
+
+
+def from_weekly_hours(
+    time_zone: str, weekly_hours: Mapping[str, Sequence[Sequence[str]]], holidays: Iterable[date] = ()
+) -> BusinessCalendar:
+    """Build a calendar from the stored JSON form ``{"0": [["09:00", "18:00"]], ...}`` (0 = Monday)."""
+    hours: dict[int, list[tuple[str, str]]] = {}
+    for day, spans in weekly_hours.items():
+        if not day.isdigit() or not 0 <= int(day) <= 6:
+            raise ValueError(f"weekday {day!r} must be 0 (Monday) to 6 (Sunday)")
+        hours[int(day)] = [(span[0], span[1]) for span in spans]
+    return weekly(time_zone, hours, holidays)

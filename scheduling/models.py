@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from core.db import id_field, utc_field
+from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
 
 
 class Holiday(SQLModel, table=True):
@@ -23,3 +25,142 @@ class Holiday(SQLModel, table=True):
     name: str = Field(max_length=200)
     source: str = Field(max_length=200)
     created_at: datetime = utc_field()
+
+
+class PreconditionKind(StrEnum):
+    TEXT = "text"
+    BOOLEAN = "boolean"
+    CHOICE = "choice"
+    SECRET = "secret"  # noqa: S105 - the name of a precondition kind
+
+
+class BookingStatus(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    CONFIRMED = "confirmed"
+    READY = "ready"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+# States in which a booking occupies its engineer's time (the database refuses overlaps among them).
+ACTIVE_BOOKING_STATES = (
+    BookingStatus.PENDING_PAYMENT,
+    BookingStatus.CONFIRMED,
+    BookingStatus.READY,
+    BookingStatus.IN_PROGRESS,
+)
+
+
+class Service(SQLModel, table=True):
+    """A catalog entry sales define: what a remote session costs, how long it takes, what it needs."""
+
+    __tablename__ = "scheduling_service"
+    __table_args__ = (
+        sa.CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        sa.CheckConstraint("price_minor >= 0", name="price_not_negative"),
+    )
+
+    id: uuid.UUID = id_field()
+    name: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    duration_minutes: int
+    price_minor: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    min_notice_minutes: int = Field(default=120)
+    buffer_before_minutes: int = Field(default=0)
+    buffer_after_minutes: int = Field(default=15)
+    full_refund_hours_before: int = Field(default=24)
+    required_skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    checklist: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    active: bool = Field(default=True)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
+class Engineer(SQLModel, table=True):
+    """A support engineer's scheduling profile: zone, weekly hours, skills, holiday calendar."""
+
+    __tablename__ = "scheduling_engineer"
+
+    user_id: uuid.UUID = Field(foreign_key="accounts_user.id", primary_key=True)
+    time_zone: str = Field(max_length=64)
+    weekly_hours: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # {"0": [["09:00","18:00"]]}
+    skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    holiday_calendar: str = Field(default="default", max_length=64)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
+class BusySource(SQLModel, table=True):
+    """An imported calendar of an engineer; re-importing a source replaces its busy intervals."""
+
+    __tablename__ = "scheduling_busy_source"
+    __table_args__ = (
+        sa.UniqueConstraint("engineer_id", "name", name="uq_scheduling_busy_source_engineer_name"),
+    )
+
+    id: uuid.UUID = id_field()
+    engineer_id: uuid.UUID = uuid_fk("scheduling_engineer.user_id", ondelete="CASCADE")
+    name: str = Field(max_length=200)
+    url: str | None = Field(default=None, max_length=2000)
+    imported_at: datetime = utc_field()
+    interval_count: int = Field(default=0)
+
+
+class BusyInterval(SQLModel, table=True):
+    __tablename__ = "scheduling_busy_interval"
+    __table_args__ = (sa.Index("ix_scheduling_busy_interval_engineer_start", "engineer_id", "starts_at"),)
+
+    id: uuid.UUID = id_field()
+    engineer_id: uuid.UUID = uuid_fk("scheduling_engineer.user_id", index=False, ondelete="CASCADE")
+    source_id: uuid.UUID = uuid_fk("scheduling_busy_source.id", ondelete="CASCADE")
+    starts_at: datetime = utc_field()
+    ends_at: datetime = utc_field()
+
+
+class Booking(SQLModel, table=True):
+    """A remote session on an engineer's calendar, from hold to completion.
+
+    ``blocked_from``/``blocked_until`` include the service's buffers: that is the time the engineer
+    cannot be booked again, and what the database keeps from overlapping.
+    """
+
+    __tablename__ = "scheduling_booking"
+    __table_args__ = (
+        enum_check("status", BookingStatus),
+        sa.CheckConstraint("starts_at < ends_at", name="ends_after_start"),
+        sa.CheckConstraint(
+            "blocked_from <= starts_at AND ends_at <= blocked_until", name="blocked_covers_session"
+        ),
+        sa.Index("ix_scheduling_booking_engineer_blocked", "engineer_id", "blocked_from"),
+    )
+
+    id: uuid.UUID = id_field()
+    number: int = Field(unique=True)
+    service_id: uuid.UUID = uuid_fk("scheduling_service.id")
+    organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
+    booked_by: uuid.UUID = uuid_fk("accounts_user.id", index=False)
+    engineer_id: uuid.UUID = uuid_fk("scheduling_engineer.user_id", index=False)
+    status: BookingStatus = enum_field(BookingStatus, index=True)
+    funding: str = Field(default="payment", max_length=32)
+    time_zone: str = Field(max_length=64)
+    starts_at: datetime = utc_field()
+    ends_at: datetime = utc_field()
+    blocked_from: datetime = utc_field()
+    blocked_until: datetime = utc_field()
+    hold_expires_at: datetime | None = utc_field(nullable=True)
+    price_minor: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    ics_sequence: int = Field(default=0)
+    cancelled_at: datetime | None = utc_field(nullable=True)
+    cancelled_by: uuid.UUID | None = Field(default=None)
+    cancellation_refund: str | None = Field(default=None, max_length=16)  # full | none
+    engineer_report: str | None = Field(default=None, sa_type=sa.Text)
+    started_at: datetime | None = utc_field(nullable=True)
+    finished_at: datetime | None = utc_field(nullable=True)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    revision: int = Field(default=1)

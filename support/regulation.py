@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from accounts import audit
 from accounts.actor import Actor
-from core.business_time import BusinessCalendar, weekly
+from core.business_time import BusinessCalendar, from_weekly_hours
 from core.errors import Conflict, FieldProblem, InvalidInput
 from scheduling.holidays import holidays_of
 from support.models import RegulationVersion
@@ -119,10 +119,7 @@ async def publish_regulation(
 
 
 def calendar_from(time_zone: str, weekly_hours: dict[str, Any], holidays: frozenset[Any]) -> BusinessCalendar:
-    hours = {int(day): [(span[0], span[1]) for span in spans] for day, spans in weekly_hours.items()}
-    if any(not 0 <= day <= 6 for day in hours):
-        raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
-    return weekly(time_zone, hours, holidays)
+    return from_weekly_hours(time_zone, weekly_hours, holidays)
 
 
 async def regulation_calendar(session: AsyncSession, regulation: RegulationVersion) -> BusinessCalendar:

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
+from typing import Any
 
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -23,6 +24,10 @@ from accounts.schemas import OrganizationIn, PurchaseIn, UserIn
 from accounts.tokens import issue_access_token
 from api.context import AppContext
 from core.time import FrozenClock
+from scheduling.catalog import create_service
+from scheduling.engineers import set_working_hours
+from scheduling.models import Service
+from scheduling.schemas import ServiceIn, WorkingHoursIn
 
 _sequence = count(1)
 
@@ -143,6 +148,40 @@ class World:
         user = await self.user(Role.CUSTOMER_USER, org)
         await self.support_contact(org, user)
         return org, user, await self.headers(user)
+
+    async def engineer(
+        self,
+        *,
+        skills: tuple[str, ...] = (),
+        zone: str = "Europe/Moscow",
+        hours: tuple[str, str] = ("09:00", "18:00"),
+    ) -> User:
+        """A support engineer working Monday to Friday in ``zone``."""
+        user = await self.user(Role.SUPPORT_ENGINEER)
+        async with self.session() as session:
+            await set_working_hours(
+                session,
+                SYSTEM_ACTOR,
+                user.id,
+                WorkingHoursIn(
+                    time_zone=zone, weekly_hours={str(d): [hours] for d in range(5)}, skills=list(skills)
+                ),
+                now=self.clock.now(),
+            )
+        return user
+
+    async def service(self, **overrides: Any) -> Service:
+        fields: dict[str, Any] = {
+            "name": "Remote session",
+            "duration_minutes": 60,
+            "price_minor": 500_000,
+            "currency": "RUB",
+            "min_notice_minutes": 120,
+            "buffer_after_minutes": 15,
+        }
+        fields.update(overrides)
+        async with self.session() as session:
+            return await create_service(session, ServiceIn(**fields), now=self.clock.now())
 
     async def staff(self, role: Role) -> tuple[User, dict[str, str]]:
         user = await self.user(role)

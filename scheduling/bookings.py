@@ -1,0 +1,275 @@
+"""Availability and holds: a slot is offered when a qualified engineer is free; a hold takes it.
+
+No double booking: on PostgreSQL an exclusion constraint over (engineer, blocked range) for active
+bookings refuses overlaps; on SQLite every writer holds the database's write lock, so the overlap
+check and the insert are one serialised step. Expired holds never block: they are marked expired
+in the same transaction before anything is checked.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.actor import Actor
+from core.business_time import BusinessCalendar
+from core.counters import next_value
+from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
+from scheduling.availability import allowed_starts, grid_points, on_grid, opening_intervals
+from scheduling.busy import busy_between
+from scheduling.catalog import get_service
+from scheduling.engineers import qualified_engineers
+from scheduling.errors import SlotNotOffered, SlotTaken
+from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, Engineer, Service
+
+BOOKING_COUNTER = "scheduling_booking"
+MAX_WINDOW = timedelta(days=62)
+SUGGESTED_ALTERNATIVES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulingPolicy:
+    grid: timedelta = timedelta(minutes=30)
+    hold: timedelta = timedelta(minutes=15)
+
+
+def zone_of(name: str, field: str = "tz") -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidInput(
+            f"{name!r} is not an IANA time zone.", errors=[FieldProblem(field, "unknown zone")]
+        ) from exc
+
+
+async def expire_lapsed_holds(
+    session: AsyncSession, *, now: datetime, engineer_ids: list[uuid.UUID] | None = None
+) -> None:
+    """Holds past their expiry stop blocking (derived state made explicit where slots are taken)."""
+    statement = sa.update(Booking).where(
+        col(Booking.status) == BookingStatus.PENDING_PAYMENT, col(Booking.hold_expires_at) <= now
+    )
+    if engineer_ids is not None:
+        statement = statement.where(col(Booking.engineer_id).in_(engineer_ids))
+    await session.execute(statement.values(status=BookingStatus.EXPIRED, updated_at=now))
+
+
+async def _blocked(
+    session: AsyncSession, engineer_ids: list[uuid.UUID], start: datetime, end: datetime, *, now: datetime
+) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
+    """Busy time and live bookings (holds not yet expired) per engineer, overlapping [start, end)."""
+    blocked = await busy_between(session, engineer_ids, start, end)
+    rows = await session.execute(
+        sa.select(col(Booking.engineer_id), col(Booking.blocked_from), col(Booking.blocked_until)).where(
+            col(Booking.engineer_id).in_(engineer_ids),
+            col(Booking.status).in_(ACTIVE_BOOKING_STATES),
+            sa.or_(
+                col(Booking.status) != BookingStatus.PENDING_PAYMENT,
+                col(Booking.hold_expires_at) > now,
+            ),
+            col(Booking.blocked_from) < end,
+            col(Booking.blocked_until) > start,
+        )
+    )
+    for engineer_id, a, b in rows:
+        blocked[engineer_id].append((a, b))
+    return blocked
+
+
+def _service_span(service: Service) -> tuple[timedelta, timedelta, timedelta]:
+    return (
+        timedelta(minutes=service.duration_minutes),
+        timedelta(minutes=service.buffer_before_minutes),
+        timedelta(minutes=service.buffer_after_minutes),
+    )
+
+
+async def free_starts_by_engineer(
+    session: AsyncSession,
+    service: Service,
+    engineers: list[tuple[Engineer, BusinessCalendar]],
+    start: datetime,
+    end: datetime,
+    *,
+    zone: ZoneInfo,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> dict[uuid.UUID, list[datetime]]:
+    duration, before, after = _service_span(service)
+    not_before = now + timedelta(minutes=service.min_notice_minutes)
+    ids = [e.user_id for e, _ in engineers]
+    blocked = await _blocked(
+        session, ids, start - duration - before - after, end + duration + before + after, now=now
+    )
+    result: dict[uuid.UUID, list[datetime]] = {}
+    for engineer, calendar in engineers:
+        opening = opening_intervals(calendar, start, end + duration)
+        ranges = allowed_starts(
+            opening, blocked[engineer.user_id], duration=duration, before=before, after=after
+        )
+        result[engineer.user_id] = [
+            s
+            for s in grid_points(ranges, grid=policy.grid, zone=zone, not_before=max(not_before, start))
+            if s < end
+        ]
+    return result
+
+
+async def availability(
+    session: AsyncSession,
+    service_id: uuid.UUID,
+    start: datetime,
+    end: datetime,
+    *,
+    tz: str,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> tuple[Service, list[datetime]]:
+    """Start times in [start, end) at which at least one qualified engineer is free."""
+    zone = zone_of(tz)
+    if end <= start or end - start > MAX_WINDOW:
+        raise InvalidInput(
+            f"The window must be positive and at most {MAX_WINDOW.days} days.",
+            errors=[FieldProblem("to", "invalid window")],
+        )
+    service = await get_service(session, service_id, include_inactive=False)
+    engineers = await qualified_engineers(session, service.required_skills)
+    by_engineer = await free_starts_by_engineer(
+        session, service, engineers, start, end, zone=zone, policy=policy, now=now
+    )
+    return service, sorted({s for starts in by_engineer.values() for s in starts})
+
+
+async def create_hold(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    service_id: uuid.UUID,
+    starts_at: datetime,
+    tz: str,
+    funding: str,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> Booking:
+    """Hold a slot for the caller's organisation with the least-booked free qualified engineer."""
+    if not actor.is_customer or actor.organization_id is None:
+        raise PermissionDenied("Bookings are made by users of a customer organization.")
+    if funding != "payment":
+        raise InvalidInput(
+            "Only funding=payment is available yet.", errors=[FieldProblem("funding", "not available")]
+        )
+    zone = zone_of(tz, "time_zone")
+    service = await get_service(session, service_id, include_inactive=False)
+    duration, before, after = _service_span(service)
+    if starts_at < now + timedelta(minutes=service.min_notice_minutes):
+        raise SlotNotOffered(
+            f"Sessions start at least {service.min_notice_minutes} minutes from now.",
+            errors=[FieldProblem("starts_at", "too soon or in the past")],
+        )
+    if not on_grid(starts_at, grid=policy.grid, zone=zone):
+        raise SlotNotOffered(
+            f"Sessions start on the {int(policy.grid.total_seconds() // 60)}-minute grid.",
+            errors=[FieldProblem("starts_at", "off the grid")],
+        )
+    engineers = await qualified_engineers(session, service.required_skills)
+    await expire_lapsed_holds(session, now=now, engineer_ids=[e.user_id for e, _ in engineers])
+    free = await free_starts_by_engineer(
+        session, service, engineers, starts_at, starts_at + policy.grid, zone=zone, policy=policy, now=now
+    )
+    candidates = [engineer_id for engineer_id, starts in free.items() if starts_at in starts]
+    if not candidates:
+        raise SlotTaken(
+            "No engineer is free at that time.",
+            next_free_slots=[
+                s.astimezone(zone).isoformat()
+                for s in await _next_slots(session, service, starts_at, zone, policy, now)
+            ],
+        )
+    load = await _weekly_load(session, candidates, starts_at)
+    for engineer_id in sorted(candidates, key=lambda e: (load[e], str(e))):
+        booking = Booking(
+            number=await next_value(session, BOOKING_COUNTER),
+            service_id=service.id,
+            organization_id=actor.organization_id,
+            booked_by=actor.id,
+            engineer_id=engineer_id,
+            status=BookingStatus.PENDING_PAYMENT,
+            funding=funding,
+            time_zone=tz,
+            starts_at=starts_at,
+            ends_at=starts_at + duration,
+            blocked_from=starts_at - before,
+            blocked_until=starts_at + duration + after,
+            hold_expires_at=now + policy.hold,
+            price_minor=service.price_minor,
+            currency=service.currency,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            async with (
+                session.begin_nested()
+            ):  # a savepoint: an exclusion violation keeps the transaction usable
+                session.add(booking)
+                await session.flush()
+        except IntegrityError:
+            continue  # a concurrent request took this engineer's slot; try the next one
+        return booking
+    raise SlotTaken(
+        "The slot was taken a moment ago.",
+        next_free_slots=[
+            s.astimezone(zone).isoformat()
+            for s in await _next_slots(session, service, starts_at, zone, policy, now)
+        ],
+    )
+
+
+async def get_booking(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) -> Booking:
+    """Staff see every booking; customers only their organisation's (another's answers NotFound)."""
+    booking = await session.get(Booking, booking_id)
+    if booking is None or not actor.can_see_organization(booking.organization_id):
+        raise NotFound("No booking with this id.")
+    return booking
+
+
+async def _weekly_load(
+    session: AsyncSession, engineer_ids: list[uuid.UUID], moment: datetime
+) -> dict[uuid.UUID, int]:
+    week_start = moment - timedelta(days=moment.weekday())
+    rows = await session.execute(
+        sa.select(col(Booking.engineer_id), sa.func.count())
+        .where(
+            col(Booking.engineer_id).in_(engineer_ids),
+            col(Booking.status).in_(ACTIVE_BOOKING_STATES),
+            col(Booking.starts_at) >= week_start - timedelta(days=1),
+            col(Booking.starts_at) < week_start + timedelta(days=8),
+        )
+        .group_by(col(Booking.engineer_id))
+    )
+    load: dict[uuid.UUID, int] = defaultdict(int)
+    for engineer_id, count in rows:
+        load[engineer_id] = int(count)
+    return load
+
+
+async def _next_slots(
+    session: AsyncSession,
+    service: Service,
+    after: datetime,
+    zone: ZoneInfo,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> list[datetime]:
+    engineers = await qualified_engineers(session, service.required_skills)
+    found = await free_starts_by_engineer(
+        session, service, engineers, after, after + timedelta(days=14), zone=zone, policy=policy, now=now
+    )
+    return sorted({s for starts in found.values() for s in starts if s != after})[:SUGGESTED_ALTERNATIVES]

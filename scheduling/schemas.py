@@ -1,0 +1,137 @@
+"""Request and response bodies of scheduling (v1)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from scheduling.models import BookingStatus, PreconditionKind
+
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 30)]
+Skill = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_\-]{1,50}$")]
+Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class ChecklistItem(Input):
+    key: Key
+    label_en: Name
+    label_ru: Name
+    kind: PreconditionKind
+    required: bool = True
+    help: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+    choices: list[Name] = msgspec.field(default_factory=list)
+
+
+class ServiceIn(Input):
+    name: Name
+    duration_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24)]
+    price_minor: Annotated[int, msgspec.Meta(ge=0)]
+    currency: Currency
+    description: Annotated[str, msgspec.Meta(max_length=5000)] = ""
+    min_notice_minutes: Minutes = 120
+    buffer_before_minutes: Minutes = 0
+    buffer_after_minutes: Minutes = 15
+    full_refund_hours_before: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] = 24
+    required_skills: list[Skill] = msgspec.field(default_factory=list)
+    checklist: list[ChecklistItem] | None = None
+
+
+class ServicePatch(Input):
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    description: Annotated[str, msgspec.Meta(max_length=5000)] | msgspec.UnsetType = msgspec.UNSET
+    duration_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24)] | msgspec.UnsetType = msgspec.UNSET
+    price_minor: Annotated[int, msgspec.Meta(ge=0)] | msgspec.UnsetType = msgspec.UNSET
+    currency: Currency | msgspec.UnsetType = msgspec.UNSET
+    min_notice_minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
+    buffer_before_minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
+    buffer_after_minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
+    full_refund_hours_before: Annotated[int, msgspec.Meta(ge=0, le=24 * 60)] | msgspec.UnsetType = (
+        msgspec.UNSET
+    )
+    required_skills: list[Skill] | msgspec.UnsetType = msgspec.UNSET
+    checklist: list[ChecklistItem] | msgspec.UnsetType = msgspec.UNSET
+    active: bool | msgspec.UnsetType = msgspec.UNSET
+
+
+class ServiceOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    description: str
+    duration_minutes: int
+    price_minor: int
+    currency: str
+    min_notice_minutes: int
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    full_refund_hours_before: int
+    required_skills: list[str]
+    checklist: list[dict[str, Any]]  # Any: checklist item JSON
+    active: bool
+
+
+class WorkingHoursIn(Input):
+    time_zone: Name
+    weekly_hours: dict[str, list[tuple[Hhmm, Hhmm]]]
+    skills: list[Skill] = msgspec.field(default_factory=list)
+    holiday_calendar: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_\-]{1,64}$")] = "default"
+
+
+class WorkingHoursOut(msgspec.Struct, kw_only=True):
+    engineer_id: uuid.UUID
+    time_zone: str
+    weekly_hours: dict[str, list[list[str]]]
+    skills: list[str]
+    holiday_calendar: str
+
+
+class BusySourceOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    name: str
+    url: str | None
+    imported_at: datetime
+    interval_count: int
+
+
+class SlotOut(msgspec.Struct, kw_only=True):
+    starts_at: datetime
+    ends_at: datetime
+
+
+class AvailabilityOut(msgspec.Struct, kw_only=True):
+    service_id: uuid.UUID
+    time_zone: str
+    slots: list[SlotOut]
+
+
+class BookingIn(Input):
+    service_id: uuid.UUID
+    starts_at: datetime
+    time_zone: Name = "Europe/Moscow"
+    funding: Annotated[str, msgspec.Meta(pattern=r"^(payment|contract|support_ticket)$")] = "payment"
+
+
+class BookingOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    service_id: uuid.UUID
+    organization_id: uuid.UUID
+    engineer_id: uuid.UUID
+    status: BookingStatus
+    funding: str
+    starts_at: datetime
+    ends_at: datetime
+    time_zone: str
+    hold_expires_at: datetime | None
+    price_minor: int
+    currency: str
+    created_at: datetime
