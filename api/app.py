@@ -26,6 +26,7 @@ from api.controllers.organizations import OrganizationController
 from api.controllers.scheduling import (
     AvailabilityController,
     BookingController,
+    CalendarFeedController,
     EngineerCalendarController,
     ServiceController,
 )
@@ -58,6 +59,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     EngineerCalendarController,
     AvailabilityController,
     BookingController,
+    CalendarFeedController,
 ]
 
 

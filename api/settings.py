@@ -45,6 +45,7 @@ class Settings(BaseSettings):
 
     booking_grid_minutes: int = Field(default=30, gt=0, le=240)
     booking_hold_minutes: int = Field(default=15, gt=0, le=24 * 60)
+    precondition_secret_retention_days: int = Field(default=7, ge=0, le=3650)
 
     attachments_dir: Path = Path("./var/attachments")
     attachment_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)

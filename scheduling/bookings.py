@@ -20,9 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.actor import Actor
+from accounts.roles import Role
 from core.business_time import BusinessCalendar
 from core.counters import next_value
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
+from core.pagination import Page, paginate
 from scheduling.availability import allowed_starts, grid_points, on_grid, opening_intervals
 from scheduling.busy import busy_between
 from scheduling.catalog import get_service
@@ -238,6 +240,18 @@ async def get_booking(session: AsyncSession, actor: Actor, booking_id: uuid.UUID
     if booking is None or not actor.can_see_organization(booking.organization_id):
         raise NotFound("No booking with this id.")
     return booking
+
+
+async def list_bookings(
+    session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None
+) -> Page[Booking]:
+    """Customers see their organisation's bookings, engineers their own sessions, leads everything."""
+    statement = sa.select(Booking)
+    if actor.is_customer:
+        statement = statement.where(col(Booking.organization_id) == actor.organization_id)
+    elif actor.has_role(Role.SUPPORT_ENGINEER):
+        statement = statement.where(col(Booking.engineer_id) == actor.id)
+    return await paginate(session, statement, col(Booking.id), limit=limit, cursor=cursor)
 
 
 async def _weekly_load(

@@ -164,3 +164,30 @@ class Booking(SQLModel, table=True):
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
     revision: int = Field(default=1)
+
+
+class Precondition(SQLModel, table=True):
+    """One provided checklist item of a booking; secrets only as AES-GCM ciphertext."""
+
+    __tablename__ = "scheduling_precondition"
+
+    booking_id: uuid.UUID = Field(foreign_key="scheduling_booking.id", primary_key=True, ondelete="CASCADE")
+    key: str = Field(primary_key=True, max_length=64)
+    value: str | None = Field(default=None, sa_type=sa.Text)  # JSON-encoded for non-secret kinds
+    secret_ciphertext: str | None = Field(default=None, sa_type=sa.Text)
+    secret_destroyed_at: datetime | None = utc_field(nullable=True)
+    provided_at: datetime = utc_field()
+    provided_by: uuid.UUID | None = Field(default=None)
+
+
+class CalendarFeed(SQLModel, table=True):
+    """A personal ICS feed, addressed by an unguessable token stored only as its hash."""
+
+    __tablename__ = "scheduling_calendar_feed"
+
+    id: uuid.UUID = id_field()
+    token_hash: str = Field(max_length=64, unique=True)
+    owner_kind: str = Field(max_length=16)  # engineer | organization
+    owner_id: uuid.UUID = Field(index=True)
+    created_at: datetime = utc_field()
+    revoked_at: datetime | None = utc_field(nullable=True)

@@ -120,6 +120,46 @@ class BookingIn(Input):
     funding: Annotated[str, msgspec.Meta(pattern=r"^(payment|contract|support_ticket)$")] = "payment"
 
 
+class RescheduleIn(Input):
+    starts_at: datetime
+
+
+class CompleteIn(Input):
+    report: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
+
+
+class PreconditionsIn(Input):
+    values: dict[Key, Any]  # Any: checked against the service's checklist item kinds
+
+
+class PreconditionOut(msgspec.Struct, kw_only=True):
+    key: str
+    label_en: str
+    label_ru: str
+    kind: str
+    required: bool
+    provided: bool
+    value: Any  # Any: the JSON value; secrets masked
+    destroyed: bool
+
+
+class PreconditionsOut(msgspec.Struct, kw_only=True):
+    booking_id: uuid.UUID
+    status: BookingStatus
+    items: list[PreconditionOut]
+    missing_required: list[str]
+
+
+class RevealedOut(msgspec.Struct, kw_only=True):
+    secrets: dict[str, str]
+
+
+class FeedOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    owner_kind: str
+    url: str | msgspec.UnsetType = msgspec.UNSET
+
+
 class BookingOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     number: str
@@ -134,4 +174,6 @@ class BookingOut(msgspec.Struct, kw_only=True):
     hold_expires_at: datetime | None
     price_minor: int
     currency: str
+    ics_sequence: int
+    cancellation_refund: str | None
     created_at: datetime

@@ -1,0 +1,163 @@
+"""Booking lifecycle: cancel (with the refund the policy decides), reschedule, start, complete, no-show."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts import audit
+from accounts.actor import Actor
+from accounts.roles import Role
+from core.errors import PermissionDenied
+from scheduling.bookings import SchedulingPolicy, create_hold, get_booking
+from scheduling.catalog import get_service
+from scheduling.errors import IllegalBookingTransition
+from scheduling.models import Booking, BookingStatus
+
+B = BookingStatus
+CANCELLABLE = {B.PENDING_PAYMENT, B.CONFIRMED, B.READY}
+STARTABLE = {B.CONFIRMED, B.READY}
+STAFF_ROLES = (Role.SUPPORT_ENGINEER, Role.SUPPORT_LEAD, Role.ADMIN)
+START_EARLY = timedelta(minutes=15)
+
+
+def _is_live_hold(booking: Booking, now: datetime) -> bool:
+    return booking.status != B.PENDING_PAYMENT or (
+        booking.hold_expires_at is not None and booking.hold_expires_at > now
+    )
+
+
+def effective_status(booking: Booking, now: datetime) -> BookingStatus:
+    """A lapsed hold reads as expired even before anything wrote it down (no cron needed)."""
+    return booking.status if _is_live_hold(booking, now) else B.EXPIRED
+
+
+def _touch(booking: Booking, now: datetime) -> None:
+    booking.updated_at = now
+    booking.revision += 1
+
+
+async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+    """Customers cancel their organisation's bookings, staff any. The policy decides the refund:
+    full when cancelled early enough (or by staff), none after; the decision is recorded for billing."""
+    booking = await get_booking(session, actor, booking_id)
+    if effective_status(booking, now) not in CANCELLABLE:
+        raise IllegalBookingTransition(f"A {effective_status(booking, now)} booking cannot be cancelled.")
+    staff = actor.has_role(*STAFF_ROLES)
+    if not (staff or actor.is_customer):
+        raise PermissionDenied("Only the customer or support staff cancel a booking.")
+    service = await get_service(session, booking.service_id)
+    early = booking.starts_at - now >= timedelta(hours=service.full_refund_hours_before)
+    booking.cancellation_refund = "full" if staff or early or booking.status == B.PENDING_PAYMENT else "none"
+    booking.status, booking.cancelled_at, booking.cancelled_by = B.CANCELLED, now, actor.id
+    booking.ics_sequence += 1
+    _touch(booking, now)
+    await audit.record(
+        session,
+        actor,
+        "booking_cancelled",
+        subject_type="booking",
+        subject_id=booking.id,
+        organization_id=booking.organization_id,
+        now=now,
+        data={"refund": booking.cancellation_refund, "by": "staff" if staff else "customer"},
+    )
+    await session.flush()
+    return booking
+
+
+async def reschedule(
+    session: AsyncSession,
+    actor: Actor,
+    booking_id: uuid.UUID,
+    *,
+    starts_at: datetime,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> Booking:
+    """Move to a new slot with the same guarantees: the new time is taken like a new hold, the old
+    one is released in the same transaction; the invite keeps its UID and its SEQUENCE grows."""
+    booking = await get_booking(session, actor, booking_id)
+    status = effective_status(booking, now)
+    if status not in CANCELLABLE:
+        raise IllegalBookingTransition(f"A {status} booking cannot be rescheduled.")
+    old_status, old_sequence = booking.status, booking.ics_sequence
+    booking.status = B.CANCELLED  # release the old slot so the engine may pick the same engineer again
+    await session.flush()
+    moved = await create_hold(
+        session,
+        actor if actor.is_customer else _customer_of(booking),
+        service_id=booking.service_id,
+        starts_at=starts_at,
+        tz=booking.time_zone,
+        funding=booking.funding,
+        policy=policy,
+        now=now,
+    )
+    engineer_id, hold_expires_at = moved.engineer_id, moved.hold_expires_at
+    span = (moved.starts_at, moved.ends_at, moved.blocked_from, moved.blocked_until)
+    await session.delete(moved)  # the probe hold goes before the booking takes its place
+    await session.flush()
+    booking.status, booking.engineer_id = old_status, engineer_id
+    booking.starts_at, booking.ends_at, booking.blocked_from, booking.blocked_until = span
+    if old_status == B.PENDING_PAYMENT:
+        booking.hold_expires_at = hold_expires_at
+    booking.ics_sequence = old_sequence + 1
+    _touch(booking, now)
+    await session.flush()
+    return booking
+
+
+def _customer_of(booking: Booking) -> Actor:
+    """Staff reschedule on the customer's behalf: the hold is made for the booking's organisation."""
+    return Actor(
+        kind="user", id=booking.booked_by, role=Role.CUSTOMER_USER, organization_id=booking.organization_id
+    )
+
+
+async def start(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+    booking = await _own_session(session, actor, booking_id)
+    if booking.status not in STARTABLE:
+        raise IllegalBookingTransition(
+            f"A {booking.status} booking cannot start (it must be confirmed and paid)."
+        )
+    if not booking.starts_at - START_EARLY <= now <= booking.ends_at:
+        raise IllegalBookingTransition("A session starts from 15 minutes before its time until its end.")
+    booking.status, booking.started_at = B.IN_PROGRESS, now
+    _touch(booking, now)
+    await session.flush()
+    return booking
+
+
+async def complete(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, report: str, *, now: datetime
+) -> Booking:
+    booking = await _own_session(session, actor, booking_id)
+    if booking.status != B.IN_PROGRESS:
+        raise IllegalBookingTransition("Only a session in progress can be completed.")
+    booking.status, booking.finished_at, booking.engineer_report = B.COMPLETED, now, report
+    _touch(booking, now)
+    await session.flush()
+    return booking
+
+
+async def no_show(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+    """The engineer waited and nobody came: recorded from the start time on."""
+    booking = await _own_session(session, actor, booking_id)
+    if booking.status not in STARTABLE or now < booking.starts_at:
+        raise IllegalBookingTransition(
+            "A no-show is recorded for a confirmed session once its time has come."
+        )
+    booking.status, booking.finished_at = B.NO_SHOW, now
+    _touch(booking, now)
+    await session.flush()
+    return booking
+
+
+async def _own_session(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) -> Booking:
+    booking = await get_booking(session, actor, booking_id)
+    if not (actor.id == booking.engineer_id or actor.has_role(Role.SUPPORT_LEAD, Role.ADMIN)):
+        raise PermissionDenied("Only the assigned engineer (or the support lead) runs the session.")
+    return booking
