@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from typing import Any
 
@@ -121,6 +122,13 @@ def _document_security(app: Litestar) -> None:
             operation.description = f"{operation.description}\n\n{note}" if operation.description else note
 
 
+def _freeze_startup_objects() -> None:
+    """Move everything alive after start-up out of the collector's way: full collections then scan only
+    what requests allocate, which keeps their pauses out of the latency tail."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True) -> Litestar:
     if configure_logs:
         configure_logging(settings)
@@ -159,6 +167,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         },
         openapi_config=_openapi_config(settings),
         logging_config=None,
+        on_startup=[_freeze_startup_objects] if settings.gc_freeze_on_start else [],
         request_max_body_size=settings.max_request_body_bytes,
     )
     app.state.ctx = ctx

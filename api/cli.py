@@ -155,6 +155,28 @@ def rotate_keys() -> None:
     click.echo(json.dumps({"kid": row.kid}))
 
 
+@main.group()
+def scheduling() -> None:
+    """Scheduling housekeeping."""
+
+
+@scheduling.command("purge-secrets")
+def purge_secrets() -> None:
+    """Destroy access secrets of sessions that ended longer ago than the retention (also done on read)."""
+    from datetime import timedelta
+
+    from core.time import SystemClock
+    from scheduling.preconditions import destroy_expired_secrets
+
+    settings = _settings()
+    retention = timedelta(days=settings.precondition_secret_retention_days)
+    count = _in_transaction(
+        settings,
+        lambda session: destroy_expired_secrets(session, now=SystemClock().now(), retention=retention),
+    )
+    click.echo(json.dumps({"destroyed": count}))
+
+
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Load a small, realistic data set to try the API (idempotent)."""

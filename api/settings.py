@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     time_zone: str = "Europe/Moscow"
     public_url: str = "http://127.0.0.1:8000"
     log_format: Literal["auto", "json", "console"] = "auto"
+    # Freeze start-up objects out of the garbage collector (shorter full-collection pauses).
+    gc_freeze_on_start: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     max_request_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
 
@@ -46,6 +48,10 @@ class Settings(BaseSettings):
     booking_grid_minutes: int = Field(default=30, gt=0, le=240)
     booking_hold_minutes: int = Field(default=15, gt=0, le=24 * 60)
     precondition_secret_retention_days: int = Field(default=7, ge=0, le=3650)
+    # ICS calendars fetched by URL: only these hosts (comma-separated; empty = any public host),
+    # and never private, loopback or link-local addresses unless explicitly allowed.
+    ics_allowed_hosts: str = ""
+    ics_allow_private_addresses: bool = False
 
     attachments_dir: Path = Path("./var/attachments")
     attachment_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)

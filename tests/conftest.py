@@ -94,6 +94,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         environment="test",
         rate_limit_storage="memory://",
         attachments_dir=tmp_path / "attachments",
+        gc_freeze_on_start=False,  # a full collection per test app would only slow the suite
         # Tests move the clock by days; tokens must outlive that (expiry has its own tests).
         access_token_ttl_seconds=14 * 86_400,
         log_format="json",

@@ -16,6 +16,7 @@ from api.idempotency import idempotent
 from api.schemas import PageOut
 from core.errors import FieldProblem, InvalidInput, NotFound
 from scheduling import bookings, busy, catalog, engineers, feeds, ics, lifecycle, preconditions
+from scheduling.fetch import FetchPolicy, fetch_ics
 from scheduling.models import Booking, Engineer, Service
 from scheduling.schemas import (
     AvailabilityOut,
@@ -155,7 +156,8 @@ class EngineerCalendarController(Controller):
 
     @post(
         "/busy-calendars",
-        summary="Import busy time from an ICS file (text/calendar body); re-importing a name replaces it",
+        summary="Import busy time: an ICS file as the text/calendar body, or ?url= to fetch one; "
+        "re-importing a name replaces it",
         request_max_body_size=busy.MAX_ICS_BYTES,
     )
     async def import_busy(
@@ -166,13 +168,24 @@ class EngineerCalendarController(Controller):
         db: DB,
         ctx: Ctx,
         name: SourceName = "upload",
+        url: Annotated[
+            str | None, QueryParameter(max_length=2000, description="http(s) URL of an ICS feed")
+        ] = None,
     ) -> BusySourceOut:
         engineer = await engineers.get_engineer(db, engineer_id)
         engineers.require_calendar_editor(actor, engineer_id)
-        s = await busy.import_busy_calendar(db, engineer, name=name, content=body, now=ctx.clock.now())
+        content = await fetch_ics(url, _fetch_policy(ctx)) if url else body
+        s = await busy.import_busy_calendar(
+            db, engineer, name=name, content=content, now=ctx.clock.now(), url=url
+        )
         return BusySourceOut(
             id=s.id, name=s.name, url=s.url, imported_at=s.imported_at, interval_count=s.interval_count
         )
+
+
+def _fetch_policy(ctx: Ctx) -> FetchPolicy:
+    hosts = frozenset(h.strip().lower() for h in ctx.settings.ics_allowed_hosts.split(",") if h.strip())
+    return FetchPolicy(allowed_hosts=hosts, allow_private=ctx.settings.ics_allow_private_addresses)
 
 
 class AvailabilityController(Controller):

@@ -68,3 +68,11 @@ def test_openapi_command_writes_the_document(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["openapi", "--output", str(target)])
     assert result.exit_code == 0
     assert json.loads(target.read_text())["info"]["title"] == "Deskline API"
+
+
+def test_purge_secrets_runs_on_an_empty_database(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"], env=_env(tmp_path))
+    result = runner.invoke(main, ["scheduling", "purge-secrets"], env=_env(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"destroyed": 0}

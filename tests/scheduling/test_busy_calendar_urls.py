@@ -1,0 +1,108 @@
+"""Busy calendars by URL: fetched from allowed public hosts only (no reaching inside the network)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from litestar.testing import AsyncTestClient
+
+from api.app import create_app
+from api.settings import Settings
+from tests.world import World
+
+ICS = (
+    b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\nBEGIN:VEVENT\nUID:x@t\n"
+    b"DTSTART;TZID=Europe/Moscow:20260113T120000\nDTEND;TZID=Europe/Moscow:20260113T130000\n"
+    b"SUMMARY:Busy\nEND:VEVENT\nEND:VCALENDAR\n"
+)
+
+
+class _CalendarHandler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/calendar")
+        self.send_header("Content-Length", str(len(ICS)))
+        self.end_headers()
+        self.wfile.write(ICS)
+
+    def log_message(self, *_args: object) -> None:  # keep the test output clean
+        pass
+
+
+@contextmanager
+def calendar_server() -> Iterator[str]:
+    """A plain HTTP server on loopback, in its own thread (the app under test runs in another loop)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _CalendarHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/cal.ics"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+async def test_url_on_a_loopback_address_is_refused(world: World) -> None:
+    engineer = await world.engineer()
+    response = await world.client.post(
+        f"/v1/engineers/{engineer.id}/busy-calendars",
+        params={"url": "http://127.0.0.1:9/cal.ics"},
+        headers=await world.headers(engineer),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "url"
+
+
+async def test_url_on_a_private_network_name_is_refused(world: World) -> None:
+    engineer = await world.engineer()
+    response = await world.client.post(
+        f"/v1/engineers/{engineer.id}/busy-calendars",
+        params={"url": "http://localhost/cal.ics"},
+        headers=await world.headers(engineer),
+    )
+    assert response.status_code == 422
+
+
+async def test_non_http_scheme_is_refused(world: World) -> None:
+    engineer = await world.engineer()
+    response = await world.client.post(
+        f"/v1/engineers/{engineer.id}/busy-calendars",
+        params={"url": "file:///etc/passwd"},
+        headers=await world.headers(engineer),
+    )
+    assert response.status_code == 422
+
+
+async def test_host_outside_the_allow_list_is_refused(world: World, settings: Settings) -> None:
+    engineer = await world.engineer()
+    strict = settings.model_copy(update={"ics_allowed_hosts": "calendar.example.com"})
+    async with AsyncTestClient(app=create_app(strict, clock=world.clock, configure_logs=False)) as client:
+        response = await client.post(
+            f"/v1/engineers/{engineer.id}/busy-calendars",
+            params={"url": "https://evil.example.org/cal.ics"},
+            headers=await world.headers(engineer),
+        )
+    assert response.status_code == 422
+    assert "allow-list" in response.json()["detail"]
+
+
+async def test_url_is_fetched_and_imported_when_private_addresses_are_allowed(
+    world: World, settings: Settings
+) -> None:
+    engineer = await world.engineer()
+    trusting = settings.model_copy(update={"ics_allow_private_addresses": True})
+    with calendar_server() as url:
+        async with AsyncTestClient(
+            app=create_app(trusting, clock=world.clock, configure_logs=False)
+        ) as client:
+            response = await client.post(
+                f"/v1/engineers/{engineer.id}/busy-calendars",
+                params={"url": url, "name": "team"},
+                headers=await world.headers(engineer),
+            )
+    assert response.status_code == 201, response.text
+    assert response.json()["interval_count"] == 1
+    assert response.json()["url"] == url
