@@ -185,7 +185,8 @@ async def prepare(app: Litestar) -> tuple[str, str, str, list[str]]:
                 ).token
             )
         engineers = await session.scalar(sa.select(sa.func.count()).select_from(Engineer))
-        assert engineers is not None and engineers >= ENGINEERS
+        assert engineers is not None
+        assert engineers >= ENGINEERS
     return str(service.id), str(race_service.id), token.token, racers
 
 
