@@ -187,6 +187,14 @@ async def create_hold(
         session, service, engineers, starts_at, starts_at + policy.grid, zone=zone, policy=policy, now=now
     )
     candidates = [engineer_id for engineer_id, starts in free.items() if starts_at in starts]
+    if not candidates and not any(
+        _covers(opening_intervals(calendar, starts_at, starts_at + duration), starts_at, starts_at + duration)
+        for _, calendar in engineers
+    ):
+        raise SlotNotOffered(
+            "No qualified engineer works at that time (outside working hours or on a holiday).",
+            errors=[FieldProblem("starts_at", "outside working hours")],
+        )
     if not candidates:
         raise SlotTaken(
             "No engineer is free at that time.",
@@ -232,6 +240,10 @@ async def create_hold(
             for s in await _next_slots(session, service, starts_at, zone, policy, now)
         ],
     )
+
+
+def _covers(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+    return any(lo <= start and end <= hi for lo, hi in intervals)
 
 
 async def get_booking(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) -> Booking:

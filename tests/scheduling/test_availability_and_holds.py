@@ -147,7 +147,9 @@ async def test_off_grid_past_and_outside_hours_starts_are_refused(world: World) 
     headers = await _customer(world)
     assert (await _hold(world, headers, service.id, "2026-01-13T10:10:00+03:00")).status_code == 422
     assert (await _hold(world, headers, service.id, "2026-01-10T10:00:00+03:00")).status_code == 422
-    assert (await _hold(world, headers, service.id, "2026-01-13T20:00:00+03:00")).status_code == 409
+    outside = await _hold(world, headers, service.id, "2026-01-13T20:00:00+03:00")
+    assert outside.status_code == 422
+    assert outside.json()["errors"][0]["message"] == "outside working hours"
 
 
 async def test_another_organization_cannot_see_the_booking(world: World) -> None:

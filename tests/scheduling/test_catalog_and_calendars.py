@@ -140,3 +140,17 @@ async def test_malformed_ics_is_refused(world: World) -> None:
         headers={**await world.headers(engineer), "content-type": "text/calendar"},
     )
     assert response.status_code == 422
+
+
+async def test_oversized_ics_upload_is_refused_with_413(world: World) -> None:
+    engineer = await world.engineer()
+    response = await world.client.post(
+        f"/v1/engineers/{engineer.id}/busy-calendars",
+        content=b"X" * (5 * 1024 * 1024 + 1),
+        headers={**await world.headers(engineer), "content-type": "text/calendar"},
+    )
+    assert response.status_code == 413
+    sources = await world.client.get(
+        f"/v1/engineers/{engineer.id}/busy-calendars", headers=await world.headers(engineer)
+    )
+    assert sources.json() == []
