@@ -13,6 +13,7 @@ from support.attachments import attachments_of
 from support.clock import ClockView, clock_view, pauses_of
 from support.intake import missing_items
 from support.models import (
+    Attachment,
     ExplanationRequest,
     KbArticle,
     RegulationVersion,
@@ -148,30 +149,8 @@ async def ticket_detail(session: AsyncSession, actor: Actor, ticket: Ticket, *, 
         clock=clock,
         suggested=[ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "suggested"],
         cited=[ArticleRef(slug=a.slug, title=a.title) for rel, a in articles if rel == "cited"],
-        messages=[
-            MessageOut(
-                id=m.id,
-                author_id=m.author_id,
-                author_kind=m.author_kind,
-                body=m.body,
-                internal=m.internal,
-                created_at=m.created_at,
-            )
-            for m in messages
-            if staff or not m.internal
-        ],
-        attachments=[
-            AttachmentOut(
-                id=a.id,
-                kind=a.kind,
-                filename=a.filename,
-                content_type=a.content_type,
-                size_bytes=a.size_bytes,
-                sha256=a.sha256,
-                created_at=a.created_at,
-            )
-            for a in await attachments_of(session, ticket.id)
-        ],
+        messages=[message_out(m) for m in messages if staff or not m.internal],
+        attachments=[attachment_out(a) for a in await attachments_of(session, ticket.id)],
         explanations=[explanation_out(e) for e in explanations],
         timeline=[
             EventOut(occurred_at=e.occurred_at, kind=e.kind, actor_id=e.actor_id, data=e.data) for e in events
@@ -238,6 +217,29 @@ def filed_ticket_view(actor: Actor, filed: FiledTicket, *, now: datetime) -> Tic
         missing=filed.missing,
         clock=_clock_out(view),
         suggested=[ArticleRef(slug=a.slug, title=a.title) for a in filed.suggestions],
+    )
+
+
+def message_out(m: TicketMessage) -> MessageOut:
+    return MessageOut(
+        id=m.id,
+        author_id=m.author_id,
+        author_kind=m.author_kind,
+        body=m.body,
+        internal=m.internal,
+        created_at=m.created_at,
+    )
+
+
+def attachment_out(a: Attachment) -> AttachmentOut:
+    return AttachmentOut(
+        id=a.id,
+        kind=a.kind,
+        filename=a.filename,
+        content_type=a.content_type,
+        size_bytes=a.size_bytes,
+        sha256=a.sha256,
+        created_at=a.created_at,
     )
 
 

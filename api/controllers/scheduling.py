@@ -17,7 +17,7 @@ from api.schemas import PageOut
 from core.errors import FieldProblem, InvalidInput, NotFound
 from scheduling import bookings, busy, catalog, engineers, feeds, ics, lifecycle, preconditions
 from scheduling.fetch import FetchPolicy, fetch_ics
-from scheduling.models import Booking, Engineer, Service
+from scheduling.models import Booking, BusySource, Engineer, Service
 from scheduling.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -80,6 +80,18 @@ def booking_out(b: Booking, now: datetime) -> BookingOut:
         cancellation_refund=b.cancellation_refund,
         created_at=b.created_at,
     )
+
+
+def source_out(s: BusySource) -> BusySourceOut:
+    return BusySourceOut(
+        id=s.id, name=s.name, url=s.url, imported_at=s.imported_at, interval_count=s.interval_count
+    )
+
+
+def require_offset(moment: datetime, field: str) -> None:
+    """Instants must say which offset they are in (RFC 3339); a naive time is ambiguous."""
+    if moment.tzinfo is None:
+        raise InvalidInput(f"{field} needs an offset (RFC 3339).", errors=[FieldProblem(field, "no offset")])
 
 
 def hours_out(e: Engineer) -> WorkingHoursOut:
@@ -147,12 +159,7 @@ class EngineerCalendarController(Controller):
 
     @get("/busy-calendars", summary="Imported busy calendars")
     async def list_busy(self, engineer_id: FromPath[uuid.UUID], db: DB) -> list[BusySourceOut]:
-        return [
-            BusySourceOut(
-                id=s.id, name=s.name, url=s.url, imported_at=s.imported_at, interval_count=s.interval_count
-            )
-            for s in await busy.list_sources(db, engineer_id)
-        ]
+        return [source_out(s) for s in await busy.list_sources(db, engineer_id)]
 
     @post(
         "/busy-calendars",
@@ -178,9 +185,7 @@ class EngineerCalendarController(Controller):
         s = await busy.import_busy_calendar(
             db, engineer, name=name, content=content, now=ctx.clock.now(), url=url
         )
-        return BusySourceOut(
-            id=s.id, name=s.name, url=s.url, imported_at=s.imported_at, interval_count=s.interval_count
-        )
+        return source_out(s)
 
 
 def _fetch_policy(ctx: Ctx) -> FetchPolicy:
@@ -201,10 +206,8 @@ class AvailabilityController(Controller):
         to: FromQuery[datetime],
         tz: FromQuery[str] = "Europe/Moscow",
     ) -> AvailabilityOut:
-        if from_.tzinfo is None or to.tzinfo is None:
-            raise InvalidInput(
-                "from and to need an offset (RFC 3339).", errors=[FieldProblem("from", "no offset")]
-            )
+        require_offset(from_, "from")
+        require_offset(to, "to")
         zone = bookings.zone_of(tz)
         service, starts = await bookings.availability(
             db, service_id, from_, to, tz=tz, policy=ctx.scheduling, now=ctx.clock.now()
@@ -235,10 +238,7 @@ class BookingController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> Response[BookingOut]:
-        if data.starts_at.tzinfo is None:
-            raise InvalidInput(
-                "starts_at needs an offset (RFC 3339).", errors=[FieldProblem("starts_at", "no offset")]
-            )
+        require_offset(data.starts_at, "starts_at")
 
         async def hold() -> Response[BookingOut]:
             booking = await bookings.create_hold(
@@ -298,10 +298,7 @@ class BookingController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> BookingOut:
-        if data.starts_at.tzinfo is None:
-            raise InvalidInput(
-                "starts_at needs an offset (RFC 3339).", errors=[FieldProblem("starts_at", "no offset")]
-            )
+        require_offset(data.starts_at, "starts_at")
         now = ctx.clock.now()
         moved = await lifecycle.reschedule(
             db, actor, booking_id, starts_at=data.starts_at, policy=ctx.scheduling, now=now

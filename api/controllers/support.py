@@ -38,7 +38,15 @@ from support.schemas import (
     TicketSummaryOut,
     TransitionIn,
 )
-from support.views import explanation_out, filed_ticket_view, regulation_out, ticket_detail, ticket_summary
+from support.views import (
+    attachment_out,
+    explanation_out,
+    filed_ticket_view,
+    message_out,
+    regulation_out,
+    ticket_detail,
+    ticket_summary,
+)
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 MONTH = QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
@@ -161,14 +169,7 @@ class TicketController(Controller):
         self, ticket_id: FromPath[uuid.UUID], data: JSONBody[MessageIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> MessageOut:
         m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now())
-        return MessageOut(
-            id=m.id,
-            author_id=m.author_id,
-            author_kind=m.author_kind,
-            body=m.body,
-            internal=m.internal,
-            created_at=m.created_at,
-        )
+        return message_out(m)
 
     @post(
         "/{ticket_id:uuid}/attachments",
@@ -206,15 +207,7 @@ class TicketController(Controller):
             storage=storage,
             now=ctx.clock.now(),
         )
-        return AttachmentOut(
-            id=a.id,
-            kind=a.kind,
-            filename=a.filename,
-            content_type=a.content_type,
-            size_bytes=a.size_bytes,
-            sha256=a.sha256,
-            created_at=a.created_at,
-        )
+        return attachment_out(a)
 
     @get(
         "/{ticket_id:uuid}/attachments/{attachment_id:uuid}",
