@@ -149,6 +149,9 @@ RULES: dict[str, Rule] = {
     "POST /v1/calendar-feeds": rule(CUSTOMER_ROLES, ENGINEER, LEAD),
     "POST /v1/calendar-feeds/{feed_id}/revoke": rule(CUSTOMER_ROLES, ENGINEER, LEAD, ADMIN),
     "GET /v1/calendar-feeds/{feed}": PUBLIC,
+    # billing
+    "POST /v1/billing/stripe/webhook": PUBLIC,  # authenticated by the Stripe-Signature header
+    "GET /v1/payments": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     # calendars
     "GET /v1/calendars/holidays": rule(ALL_ROLES),
     "POST /v1/calendars/holidays": rule(LEAD, ADMIN),

@@ -20,6 +20,7 @@ from api.access import access_guard, rule_for
 from api.context import AppContext, build_keyring, build_token_policy, load_external_keys
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
+from api.controllers.billing import BillingController
 from api.controllers.calendars import HolidayController
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
@@ -38,6 +39,7 @@ from api.errors import create_problem_plugin
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
+from billing.gateway import StripeGateway
 from core.time import Clock, SystemClock
 from scheduling.bookings import SchedulingPolicy
 
@@ -61,6 +63,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     AvailabilityController,
     BookingController,
     CalendarFeedController,
+    BillingController,
 ]
 
 
@@ -147,6 +150,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         alchemy=alchemy,
         external_keys=load_external_keys(settings),
         key_cache=VerificationKeyCache(timedelta(seconds=60)),
+        gateway=StripeGateway(settings.stripe_secret_key, settings.stripe_api_base),
         scheduling=SchedulingPolicy(
             grid=timedelta(minutes=settings.booking_grid_minutes),
             hold=timedelta(minutes=settings.booking_hold_minutes),

@@ -13,6 +13,7 @@ from accounts.signing import VerificationKeyCache
 from accounts.tokens import TokenPolicy
 from api.settings import Settings
 from api.throttle import LoginThrottle
+from billing.gateway import PaymentGateway
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
 from scheduling.bookings import SchedulingPolicy
@@ -35,6 +36,7 @@ class AppContext:
         external_keys: KeySet | None,
         key_cache: VerificationKeyCache,
         scheduling: SchedulingPolicy,
+        gateway: PaymentGateway,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -45,6 +47,7 @@ class AppContext:
         self.external_keys = external_keys
         self.key_cache = key_cache
         self.scheduling = scheduling
+        self.gateway = gateway
 
 
 def build_keyring(settings: Settings) -> KeyRing:

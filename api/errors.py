@@ -21,6 +21,7 @@ from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetail
 
 from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
+from billing import errors as billing_errors
 from core import errors as core_errors
 from core import idempotency
 from scheduling import errors as scheduling_errors
@@ -96,6 +97,15 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
         "calendar_import_failed",
         "The calendar cannot be imported",
         "Календарь не может быть импортирован",
+    ),
+    billing_errors.PaymentProviderUnavailable: ProblemKind(
+        503,
+        "payment_provider_unavailable",
+        "The payment provider is unavailable",
+        "Платёжная система недоступна",
+    ),
+    billing_errors.WebhookRejected: ProblemKind(
+        400, "webhook_rejected", "Webhook rejected", "Вебхук отклонён"
     ),
     accounts_errors.InvalidCredentials: ProblemKind(
         401, "invalid_credentials", "Invalid credentials", "Неверные учётные данные"

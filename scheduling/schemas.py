@@ -10,6 +10,17 @@ import msgspec
 
 from scheduling.models import BookingStatus, PreconditionKind
 
+
+class PaymentStartOut(msgspec.Struct, kw_only=True):
+    """What a portal needs to take the payment with Stripe.js (confirm the PaymentIntent)."""
+
+    payment_id: uuid.UUID
+    payment_intent_id: str
+    client_secret: str
+    amount_minor: int
+    currency: str
+
+
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
@@ -177,3 +188,4 @@ class BookingOut(msgspec.Struct, kw_only=True):
     ics_sequence: int
     cancellation_refund: str | None
     created_at: datetime
+    payment: PaymentStartOut | msgspec.UnsetType = msgspec.UNSET

@@ -14,6 +14,7 @@ from accounts.actor import Actor
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
 from api.schemas import PageOut
+from billing.payments import start_booking_payment
 from core.errors import FieldProblem, InvalidInput, NotFound
 from scheduling import bookings, busy, catalog, engineers, feeds, ics, lifecycle, preconditions
 from scheduling.fetch import FetchPolicy, fetch_ics
@@ -25,6 +26,7 @@ from scheduling.schemas import (
     BusySourceOut,
     CompleteIn,
     FeedOut,
+    PaymentStartOut,
     PreconditionOut,
     PreconditionsIn,
     PreconditionsOut,
@@ -251,7 +253,17 @@ class BookingController(Controller):
                 policy=ctx.scheduling,
                 now=ctx.clock.now(),
             )
-            return Response(booking_out(booking, ctx.clock.now()), status_code=201)
+            body = booking_out(booking, ctx.clock.now())
+            # The slot is held; now the edge asks billing for the payment (scheduling knows no billing).
+            payment, intent = await start_booking_payment(db, ctx.gateway, booking, now=ctx.clock.now())
+            body.payment = PaymentStartOut(
+                payment_id=payment.id,
+                payment_intent_id=intent.id,
+                client_secret=intent.client_secret,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+            )
+            return Response(body, status_code=201)
 
         return await idempotent(request, db, actor, ctx, hold)
 

@@ -1,0 +1,68 @@
+"""Tables of billing: Stripe customers, payments for bookings, received webhook events."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
+
+
+class PaymentStatus(StrEnum):
+    REQUIRES_PAYMENT = "requires_payment"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUNDED = "refunded"
+
+
+class StripeCustomer(SQLModel, table=True):
+    """One Stripe customer per organisation, created once and reused."""
+
+    __tablename__ = "billing_stripe_customer"
+
+    organization_id: uuid.UUID = Field(foreign_key="accounts_organization.id", primary_key=True)
+    stripe_customer_id: str = Field(max_length=255, unique=True)
+    created_at: datetime = utc_field()
+
+
+class Payment(SQLModel, table=True):
+    """The money for one booking; amounts in minor units with their currency, never floats."""
+
+    __tablename__ = "billing_payment"
+    __table_args__ = (
+        enum_check("status", PaymentStatus),
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint(
+            "refunded_minor >= 0 AND refunded_minor <= amount_minor", name="refund_within_amount"
+        ),
+    )
+
+    id: uuid.UUID = id_field()
+    booking_id: uuid.UUID = Field(foreign_key="scheduling_booking.id", unique=True)
+    organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+    currency: str = Field(max_length=3)
+    status: PaymentStatus = enum_field(PaymentStatus, index=True)
+    stripe_payment_intent_id: str = Field(max_length=255, unique=True)
+    refunded_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    note: str | None = Field(default=None, max_length=500)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+
+
+class WebhookEvent(SQLModel, table=True):
+    """Every Stripe event id once: a replayed delivery is acknowledged and changes nothing."""
+
+    __tablename__ = "billing_webhook_event"
+
+    event_id: str = Field(primary_key=True, max_length=255)
+    event_type: str = Field(max_length=100)
+    object_id: str | None = Field(default=None, max_length=255, index=True)
+    received_at: datetime = utc_field()
+    outcome: str = Field(default="", max_length=200)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
