@@ -151,6 +151,7 @@ RULES: dict[str, Rule] = {
     "GET /v1/calendar-feeds/{feed}": PUBLIC,
     # billing
     "POST /v1/billing/stripe/webhook": PUBLIC,  # authenticated by the Stripe-Signature header
+    "POST /v1/payments/{payment_id}/refunds": rule(ADMIN, LEAD),
     "GET /v1/payments": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     # calendars
     "GET /v1/calendars/holidays": rule(ALL_ROLES),

@@ -156,6 +156,28 @@ def rotate_keys() -> None:
 
 
 @main.group()
+def billing() -> None:
+    """Billing housekeeping."""
+
+
+@billing.command("reconcile")
+@click.option("--fail-on-difference", is_flag=True, help="Exit with status 1 when anything differs.")
+def reconcile_payments(fail_on_difference: bool) -> None:
+    """Compare our payments with Stripe's PaymentIntents and report the differences."""
+    from dataclasses import asdict
+
+    from billing.gateway import StripeGateway
+    from billing.reconcile import reconcile
+
+    settings = _settings()
+    gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
+    checked, differences = _in_transaction(settings, lambda session: reconcile(session, gateway))
+    click.echo(json.dumps({"checked": checked, "differences": [asdict(d) for d in differences]}, indent=2))
+    if differences and fail_on_difference:
+        raise SystemExit(1)
+
+
+@main.group()
 def scheduling() -> None:
     """Scheduling housekeeping."""
 

@@ -11,6 +11,14 @@ from billing.errors import PaymentProviderUnavailable
 
 
 @dataclass(frozen=True, slots=True)
+class IntentState:
+    id: str
+    status: str
+    amount: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedIntent:
     id: str
     client_secret: str
@@ -27,6 +35,8 @@ class PaymentGateway(Protocol):
     ) -> CreatedIntent: ...
 
     async def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str: ...
+
+    async def intent_state(self, payment_intent: str) -> IntentState: ...
 
 
 @dataclass
@@ -86,3 +96,17 @@ class StripeGateway:
         except stripe.StripeError as exc:
             raise PaymentProviderUnavailable(f"Stripe refused the refund ({type(exc).__name__}).") from exc
         return str(refund.id)
+
+    async def intent_state(self, payment_intent: str) -> IntentState:
+        try:
+            intent = await self._client.v1.payment_intents.retrieve_async(payment_intent)
+        except stripe.StripeError as exc:
+            raise PaymentProviderUnavailable(
+                f"Stripe did not return the payment ({type(exc).__name__})."
+            ) from exc
+        return IntentState(
+            id=str(intent.id),
+            status=str(intent.status),
+            amount=int(intent.amount),
+            currency=str(intent.currency).upper(),
+        )

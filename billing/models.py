@@ -66,3 +66,18 @@ class WebhookEvent(SQLModel, table=True):
     received_at: datetime = utc_field()
     outcome: str = Field(default="", max_length=200)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class Refund(SQLModel, table=True):
+    """Money given back: by cancellation policy, automatically, or by staff (partial allowed)."""
+
+    __tablename__ = "billing_refund"
+    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+
+    id: uuid.UUID = id_field()
+    payment_id: uuid.UUID = uuid_fk("billing_payment.id")
+    amount_minor: int = Field(sa_type=sa.BigInteger)
+    reason: str = Field(max_length=500)
+    stripe_refund_id: str = Field(max_length=255)
+    created_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = utc_field()

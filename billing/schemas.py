@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
 from billing.models import Payment, PaymentStatus
 from scheduling.schemas import PaymentStartOut
 
-__all__ = ["PaymentOut", "PaymentStartOut", "WebhookAck"]
+__all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
 
 
 class PaymentOut(msgspec.Struct, kw_only=True):
@@ -39,6 +40,22 @@ class PaymentOut(msgspec.Struct, kw_only=True):
             note=p.note,
             created_at=p.created_at,
         )
+
+
+class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    amount_minor: Annotated[int, msgspec.Meta(gt=0)]
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+
+
+class RefundOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    reason: str
+    stripe_refund_id: str
+    created_at: datetime
+    refundable_minor: int
 
 
 class WebhookAck(msgspec.Struct, kw_only=True):

@@ -66,6 +66,8 @@ async def receive(
         outcome = await _succeeded(session, gateway, obj, now=now)
     elif kind == "payment_intent.payment_failed":
         outcome = await _failed(session, obj, now=now)
+    elif kind == "charge.refunded":
+        outcome = await _refunded(session, obj, now=now)
     else:
         outcome = "ignored"
     await session.execute(
@@ -90,7 +92,10 @@ async def _succeeded(
     payment = await _payment_of(session, intent)
     if payment is None:
         return "unknown payment"
-    if payment.status != PaymentStatus.REQUIRES_PAYMENT and payment.status != PaymentStatus.FAILED:
+    if payment.refunded_minor >= payment.amount_minor:  # the refund event came first: the money is back
+        payment.status = PaymentStatus.REFUNDED
+        return "already refunded"
+    if payment.status not in {PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED}:
         return "already settled"
     received = int(intent.get("amount_received") or intent.get("amount") or 0)
     if received != payment.amount_minor or str(intent.get("currency", "")).upper() != payment.currency:
@@ -108,6 +113,21 @@ async def _succeeded(
     payment.status, payment.refunded_minor = PaymentStatus.REFUNDED, payment.amount_minor
     payment.note = "refunded automatically: the hold lapsed and the slot was taken before the payment arrived"
     return "refunded: slot no longer free"
+
+
+async def _refunded(session: AsyncSession, charge: dict[str, Any], *, now: datetime) -> str:
+    """Stripe's record of refunds; refunds we made are already counted, so take the larger amount.
+    It may arrive before the success event: the amount is kept and the success then finds the money
+    already returned."""
+    payment = await _payment_of(session, {"id": charge.get("payment_intent")})
+    if payment is None:
+        return "unknown payment"
+    refunded = min(int(charge.get("amount_refunded") or 0), payment.amount_minor)
+    if refunded > payment.refunded_minor:
+        payment.refunded_minor, payment.updated_at = refunded, now
+    if payment.refunded_minor == payment.amount_minor:
+        payment.status = PaymentStatus.REFUNDED
+    return "refund recorded"
 
 
 async def _failed(session: AsyncSession, intent: dict[str, Any], *, now: datetime) -> str:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
-from litestar.params import FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
-from billing import payments, webhooks
-from billing.schemas import PaymentOut, WebhookAck
+from billing import payments, refunds, webhooks
+from billing.schemas import PaymentOut, RefundIn, RefundOut, WebhookAck
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
@@ -34,6 +35,25 @@ class BillingController(Controller):
         )
         outcome = await webhooks.receive(db, ctx.gateway, event, now=now)
         return WebhookAck(received=True, outcome=outcome)
+
+    @post("/v1/payments/{payment_id:uuid}/refunds", summary="Refund (part of) a payment (staff; audited)")
+    async def create_refund(
+        self, payment_id: FromPath[uuid.UUID], data: JSONBody[RefundIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> RefundOut:
+        payment = await refunds.locked_payment(db, payment_id)
+        row = await refunds.refund(
+            db, ctx.gateway, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now()
+        )
+        return RefundOut(
+            id=row.id,
+            payment_id=payment.id,
+            amount_minor=row.amount_minor,
+            currency=payment.currency,
+            reason=row.reason,
+            stripe_refund_id=row.stripe_refund_id,
+            created_at=row.created_at,
+            refundable_minor=payment.amount_minor - payment.refunded_minor,
+        )
 
     @get("/v1/payments", summary="Payments (customers: their organization's)")
     async def list_payments(

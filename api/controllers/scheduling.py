@@ -15,10 +15,12 @@ from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
 from api.schemas import PageOut
 from billing.payments import start_booking_payment
+from billing.refunds import refund_cancelled_booking
 from core.errors import FieldProblem, InvalidInput, NotFound
 from scheduling import bookings, busy, catalog, engineers, feeds, ics, lifecycle, preconditions
+from scheduling.errors import IllegalBookingTransition
 from scheduling.fetch import FetchPolicy, fetch_ics
-from scheduling.models import Booking, BusySource, Engineer, Service
+from scheduling.models import Booking, BookingStatus, BusySource, Engineer, Service
 from scheduling.schemas import (
     AvailabilityOut,
     BookingIn,
@@ -295,7 +297,10 @@ class BookingController(Controller):
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> BookingOut:
         now = ctx.clock.now()
-        return booking_out(await lifecycle.cancel(db, actor, booking_id, now=now), now)
+        booking = await lifecycle.cancel(db, actor, booking_id, now=now)
+        # The policy decided the refund; billing carries it out (scheduling knows no billing).
+        await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
+        return booking_out(booking, now)
 
     @post(
         "/{booking_id:uuid}/reschedule",
@@ -390,6 +395,8 @@ class BookingController(Controller):
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[bytes]:
         booking = await bookings.get_booking(db, actor, booking_id)
+        if booking.status == BookingStatus.PENDING_PAYMENT:
+            raise IllegalBookingTransition("The invite is available once the booking is confirmed (paid).")
         invite = await feeds.session_invite(db, booking, _organizer(ctx))
         body = ics.invite_ics(invite, now=ctx.clock.now())
         return Response(

@@ -164,24 +164,46 @@ async def test_payment_after_the_hold_lapsed_and_the_slot_was_taken_is_refunded(
     ] == "expired"
 
 
-async def test_shuffled_replays_of_the_whole_flow_end_where_one_ordered_delivery_ends(world: World) -> None:
-    booking, headers = await _book(world)
+async def _flow(world: World, booking: dict[str, Any], tag: str) -> list[tuple[bytes, dict[str, str]]]:
+    """Every event Stripe would send for a paid booking with a partial refund: a failed attempt,
+    the success, and the refund."""
     intent = pay_in_browser(world, booking["payment"]["payment_intent_id"])
-    failed = signed(
-        world,
-        "payment_intent.payment_failed",
-        {**intent, "status": "requires_payment_method"},
-        event_id="evt_failed",
-    )
-    succeeded = signed(world, "payment_intent.succeeded", intent, event_id="evt_succeeded")
-    deliveries = [failed, succeeded] * 5
+    return [
+        signed(
+            world,
+            "payment_intent.payment_failed",
+            {**intent, "status": "requires_payment_method"},
+            event_id=f"evt_{tag}_failed",
+        ),
+        signed(world, "payment_intent.succeeded", intent, event_id=f"evt_{tag}_succeeded"),
+        signed(
+            world,
+            "charge.refunded",
+            {"id": f"ch_{tag}", "payment_intent": intent["id"], "amount_refunded": 100_000},
+            event_id=f"evt_{tag}_refunded",
+        ),
+    ]
+
+
+async def _state(world: World, booking: dict[str, Any], headers: dict[str, str]) -> tuple[str, str, int]:
+    status = (await world.client.get(f"/v1/bookings/{booking['id']}", headers=headers)).json()["status"]
+    payment = (await world.client.get("/v1/payments", headers=headers)).json()["items"][0]
+    return status, payment["status"], payment["refunded_minor"]
+
+
+async def test_shuffled_replays_of_the_whole_flow_end_where_one_ordered_delivery_ends(world: World) -> None:
+    await world.engineer()
+    await world.engineer()
+    service = await world.service()
+    ordered_booking, ordered_headers = await _book(world, service=service)
+    shuffled_booking, shuffled_headers = await _book(world, service=service)
+    for body, signature in await _flow(world, ordered_booking, "ordered"):
+        await world.client.post("/v1/billing/stripe/webhook", content=body, headers=signature)
+    deliveries = (await _flow(world, shuffled_booking, "shuffled")) * 5
     random.Random(7).shuffle(deliveries)
     for body, signature in deliveries:
-        assert (
-            await world.client.post("/v1/billing/stripe/webhook", content=body, headers=signature)
-        ).status_code == 200
-    assert (await world.client.get(f"/v1/bookings/{booking['id']}", headers=headers)).json()[
-        "status"
-    ] == "confirmed"
-    payment = (await world.client.get("/v1/payments", headers=headers)).json()
-    assert payment["items"][0]["status"] == "succeeded"
+        response = await world.client.post("/v1/billing/stripe/webhook", content=body, headers=signature)
+        assert response.status_code == 200
+    expected = await _state(world, ordered_booking, ordered_headers)
+    assert expected == ("confirmed", "succeeded", 100_000)
+    assert await _state(world, shuffled_booking, shuffled_headers) == expected

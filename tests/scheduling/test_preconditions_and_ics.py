@@ -149,10 +149,17 @@ async def test_secret_never_reaches_the_logs(
     assert SECRET not in output.err + output.out
 
 
+async def test_invite_of_an_unpaid_hold_is_not_available_yet(world: World) -> None:
+    booking, customer, _, _ = await booked(world)
+    response = await world.client.get(f"/v1/bookings/{booking['id']}/invite.ics", headers=customer)
+    assert response.status_code == 409
+
+
 async def test_invite_is_a_request_with_a_timezone_and_missing_items_and_parses_elsewhere(
     world: World,
 ) -> None:
     booking, customer, engineer, _ = await booked(world)
+    await mark_paid(world, booking["id"])
     response = await world.client.get(f"/v1/bookings/{booking['id']}/invite.ics", headers=customer)
     assert response.headers["content-type"].startswith("text/calendar")
     parsed = vobject.readOne(response.text)
@@ -169,6 +176,7 @@ async def test_invite_is_a_request_with_a_timezone_and_missing_items_and_parses_
 
 async def test_cancelled_booking_invite_is_a_cancel_with_a_higher_sequence(world: World) -> None:
     booking, customer, _, _ = await booked(world)
+    await mark_paid(world, booking["id"])
     await world.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=customer)
     parsed = vobject.readOne(
         (await world.client.get(f"/v1/bookings/{booking['id']}/invite.ics", headers=customer)).text
