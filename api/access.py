@@ -141,7 +141,7 @@ RULES: dict[str, Rule] = {
     "POST /v1/bookings/{booking_id}/reschedule": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/bookings/{booking_id}/start": rule(ENGINEER, LEAD, ADMIN),
     "POST /v1/bookings/{booking_id}/complete": rule(ENGINEER, LEAD, ADMIN),
-    "POST /v1/bookings/{booking_id}/no-show": rule(ENGINEER, LEAD, ADMIN),
+    "POST /v1/bookings/{booking_id}/no-show": rule(ENGINEER, LEAD, ADMIN, CUSTOMER_ROLES),
     "GET /v1/bookings/{booking_id}/preconditions": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "PUT /v1/bookings/{booking_id}/preconditions": rule(CUSTOMER_ROLES),
     "POST /v1/bookings/{booking_id}/preconditions/reveal": rule(ENGINEER, LEAD),

@@ -13,7 +13,7 @@ from sqlmodel import col
 from accounts.actor import Actor
 from accounts.models import Organization
 from billing.gateway import CreatedIntent, PaymentGateway
-from billing.models import Payment, PaymentStatus, StripeCustomer
+from billing.models import Payment, PaymentStatus, Refund, StripeCustomer
 from core.ids import new_id
 from core.pagination import Page, paginate
 from scheduling.models import Booking
@@ -68,6 +68,16 @@ async def start_booking_payment(
     session.add(payment)
     await session.flush()
     return payment, intent
+
+
+async def refunds_of(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dict[uuid.UUID, list[Refund]]:
+    rows = await session.scalars(
+        sa.select(Refund).where(col(Refund.payment_id).in_(payment_ids)).order_by(col(Refund.created_at))
+    )
+    found: dict[uuid.UUID, list[Refund]] = {i: [] for i in payment_ids}
+    for row in rows.all():
+        found[row.payment_id].append(row)
+    return found
 
 
 async def list_payments(

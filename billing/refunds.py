@@ -20,7 +20,7 @@ from billing.gateway import PaymentGateway
 from billing.models import Payment, PaymentStatus, Refund
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from core.ids import new_id
-from scheduling.models import Booking
+from scheduling.models import Booking, BookingStatus
 
 
 async def refund(
@@ -98,6 +98,6 @@ async def refund_cancelled_booking(
     remaining = payment.amount_minor - payment.refunded_minor
     if remaining <= 0:
         return None
-    return await refund(
-        session, gateway, actor, payment, remaining, "cancelled: full refund by policy", now=now
-    )
+    engineer_absent = booking.status == BookingStatus.NO_SHOW
+    reason = "engineer did not show: full refund" if engineer_absent else "cancelled: full refund by policy"
+    return await refund(session, gateway, actor, payment, remaining, reason, now=now)

@@ -8,10 +8,21 @@ from typing import Annotated
 
 import msgspec
 
-from billing.models import Payment, PaymentStatus
+from billing.models import Payment, PaymentStatus, Refund
 from scheduling.schemas import PaymentStartOut
 
 __all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
+
+
+class RefundOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    payment_id: uuid.UUID
+    amount_minor: int
+    currency: str
+    reason: str
+    stripe_refund_id: str
+    created_at: datetime
+    refundable_minor: int
 
 
 class PaymentOut(msgspec.Struct, kw_only=True):
@@ -25,10 +36,24 @@ class PaymentOut(msgspec.Struct, kw_only=True):
     stripe_payment_intent_id: str
     note: str | None
     created_at: datetime
+    refunds: list[RefundOut] = msgspec.field(default_factory=list)
 
     @classmethod
-    def build(cls, p: Payment) -> PaymentOut:
+    def build(cls, p: Payment, refunds: list[Refund] | None = None) -> PaymentOut:
         return cls(
+            refunds=[
+                RefundOut(
+                    id=r.id,
+                    payment_id=p.id,
+                    amount_minor=r.amount_minor,
+                    currency=p.currency,
+                    reason=r.reason,
+                    stripe_refund_id=r.stripe_refund_id,
+                    created_at=r.created_at,
+                    refundable_minor=p.amount_minor - p.refunded_minor,
+                )
+                for r in refunds or []
+            ],
             id=p.id,
             booking_id=p.booking_id,
             organization_id=p.organization_id,
@@ -45,17 +70,6 @@ class PaymentOut(msgspec.Struct, kw_only=True):
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     amount_minor: Annotated[int, msgspec.Meta(gt=0)]
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-
-
-class RefundOut(msgspec.Struct, kw_only=True):
-    id: uuid.UUID
-    payment_id: uuid.UUID
-    amount_minor: int
-    currency: str
-    reason: str
-    stripe_refund_id: str
-    created_at: datetime
-    refundable_minor: int
 
 
 class WebhookAck(msgspec.Struct, kw_only=True):

@@ -143,12 +143,33 @@ async def complete(
     return booking
 
 
-async def no_show(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
-    """The engineer waited and nobody came: recorded from the start time on."""
-    booking = await _own_session(session, actor, booking_id)
+async def no_show(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, party: str = "customer", now: datetime
+) -> Booking:
+    """Recorded from the start time on. ``customer``: the engineer waited and nobody came (no refund).
+    ``engineer``: the engineer did not come, reported by the customer or the support lead, and the
+    customer is refunded in full."""
+    if party == "engineer":
+        booking = await get_booking(session, actor, booking_id)
+        if not (actor.is_customer or actor.has_role(Role.SUPPORT_LEAD, Role.ADMIN)):
+            raise PermissionDenied("The customer or the support lead reports an engineer's no-show.")
+    else:
+        booking = await _own_session(session, actor, booking_id)
     if booking.status not in STARTABLE or now < booking.starts_at:
         raise IllegalBookingTransition(
             "A no-show is recorded for a confirmed session once its time has come."
+        )
+    if party == "engineer":
+        booking.cancellation_refund = "full"
+        await audit.record(
+            session,
+            actor,
+            "engineer_no_show",
+            subject_type="booking",
+            subject_id=booking.id,
+            organization_id=booking.organization_id,
+            now=now,
+            data={"engineer_id": str(booking.engineer_id)},
         )
     booking.status, booking.finished_at = B.NO_SHOW, now
     _touch(booking, now)

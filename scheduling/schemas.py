@@ -135,6 +135,10 @@ class RescheduleIn(Input):
     starts_at: datetime
 
 
+class NoShowIn(Input):
+    party: Annotated[str, msgspec.Meta(pattern=r"^(customer|engineer)$")] = "customer"
+
+
 class CompleteIn(Input):
     report: Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
 

@@ -64,4 +64,8 @@ class BillingController(Controller):
         cursor: FromQuery[str | None] = None,
     ) -> PageOut[PaymentOut]:
         page = await payments.list_payments(db, actor, limit=limit, cursor=cursor)
-        return PageOut(items=[PaymentOut.build(p) for p in page.items], next_cursor=page.next_cursor)
+        refunds_by_payment = await payments.refunds_of(db, [p.id for p in page.items])
+        return PageOut(
+            items=[PaymentOut.build(p, refunds_by_payment[p.id]) for p in page.items],
+            next_cursor=page.next_cursor,
+        )

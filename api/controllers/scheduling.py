@@ -28,6 +28,7 @@ from scheduling.schemas import (
     BusySourceOut,
     CompleteIn,
     FeedOut,
+    NoShowIn,
     PaymentStartOut,
     PreconditionOut,
     PreconditionsIn,
@@ -345,12 +346,25 @@ class BookingController(Controller):
         now = ctx.clock.now()
         return booking_out(await lifecycle.complete(db, actor, booking_id, data.report, now=now), now)
 
-    @post("/{booking_id:uuid}/no-show", summary="Nobody came on the customer's side", status_code=200)
+    @post(
+        "/{booking_id:uuid}/no-show",
+        summary="Record a no-show: party=customer (engineer waited) or engineer (full refund)",
+        status_code=200,
+    )
     async def no_show(
-        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+        self,
+        booking_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        data: JSONBody[NoShowIn | None] = None,
     ) -> BookingOut:
         now = ctx.clock.now()
-        return booking_out(await lifecycle.no_show(db, actor, booking_id, now=now), now)
+        party = data.party if data else "customer"
+        booking = await lifecycle.no_show(db, actor, booking_id, party=party, now=now)
+        if party == "engineer":
+            await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
+        return booking_out(booking, now)
 
     @get("/{booking_id:uuid}/preconditions", summary="The checklist with what is provided (secrets masked)")
     async def get_preconditions(

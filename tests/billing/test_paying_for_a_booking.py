@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import random
 from datetime import timedelta
 from typing import Any
@@ -207,3 +209,16 @@ async def test_shuffled_replays_of_the_whole_flow_end_where_one_ordered_delivery
     expected = await _state(world, ordered_booking, ordered_headers)
     assert expected == ("confirmed", "succeeded", 100_000)
     assert await _state(world, shuffled_booking, shuffled_headers) == expected
+
+
+async def test_malformed_payload_with_a_valid_signature_is_400(world: World) -> None:
+    body = b"this is not json"
+    timestamp = int(world.clock.now().timestamp())
+    secret = world.ctx.settings.stripe_webhook_secret.encode()
+    signature = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    response = await world.client.post(
+        "/v1/billing/stripe/webhook",
+        content=body,
+        headers={"Stripe-Signature": f"t={timestamp},v1={signature}"},
+    )
+    assert response.status_code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 from click.testing import CliRunner
@@ -151,3 +152,24 @@ async def test_reconcile_reports_no_difference_for_agreeing_payments(
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["differences"] == []
+
+
+async def test_engineer_no_show_refunds_in_full_and_is_listed_with_the_payment(world: World) -> None:
+    booking, headers = await _paid_booking(world, full_refund_hours_before=48)
+    world.clock.advance(timedelta(days=1))  # Tuesday 12:00 Moscow, two hours after the start
+    response = await world.client.post(
+        f"/v1/bookings/{booking['id']}/no-show", json={"party": "engineer"}, headers=headers
+    )
+    assert response.json()["status"] == "no_show"
+    payment = await _payment(world, headers, booking["id"])
+    assert payment["status"] == "refunded"
+    assert payment["refunds"][0]["reason"] == "engineer did not show: full refund"
+
+
+async def test_customer_cannot_record_their_own_absence(world: World) -> None:
+    booking, headers = await _paid_booking(world)
+    world.clock.advance(timedelta(days=1))
+    response = await world.client.post(
+        f"/v1/bookings/{booking['id']}/no-show", json={"party": "customer"}, headers=headers
+    )
+    assert response.status_code == 403
