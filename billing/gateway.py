@@ -38,6 +38,10 @@ class PaymentGateway(Protocol):
 
     async def intent_state(self, payment_intent: str) -> IntentState: ...
 
+    async def create_invoice(
+        self, *, customer: str, amount: int, currency: str, description: str, idempotency_key: str
+    ) -> str: ...
+
 
 @dataclass
 class StripeGateway:
@@ -110,3 +114,30 @@ class StripeGateway:
             amount=int(intent.amount),
             currency=str(intent.currency).upper(),
         )
+
+    async def create_invoice(
+        self, *, customer: str, amount: int, currency: str, description: str, idempotency_key: str
+    ) -> str:
+        """An invoice sent to the customer for one line (contract fees); each step keyed by our record."""
+        try:
+            await self._client.v1.invoice_items.create_async(
+                {
+                    "customer": customer,
+                    "amount": amount,
+                    "currency": currency.lower(),
+                    "description": description,
+                },
+                self._options(f"{idempotency_key}-item"),
+            )
+            invoice = await self._client.v1.invoices.create_async(
+                {
+                    "customer": customer,
+                    "collection_method": "send_invoice",
+                    "days_until_due": 14,
+                    "pending_invoice_items_behavior": "include",
+                },
+                self._options(idempotency_key),
+            )
+        except stripe.StripeError as exc:
+            raise PaymentProviderUnavailable(f"Stripe refused the invoice ({type(exc).__name__}).") from exc
+        return str(invoice.id)

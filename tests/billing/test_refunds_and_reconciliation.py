@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
 from click.testing import CliRunner
+from sqlmodel import col
 
 from accounts.roles import Role
 from api.cli import main
 from api.settings import Settings
+from billing.models import Payment, PaymentStatus
 from tests.billing.helpers import pay_in_browser, signed
 from tests.world import World
 
@@ -173,3 +177,27 @@ async def test_customer_cannot_record_their_own_absence(world: World) -> None:
         f"/v1/bookings/{booking['id']}/no-show", json={"party": "customer"}, headers=headers
     )
     assert response.status_code == 403
+
+
+async def test_reconcile_reports_a_payment_that_differs_from_stripe(world: World, settings: Settings) -> None:
+    booking, _ = await _paid_booking(world)
+    async with world.session() as session:
+        await session.execute(
+            sa.update(Payment)
+            .where(col(Payment.booking_id) == uuid.UUID(booking["id"]))
+            .values(status=PaymentStatus.FAILED)
+        )
+    result = await asyncio.to_thread(
+        CliRunner().invoke,
+        main,
+        ["billing", "reconcile", "--fail-on-difference"],
+        env={
+            "DESKLINE_DATABASE_URL": settings.database_url,
+            "DESKLINE_STRIPE_API_BASE": settings.stripe_api_base or "",
+            "DESKLINE_LOG_FORMAT": "json",
+        },
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["differences"][0]["ours"].startswith("failed")
+    assert report["differences"][0]["stripe"].startswith("succeeded")

@@ -165,3 +165,19 @@ async def test_staff_cannot_hold_a_slot_for_themselves(world: World) -> None:
     _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
     response = await _hold(world, engineer, service.id, "2026-01-13T10:00:00+03:00")
     assert response.status_code == 403
+
+
+async def test_retried_hold_with_the_same_idempotency_key_returns_the_same_booking(world: World) -> None:
+    await world.engineer()
+    service = await world.service()
+    headers = {**await _customer(world), "Idempotency-Key": "portal-hold-1"}
+    body = {
+        "service_id": str(service.id),
+        "starts_at": "2026-01-13T10:00:00+03:00",
+        "time_zone": "Europe/Moscow",
+    }
+    first = await world.client.post("/v1/bookings", json=body, headers=headers)
+    second = await world.client.post("/v1/bookings", json=body, headers=headers)
+    assert first.status_code == second.status_code == 201
+    assert second.json()["id"] == first.json()["id"]
+    assert second.json()["payment"]["payment_intent_id"] == first.json()["payment"]["payment_intent_id"]
