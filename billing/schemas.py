@@ -24,6 +24,19 @@ class RefundOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     refundable_minor: int
 
+    @classmethod
+    def build(cls, r: Refund, p: Payment) -> RefundOut:
+        return cls(
+            id=r.id,
+            payment_id=p.id,
+            amount_minor=r.amount_minor,
+            currency=p.currency,
+            reason=r.reason,
+            stripe_refund_id=r.stripe_refund_id,
+            created_at=r.created_at,
+            refundable_minor=p.amount_minor - p.refunded_minor,
+        )
+
 
 class PaymentOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
@@ -41,19 +54,7 @@ class PaymentOut(msgspec.Struct, kw_only=True):
     @classmethod
     def build(cls, p: Payment, refunds: list[Refund] | None = None) -> PaymentOut:
         return cls(
-            refunds=[
-                RefundOut(
-                    id=r.id,
-                    payment_id=p.id,
-                    amount_minor=r.amount_minor,
-                    currency=p.currency,
-                    reason=r.reason,
-                    stripe_refund_id=r.stripe_refund_id,
-                    created_at=r.created_at,
-                    refundable_minor=p.amount_minor - p.refunded_minor,
-                )
-                for r in refunds or []
-            ],
+            refunds=[RefundOut.build(r, p) for r in refunds or []],
             id=p.id,
             booking_id=p.booking_id,
             organization_id=p.organization_id,

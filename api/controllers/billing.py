@@ -44,16 +44,7 @@ class BillingController(Controller):
         row = await refunds.refund(
             db, ctx.gateway, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now()
         )
-        return RefundOut(
-            id=row.id,
-            payment_id=payment.id,
-            amount_minor=row.amount_minor,
-            currency=payment.currency,
-            reason=row.reason,
-            stripe_refund_id=row.stripe_refund_id,
-            created_at=row.created_at,
-            refundable_minor=payment.amount_minor - payment.refunded_minor,
-        )
+        return RefundOut.build(row, payment)
 
     @get("/v1/payments", summary="Payments (customers: their organization's)")
     async def list_payments(
