@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import os
 from collections.abc import Mapping
 
@@ -60,7 +59,3 @@ class KeyRing:
 def digest_token(token: str) -> str:
     """SHA-256 of a high-entropy token (refresh tokens, feed tokens): stored instead of the token."""
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def constant_time_equals(left: str, right: str) -> bool:
-    return hmac.compare_digest(left.encode(), right.encode())

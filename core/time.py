@@ -29,10 +29,3 @@ class FrozenClock:
 
     def advance(self, delta: timedelta) -> None:
         self.current = self.current + delta
-
-
-def as_utc(moment: datetime) -> datetime:
-    """Normalise an aware instant to UTC; naive instants are a programming error."""
-    if moment.tzinfo is None:
-        raise ValueError("naive datetime: every instant must carry an offset")
-    return moment.astimezone(UTC)
