@@ -122,6 +122,7 @@ RULES: dict[str, Rule] = {
     ),
     "POST /v1/support/tickets/{ticket_id}/transitions": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/support/tickets/{ticket_id}/explanation-requests": rule(CUSTOMER_ROLES),
+    "POST /v1/support/tickets/{ticket_id}/remote-sessions": rule(SUPPORT_STAFF),
     "GET /v1/support/explanation-requests": rule(LEAD, ADMIN),
     "POST /v1/support/inbound-email": rule(scopes=(Scope.SUPPORT_INBOUND_EMAIL,)),
     # scheduling

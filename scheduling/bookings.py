@@ -166,8 +166,64 @@ async def create_hold(
         raise PermissionDenied("Bookings are made by users of a customer organization.")
     if funding != "payment":
         raise InvalidInput(
-            "Only funding=payment is available yet.", errors=[FieldProblem("funding", "not available")]
+            "Customers book with funding=payment; support proposes sessions for free tickets, and contract "
+            "funding comes with SLA contracts.",
+            errors=[FieldProblem("funding", "not available to this caller")],
         )
+    return await take_slot(
+        session,
+        organization_id=actor.organization_id,
+        booked_by=actor.id,
+        service_id=service_id,
+        starts_at=starts_at,
+        tz=tz,
+        funding=funding,
+        policy=policy,
+        now=now,
+        confirmed=False,
+    )
+
+
+async def create_support_session(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    booked_by: uuid.UUID,
+    service_id: uuid.UUID,
+    starts_at: datetime,
+    tz: str,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> Booking:
+    """A session support proposes for a free ticket: no charge, confirmed at once."""
+    return await take_slot(
+        session,
+        organization_id=organization_id,
+        booked_by=booked_by,
+        service_id=service_id,
+        starts_at=starts_at,
+        tz=tz,
+        funding="support_ticket",
+        policy=policy,
+        now=now,
+        confirmed=True,
+    )
+
+
+async def take_slot(
+    session: AsyncSession,
+    *,
+    organization_id: uuid.UUID,
+    booked_by: uuid.UUID,
+    service_id: uuid.UUID,
+    starts_at: datetime,
+    tz: str,
+    funding: str,
+    policy: SchedulingPolicy,
+    now: datetime,
+    confirmed: bool,
+) -> Booking:
+    """Take a free slot with the least-booked qualified engineer: a hold, or a confirmed session."""
     zone = zone_of(tz, "time_zone")
     service = await get_service(session, service_id, include_inactive=False)
     duration, before, after = _service_span(service)
@@ -208,18 +264,18 @@ async def create_hold(
         booking = Booking(
             number=await next_value(session, BOOKING_COUNTER),
             service_id=service.id,
-            organization_id=actor.organization_id,
-            booked_by=actor.id,
+            organization_id=organization_id,
+            booked_by=booked_by,
             engineer_id=engineer_id,
-            status=BookingStatus.PENDING_PAYMENT,
+            status=BookingStatus.CONFIRMED if confirmed else BookingStatus.PENDING_PAYMENT,
             funding=funding,
             time_zone=tz,
             starts_at=starts_at,
             ends_at=starts_at + duration,
             blocked_from=starts_at - before,
             blocked_until=starts_at + duration + after,
-            hold_expires_at=now + policy.hold,
-            price_minor=service.price_minor,
+            hold_expires_at=None if confirmed else now + policy.hold,
+            price_minor=0 if funding == "support_ticket" else service.price_minor,
             currency=service.currency,
             created_at=now,
             updated_at=now,

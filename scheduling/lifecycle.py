@@ -11,7 +11,7 @@ from accounts import audit
 from accounts.actor import Actor
 from accounts.roles import Role
 from core.errors import PermissionDenied
-from scheduling.bookings import SchedulingPolicy, create_hold, get_booking
+from scheduling.bookings import SchedulingPolicy, get_booking, take_slot
 from scheduling.catalog import get_service
 from scheduling.errors import IllegalBookingTransition
 from scheduling.models import Booking, BookingStatus
@@ -86,15 +86,17 @@ async def reschedule(
     old_status, old_sequence = booking.status, booking.ics_sequence
     booking.status = B.CANCELLED  # release the old slot so the engine may pick the same engineer again
     await session.flush()
-    moved = await create_hold(
+    moved = await take_slot(
         session,
-        actor if actor.is_customer else _customer_of(booking),
+        organization_id=booking.organization_id,
+        booked_by=booking.booked_by,
         service_id=booking.service_id,
         starts_at=starts_at,
         tz=booking.time_zone,
         funding=booking.funding,
         policy=policy,
         now=now,
+        confirmed=old_status != B.PENDING_PAYMENT,
     )
     engineer_id, hold_expires_at = moved.engineer_id, moved.hold_expires_at
     span = (moved.starts_at, moved.ends_at, moved.blocked_from, moved.blocked_until)
@@ -108,13 +110,6 @@ async def reschedule(
     _touch(booking, now)
     await session.flush()
     return booking
-
-
-def _customer_of(booking: Booking) -> Actor:
-    """Staff reschedule on the customer's behalf: the hold is made for the booking's organisation."""
-    return Actor(
-        kind="user", id=booking.booked_by, role=Role.CUSTOMER_USER, organization_id=booking.organization_id
-    )
 
 
 async def start(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:

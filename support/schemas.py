@@ -179,6 +179,15 @@ class TransitionIn(Input):
     reason: Text | None = None
 
 
+class SessionProposalIn(Input):
+    """A free remote session support proposes when the customer cannot provide an intake item."""
+
+    service_id: uuid.UUID
+    starts_at: datetime
+    time_zone: ShortText = "Europe/Moscow"
+    message: Text | None = None
+
+
 class ExplanationIn(Input):
     reason: Text
 

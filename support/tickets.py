@@ -266,6 +266,39 @@ async def add_message(
     return message
 
 
+async def record_session_proposal(
+    session: AsyncSession,
+    actor: Actor,
+    ticket: Ticket,
+    *,
+    booking_id: uuid.UUID,
+    starts_at: datetime,
+    message: str | None,
+    now: datetime,
+) -> None:
+    """Support booked a free remote session for the ticket: the customer is told (a public staff reply,
+    so it answers the regulation's promise) and the timeline keeps the booking."""
+    body = message or (
+        f"We propose a remote session at {starts_at.isoformat()} at no charge. Please fill in the access "
+        f"preconditions of booking {booking_id} before it starts."
+    )
+    session.add(
+        TicketMessage(ticket_id=ticket.id, author_id=actor.id, author_kind="staff", body=body, created_at=now)
+    )
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            occurred_at=now,
+            actor_id=actor.id,
+            kind="remote_session_proposed",
+            data={"booking_id": str(booking_id), "starts_at": starts_at.isoformat()},
+        )
+    )
+    await record_staff_reply(session, ticket, now=now)
+    touch(ticket, now)
+    await session.flush()
+
+
 async def record_staff_reply(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     """The first public staff reply after intake completion answers the regulation's promise."""
     if ticket.intake_completed_at is None or ticket.first_responded_at is not None:

@@ -11,12 +11,15 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
+from api.controllers.scheduling import booking_out, require_offset
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
 from api.schemas import PageOut
 from api.uploads import receive_file
 from core.errors import FieldProblem, InvalidInput, PreconditionFailed
 from core.storage import LocalStorage
+from scheduling import bookings
+from scheduling.schemas import BookingOut
 from support import attachments, explanations, lifecycle, stats, tickets
 from support.inbound_email import receive_email
 from support.models import AttachmentKind, TicketStatus
@@ -31,6 +34,7 @@ from support.schemas import (
     MonthStatsOut,
     RegulationIn,
     RegulationOut,
+    SessionProposalIn,
     StatsOut,
     TicketIn,
     TicketOut,
@@ -249,6 +253,42 @@ class TicketController(Controller):
             db, actor, ticket_id, data, now=now, expected_revision=expected_revision(request)
         )
         return with_etag(await ticket_detail(db, actor, ticket, now=now))
+
+    @post(
+        "/{ticket_id:uuid}/remote-sessions",
+        summary="Support proposes a free remote session for this ticket (confirmed at once, no charge)",
+    )
+    async def propose_session(
+        self,
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[SessionProposalIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> BookingOut:
+        require_offset(data.starts_at, "starts_at")
+        now = ctx.clock.now()
+        ticket = await load_ticket(db, actor, ticket_id, for_update=True)
+        booking = await bookings.create_support_session(
+            db,
+            organization_id=ticket.organization_id,
+            booked_by=ticket.filed_by,
+            service_id=data.service_id,
+            starts_at=data.starts_at,
+            tz=data.time_zone,
+            policy=ctx.scheduling,
+            now=now,
+        )
+        await tickets.record_session_proposal(
+            db,
+            actor,
+            ticket,
+            booking_id=booking.id,
+            starts_at=booking.starts_at,
+            message=data.message,
+            now=now,
+        )
+        return booking_out(booking, now)
 
     @post("/{ticket_id:uuid}/explanation-requests", summary="Ask why the first response is late")
     async def request_explanation(
