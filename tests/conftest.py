@@ -165,3 +165,16 @@ async def world(
         )
     finally:
         await engine.dispose()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say, at the end of the run, how many tests passed on each database."""
+    passed = terminalreporter.stats.get("passed", [])
+
+    def parameters(nodeid: str) -> set[str]:
+        return set(nodeid.partition("[")[2].rstrip("]").split("-"))
+
+    counts = {backend: sum(backend in parameters(report.nodeid) for report in passed) for backend in BACKENDS}
+    terminalreporter.write_line(
+        "database backends: " + ", ".join(f"{backend} {count} passed" for backend, count in counts.items())
+    )
