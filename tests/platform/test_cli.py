@@ -76,3 +76,12 @@ def test_purge_secrets_runs_on_an_empty_database(tmp_path: Path) -> None:
     result = runner.invoke(main, ["scheduling", "purge-secrets"], env=_env(tmp_path))
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"destroyed": 0}
+
+
+def test_keys_rotate_creates_a_new_signing_key_each_time(tmp_path: Path) -> None:
+    runner = CliRunner()
+    runner.invoke(main, ["migrate"], env=_env(tmp_path))
+    first = runner.invoke(main, ["keys", "rotate"], env=_env(tmp_path))
+    second = runner.invoke(main, ["keys", "rotate"], env=_env(tmp_path))
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert json.loads(first.output)["kid"] != json.loads(second.output)["kid"]
