@@ -202,11 +202,11 @@ def purge_secrets() -> None:
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Load a small, realistic data set to try the API (idempotent)."""
-    from accounts.bootstrap import seed_demo_data
+    from api.demo import seed
     from core.time import SystemClock
 
     settings = _settings()
-    summary = _in_transaction(settings, lambda session: seed_demo_data(session, now=SystemClock().now()))
+    summary = _in_transaction(settings, lambda session: seed(session, now=SystemClock().now()))
     click.echo(json.dumps(summary, indent=2))
 
 

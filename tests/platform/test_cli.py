@@ -60,6 +60,7 @@ def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
     first = runner.invoke(main, ["seed-demo"], env=_env(tmp_path))
     second = runner.invoke(main, ["seed-demo"], env=_env(tmp_path))
     assert json.loads(first.output)["status"] == "seeded"
+    assert json.loads(first.output)["service_id"]
     assert json.loads(second.output)["status"] == "already seeded"
 
 
