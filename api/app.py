@@ -21,17 +21,12 @@ from api.context import AppContext, build_keyring, build_token_policy, load_exte
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController
+from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
-from api.controllers.scheduling import (
-    AvailabilityController,
-    BookingController,
-    CalendarFeedController,
-    EngineerCalendarController,
-    ServiceController,
-)
+from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx

@@ -11,7 +11,8 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
-from api.controllers.scheduling import booking_out, require_offset
+from api.controllers.bookings import booking_out
+from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
 from api.schemas import PageOut

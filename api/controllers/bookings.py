@@ -1,0 +1,312 @@
+"""Bookings over HTTP: holds with payment, lifecycle, preconditions, invites and calendar feeds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, Response, get, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from accounts.actor import Actor
+from api.controllers.scheduling import require_offset
+from api.dependencies import DB, Ctx, CurrentActor
+from api.idempotency import idempotent
+from api.schemas import PageOut
+from billing.payments import start_booking_payment
+from billing.refunds import refund_cancelled_booking
+from core.errors import NotFound
+from scheduling import bookings, feeds, ics, lifecycle, preconditions
+from scheduling.errors import IllegalBookingTransition
+from scheduling.models import Booking, BookingStatus
+from scheduling.schemas import (
+    BookingIn,
+    BookingOut,
+    CompleteIn,
+    FeedOut,
+    NoShowIn,
+    PaymentStartOut,
+    PreconditionOut,
+    PreconditionsIn,
+    PreconditionsOut,
+    RescheduleIn,
+    RevealedOut,
+)
+
+
+def booking_out(b: Booking, now: datetime) -> BookingOut:
+    return BookingOut(
+        id=b.id,
+        number=f"RS-{b.number}",
+        service_id=b.service_id,
+        organization_id=b.organization_id,
+        engineer_id=b.engineer_id,
+        status=lifecycle.effective_status(b, now),
+        funding=b.funding,
+        starts_at=b.starts_at.astimezone(ZoneInfo(b.time_zone)),
+        ends_at=b.ends_at.astimezone(ZoneInfo(b.time_zone)),
+        time_zone=b.time_zone,
+        hold_expires_at=b.hold_expires_at,
+        price_minor=b.price_minor,
+        currency=b.currency,
+        ics_sequence=b.ics_sequence,
+        cancellation_refund=b.cancellation_refund,
+        created_at=b.created_at,
+    )
+
+
+class BookingController(Controller):
+    path = "/v1/bookings"
+    tags = ["scheduling"]
+
+    @post("/", summary="Hold a slot (pending payment); Idempotency-Key makes retries safe")
+    async def create_booking(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[BookingIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[BookingOut]:
+        require_offset(data.starts_at, "starts_at")
+
+        async def hold() -> Response[BookingOut]:
+            booking = await bookings.create_hold(
+                db,
+                actor,
+                service_id=data.service_id,
+                starts_at=data.starts_at,
+                tz=data.time_zone,
+                funding=data.funding,
+                policy=ctx.scheduling,
+                now=ctx.clock.now(),
+            )
+            body = booking_out(booking, ctx.clock.now())
+            # The slot is held; now the edge asks billing for the payment (scheduling knows no billing).
+            payment, intent = await start_booking_payment(db, ctx.gateway, booking, now=ctx.clock.now())
+            body.payment = PaymentStartOut(
+                payment_id=payment.id,
+                payment_intent_id=intent.id,
+                client_secret=intent.client_secret,
+                amount_minor=payment.amount_minor,
+                currency=payment.currency,
+            )
+            return Response(body, status_code=201)
+
+        return await idempotent(request, db, actor, ctx, hold)
+
+    @get("/", summary="Bookings (customers: their organization's; engineers: their sessions)")
+    async def list_bookings(
+        self,
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> PageOut[BookingOut]:
+        page = await bookings.list_bookings(db, actor, limit=limit, cursor=cursor)
+        now = ctx.clock.now()
+        return PageOut(items=[booking_out(b, now) for b in page.items], next_cursor=page.next_cursor)
+
+    @get("/{booking_id:uuid}", summary="One booking")
+    async def get_booking(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> BookingOut:
+        return booking_out(await bookings.get_booking(db, actor, booking_id), ctx.clock.now())
+
+    @post(
+        "/{booking_id:uuid}/cancel",
+        summary="Cancel; the service's policy decides the refund",
+        status_code=200,
+    )
+    async def cancel(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> BookingOut:
+        now = ctx.clock.now()
+        booking = await lifecycle.cancel(db, actor, booking_id, now=now)
+        # The policy decided the refund; billing carries it out (scheduling knows no billing).
+        await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
+        return booking_out(booking, now)
+
+    @post(
+        "/{booking_id:uuid}/reschedule",
+        summary="Move to another free slot (same guarantees)",
+        status_code=200,
+    )
+    async def reschedule(
+        self,
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[RescheduleIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> BookingOut:
+        require_offset(data.starts_at, "starts_at")
+        now = ctx.clock.now()
+        moved = await lifecycle.reschedule(
+            db, actor, booking_id, starts_at=data.starts_at, policy=ctx.scheduling, now=now
+        )
+        return booking_out(moved, now)
+
+    @post("/{booking_id:uuid}/start", summary="The assigned engineer starts the session", status_code=200)
+    async def start(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> BookingOut:
+        now = ctx.clock.now()
+        return booking_out(await lifecycle.start(db, actor, booking_id, now=now), now)
+
+    @post(
+        "/{booking_id:uuid}/complete",
+        summary="The engineer completes the session with a report",
+        status_code=200,
+    )
+    async def complete(
+        self,
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[CompleteIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> BookingOut:
+        now = ctx.clock.now()
+        return booking_out(await lifecycle.complete(db, actor, booking_id, data.report, now=now), now)
+
+    @post(
+        "/{booking_id:uuid}/no-show",
+        summary="Record a no-show: party=customer (engineer waited) or engineer (full refund)",
+        status_code=200,
+    )
+    async def no_show(
+        self,
+        booking_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        data: JSONBody[NoShowIn | None] = None,
+    ) -> BookingOut:
+        now = ctx.clock.now()
+        party = data.party if data else "customer"
+        booking = await lifecycle.no_show(db, actor, booking_id, party=party, now=now)
+        if party == "engineer":
+            await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
+        return booking_out(booking, now)
+
+    @get("/{booking_id:uuid}/preconditions", summary="The checklist with what is provided (secrets masked)")
+    async def get_preconditions(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> PreconditionsOut:
+        return await _preconditions_out(db, actor, booking_id, ctx)
+
+    @put(
+        "/{booking_id:uuid}/preconditions",
+        summary="Provide access preconditions (validated against the checklist)",
+    )
+    async def put_preconditions(
+        self,
+        booking_id: FromPath[uuid.UUID],
+        data: JSONBody[PreconditionsIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> PreconditionsOut:
+        await preconditions.provide(db, actor, booking_id, data.values, ctx.keyring, now=ctx.clock.now())
+        return await _preconditions_out(db, actor, booking_id, ctx)
+
+    @post(
+        "/{booking_id:uuid}/preconditions/reveal",
+        summary="The assigned engineer reveals secrets (audited)",
+        status_code=200,
+    )
+    async def reveal(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> RevealedOut:
+        revealed = await preconditions.reveal(
+            db, actor, booking_id, ctx.keyring, now=ctx.clock.now(), retention=_retention(ctx)
+        )
+        return RevealedOut(secrets=revealed)
+
+    @get(
+        "/{booking_id:uuid}/invite.ics",
+        summary="The session invite (METHOD:REQUEST, or CANCEL)",
+        media_type="text/calendar",
+    )
+    async def invite(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> Response[bytes]:
+        booking = await bookings.get_booking(db, actor, booking_id)
+        if booking.status == BookingStatus.PENDING_PAYMENT:
+            raise IllegalBookingTransition("The invite is available once the booking is confirmed (paid).")
+        invite = await feeds.session_invite(db, booking, _organizer(ctx))
+        body = ics.invite_ics(invite, now=ctx.clock.now())
+        return Response(
+            body,
+            media_type="text/calendar; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="RS-{booking.number}.ics"'},
+        )
+
+
+def _retention(ctx: Ctx) -> timedelta:
+    return timedelta(days=ctx.settings.precondition_secret_retention_days)
+
+
+def _organizer(ctx: Ctx) -> ics.InviteParty:
+    return ics.InviteParty(email=ctx.settings.smtp_from, name="Deskline support")
+
+
+async def _preconditions_out(db: DB, actor: Actor, booking_id: uuid.UUID, ctx: Ctx) -> PreconditionsOut:
+    now = ctx.clock.now()
+    items = await preconditions.view(db, actor, booking_id, now=now, retention=_retention(ctx))
+    booking = await bookings.get_booking(db, actor, booking_id)
+    return PreconditionsOut(
+        booking_id=booking_id,
+        status=lifecycle.effective_status(booking, now),
+        items=[
+            PreconditionOut(
+                key=i.key,
+                label_en=i.label_en,
+                label_ru=i.label_ru,
+                kind=i.kind,
+                required=i.required,
+                provided=i.provided,
+                value=i.value,
+                destroyed=i.destroyed,
+            )
+            for i in items
+        ],
+        missing_required=[i.key for i in items if i.required and not i.provided],
+    )
+
+
+class CalendarFeedController(Controller):
+    path = "/v1/calendar-feeds"
+    tags = ["scheduling"]
+
+    @post("/", summary="Create my personal ICS feed (engineer: my sessions; customer: my organization's)")
+    async def create_feed(self, actor: CurrentActor, db: DB, ctx: Ctx) -> FeedOut:
+        feed, token = await feeds.create_feed(db, actor, now=ctx.clock.now())
+        url = f"{ctx.settings.public_url.rstrip('/')}/v1/calendar-feeds/{token}.ics"
+        return FeedOut(id=feed.id, owner_kind=feed.owner_kind, url=url)
+
+    @post(
+        "/{feed_id:uuid}/revoke", summary="Revoke a feed: its address stops working at once", status_code=200
+    )
+    async def revoke_feed(
+        self, feed_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> FeedOut:
+        feed = await feeds.revoke_feed(db, actor, feed_id, now=ctx.clock.now())
+        return FeedOut(id=feed.id, owner_kind=feed.owner_kind)
+
+    @get(
+        "/{feed:str}",
+        summary="The feed itself (the token in the address is the credential)",
+        media_type="text/calendar",
+    )
+    async def get_feed(self, feed: FromPath[str], db: DB, ctx: Ctx) -> Response[bytes]:
+        if not feed.endswith(".ics"):
+            raise NotFound("Calendar feeds end in .ics.")
+        now = ctx.clock.now()
+        name, found = await feeds.feed_bookings(db, feed.removesuffix(".ics"), now=now)
+        invites = [await feeds.session_invite(db, b, _organizer(ctx)) for b in found]
+        return Response(ics.feed_ics(invites, name=name, now=now), media_type="text/calendar; charset=utf-8")
