@@ -178,6 +178,26 @@ def reconcile_payments(fail_on_difference: bool) -> None:
 
 
 @main.group()
+def support() -> None:
+    """Basic-support housekeeping."""
+
+
+@support.command("purge-attachments")
+def purge_attachments() -> None:
+    """Delete attachments of tickets closed longer ago than their regulation's retention period."""
+    from core.storage import LocalStorage
+    from core.time import SystemClock
+    from support.retention import expired_attachments
+
+    settings = _settings()
+    keys = _in_transaction(settings, lambda session: expired_attachments(session, now=SystemClock().now()))
+    storage = LocalStorage(settings.attachments_dir)
+    for key in keys:  # only once the rows are gone for good
+        storage.delete(key)
+    click.echo(json.dumps({"deleted": len(keys)}))
+
+
+@main.group()
 def scheduling() -> None:
     """Scheduling housekeeping."""
 
