@@ -6,7 +6,6 @@ import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -14,6 +13,7 @@ from accounts.actor import Actor
 from accounts.models import Organization
 from billing.gateway import CreatedIntent, PaymentGateway
 from billing.models import Payment, PaymentStatus, Refund, StripeCustomer
+from core.db import dialect_insert
 from core.ids import new_id
 from core.pagination import Page, paginate
 from scheduling.models import Booking
@@ -32,9 +32,8 @@ async def stripe_customer_for(
         name=org.name if org else str(organization_id),
         idempotency_key=f"deskline-customer-{organization_id}",
     )
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     await session.execute(
-        dialect.insert(StripeCustomer)
+        dialect_insert(session, StripeCustomer)
         .values(organization_id=organization_id, stripe_customer_id=customer_id, created_at=now)
         .on_conflict_do_nothing(index_elements=["organization_id"])
     )

@@ -12,13 +12,13 @@ from typing import Any
 
 import sqlalchemy as sa
 import stripe
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from billing.errors import WebhookRejected
 from billing.gateway import PaymentGateway
 from billing.models import Payment, PaymentStatus, WebhookEvent
+from core.db import dialect_insert
 from scheduling.payments import confirm_paid_booking
 
 TOLERANCE = timedelta(minutes=5)
@@ -46,9 +46,8 @@ async def receive(
 ) -> str:
     """Apply an event once; return what was done (also stored with the event)."""
     obj = event.get("data", {}).get("object", {}) or {}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     inserted = await session.execute(
-        dialect.insert(WebhookEvent)
+        dialect_insert(session, WebhookEvent)
         .values(
             event_id=event["id"],
             event_type=str(event.get("type", "")),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
+
+from core.db import dialect_insert
 
 
 class Counter(SQLModel, table=True):
@@ -16,8 +17,7 @@ class Counter(SQLModel, table=True):
 
 async def next_value(session: AsyncSession, name: str, *, start: int = 1000) -> int:
     """Increment and return the named counter; the row lock serialises concurrent callers."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(Counter).values(name=name, value=start + 1)
+    upsert = dialect_insert(session, Counter).values(name=name, value=start + 1)
     statement = upsert.on_conflict_do_update(
         index_elements=["name"], set_={"value": col(Counter.value) + 1}
     ).returning(col(Counter.value))

@@ -7,6 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
 from core.ids import new_id
@@ -21,6 +23,13 @@ SQLModel.metadata.naming_convention = {
 }
 
 # Any below: SQLModel's Field() returns an untyped FieldInfo that models assign to typed attributes.
+
+
+def dialect_insert(session: AsyncSession, table: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that knows ON CONFLICT on both databases (insert-or-nothing, upserts)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
 
 
 def id_field() -> Any:

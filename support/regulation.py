@@ -7,7 +7,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -15,6 +14,7 @@ from sqlmodel import col
 from accounts import audit
 from accounts.actor import Actor
 from core.business_time import BusinessCalendar, from_weekly_hours
+from core.db import dialect_insert
 from core.errors import Conflict, FieldProblem, InvalidInput
 from scheduling.holidays import holidays_of
 from support.models import RegulationVersion
@@ -56,10 +56,11 @@ async def current_regulation(session: AsyncSession, *, now: datetime) -> Regulat
         return found
     # Concurrent first requests may all get here: the first insert wins, the others do nothing.
     default = _default_regulation(now)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     values = {c.key: getattr(default, c.key) for c in sa.inspect(RegulationVersion).column_attrs}
     await session.execute(
-        dialect.insert(RegulationVersion).values(**values).on_conflict_do_nothing(index_elements=["version"])
+        dialect_insert(session, RegulationVersion)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["version"])
     )
     return (await session.scalars(latest)).one()
 
