@@ -127,7 +127,8 @@ async def missing_required(
 
 async def view(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime, retention: timedelta
-) -> list[PreconditionView]:
+) -> tuple[Booking, list[PreconditionView]]:
+    """The booking and its checklist as the caller may see it (secrets masked, expired ones destroyed)."""
     booking = await get_booking(session, actor, booking_id)
     await destroy_expired_secrets(session, now=now, retention=retention, booking_id=booking.id)
     service = await get_service(session, booking.service_id)
@@ -153,7 +154,7 @@ async def view(
                 destroyed=bool(row and row.secret_destroyed_at),
             )
         )
-    return views
+    return booking, views
 
 
 async def reveal(

@@ -257,8 +257,7 @@ def _organizer(ctx: Ctx) -> ics.InviteParty:
 
 async def _preconditions_out(db: DB, actor: Actor, booking_id: uuid.UUID, ctx: Ctx) -> PreconditionsOut:
     now = ctx.clock.now()
-    items = await preconditions.view(db, actor, booking_id, now=now, retention=_retention(ctx))
-    booking = await bookings.get_booking(db, actor, booking_id)
+    booking, items = await preconditions.view(db, actor, booking_id, now=now, retention=_retention(ctx))
     return PreconditionsOut(
         booking_id=booking_id,
         status=lifecycle.effective_status(booking, now),
