@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from joserfc.jwk import ECKey, KeySet
@@ -62,13 +63,22 @@ async def signing_key(session: AsyncSession, keyring: KeyRing, *, now: datetime)
 
 class VerificationKeyCache:
     """Public keys kept in memory for ``ttl``; a token naming an unknown ``kid`` reloads them at once,
-    so a key rotated by another process (``deskline keys rotate``) verifies without waiting."""
+    so a key rotated by another process (``deskline keys rotate``) verifies without waiting.
 
-    def __init__(self, ttl: timedelta) -> None:
+    It also remembers which tokens' signatures the loaded keys already verified (keyed by the whole
+    token, signature included), so a client reusing its token is not re-verified on every request.
+    That memory is dropped whenever the keys reload, so a key that disappears stops verifying its
+    tokens within ``ttl``, exactly as for tokens never seen before. Claims (expiry, audience) are
+    still checked on every request by the caller.
+    """
+
+    def __init__(self, ttl: timedelta, *, remembered_tokens: int = 10_000) -> None:
         self._ttl = ttl
         self._keys: KeySet | None = None
         self._kids: frozenset[str] = frozenset()
         self._loaded_at: datetime | None = None
+        self._verified: dict[str, dict[str, Any]] = {}  # Any: JSON claim values
+        self._limit = remembered_tokens
 
     async def keys_for(
         self, session: AsyncSession, kid: str | None, *, now: datetime, grace: timedelta
@@ -79,7 +89,17 @@ class VerificationKeyCache:
             self._keys = await verification_keys(session, now=now, grace=grace)
             self._kids = frozenset(str(key.kid) for key in self._keys.keys)
             self._loaded_at = now
+            self._verified = {}
         return self._keys
+
+    def verified_claims(self, token: str) -> dict[str, Any] | None:
+        """Claims of a token whose signature the current keys verified, if it was seen."""
+        return self._verified.get(token)
+
+    def remember(self, token: str, claims: dict[str, Any]) -> None:
+        if len(self._verified) >= self._limit:
+            self._verified.clear()  # bounded memory; the next requests simply verify again
+        self._verified[token] = claims
 
 
 async def verification_keys(session: AsyncSession, *, now: datetime, grace: timedelta) -> KeySet:

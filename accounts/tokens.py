@@ -86,27 +86,40 @@ def verify_jwt(
 ) -> dict[str, Any]:
     """Verify signature, issuer, audience and time claims; raise InvalidToken for anything off."""
     try:
-        decoded = jwt.decode(token, keys, algorithms=algorithms)
-        options: dict[str, Any] = {
-            "iss": {"essential": True, "value": issuer},
-            "sub": {"essential": True},
-            "exp": {"essential": True},
-        }
-        if audience is not None:
-            options["aud"] = {"essential": True, "value": audience}
-        JWTClaimsRegistry(now=int(now.timestamp()), leeway=30, **options).validate(decoded.claims)
+        claims = dict(jwt.decode(token, keys, algorithms=algorithms).claims)
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidToken("The access token is invalid or has expired.") from exc
-    return dict(decoded.claims)
+    validate_claims(claims, issuer=issuer, audience=audience, now=now)
+    return claims
+
+
+def validate_claims(claims: dict[str, Any], *, issuer: str, audience: str | None, now: datetime) -> None:
+    options: dict[str, Any] = {
+        "iss": {"essential": True, "value": issuer},
+        "sub": {"essential": True},
+        "exp": {"essential": True},
+    }
+    if audience is not None:
+        options["aud"] = {"essential": True, "value": audience}
+    try:
+        JWTClaimsRegistry(now=int(now.timestamp()), leeway=30, **options).validate(claims)
+    except (JoseError, ValueError, TypeError) as exc:
+        raise InvalidToken("The access token is invalid or has expired.") from exc
 
 
 async def verify_access_token(
     session: AsyncSession, policy: TokenPolicy, token: str, *, now: datetime, cache: VerificationKeyCache
 ) -> dict[str, Any]:
     keys = await cache.keys_for(session, _unverified_kid(token), now=now, grace=policy.verify_grace)
-    return verify_jwt(
-        token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
-    )
+    claims = cache.verified_claims(token)
+    if claims is None:
+        claims = verify_jwt(
+            token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
+        )
+        cache.remember(token, claims)
+        return claims
+    validate_claims(claims, issuer=policy.issuer, audience=policy.audience, now=now)
+    return claims
 
 
 def _unverified_kid(token: str) -> str | None:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 
+import sqlalchemy as sa
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey
 
+from accounts.models import SigningKey
 from accounts.roles import Role
 from accounts.signing import rotate_signing_key
 from tests.world import World
@@ -137,6 +140,36 @@ async def test_retired_key_stops_verifying_after_the_grace_period(world: World) 
     assert (await world.client.get("/v1/me", headers=_bearer(old_token))).status_code == 401
     kids = (await world.client.get("/.well-known/jwks.json")).json()["keys"]
     assert len(kids) == 1
+
+
+async def test_a_token_accepted_before_is_refused_once_it_expires(world: World) -> None:
+    _, headers = await world.staff(Role.SALES)
+    assert (await world.client.get("/v1/me", headers=headers)).status_code == 200
+    world.clock.advance(timedelta(seconds=world.ctx.settings.access_token_ttl_seconds + 60))
+    response = await world.client.get("/v1/me", headers=headers)
+    assert response.status_code == 401
+
+
+async def test_a_token_accepted_before_is_refused_once_its_key_is_gone_and_keys_reload(world: World) -> None:
+    user = await world.user(Role.SALES)
+    token = await world.token_for(user)
+    assert (await world.client.get("/v1/me", headers=_bearer(token))).status_code == 200
+    async with world.session() as session:
+        await session.execute(sa.delete(SigningKey))
+        await rotate_signing_key(session, world.ctx.keyring, now=world.clock.now())
+    world.clock.advance(timedelta(seconds=61))  # the in-process key cache lives 60 s
+    assert (await world.client.get("/v1/me", headers=_bearer(token))).status_code == 401
+
+
+async def test_a_tampered_copy_of_an_accepted_token_is_still_refused(world: World) -> None:
+    _, headers = await world.staff(Role.SALES)
+    assert (await world.client.get("/v1/me", headers=headers)).status_code == 200
+    header, payload, signature = headers["Authorization"].removeprefix("Bearer ").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+    claims["sub"] = str(uuid.uuid4())
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).decode().rstrip("=")
+    response = await world.client.get("/v1/me", headers=_bearer(f"{header}.{forged}.{signature}"))
+    assert response.status_code == 401
 
 
 async def test_refresh_returns_a_new_pair(world: World) -> None:
