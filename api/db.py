@@ -9,6 +9,8 @@ done that was not.
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -16,8 +18,9 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
+from sqlalchemy.orm import Session, SessionTransaction
 
 from api.settings import Settings
 from core.transactions import forget_rollback_hooks, run_rollback_hooks
@@ -83,13 +86,51 @@ def request_session(config: SQLAlchemyAsyncConfig, state: State, scope: Scope) -
 
 
 async def begin_request_transaction(session: AsyncSession, method: str, *, is_sqlite: bool) -> None:
-    """Open the request's transaction; on SQLite, writers open it IMMEDIATE (serialised)."""
+    """Open the request's transaction; on SQLite, writers open it IMMEDIATE (serialised).
+
+    Writers of this process also queue on an in-process lock before BEGIN IMMEDIATE: SQLite's own
+    busy handler makes a waiting writer sleep and poll (up to 100 ms a nap), so under concurrent
+    writes the database would sit idle between transactions; the lock hands it over at once.
+    Writers of other processes still meet SQLite's busy timeout.
+    """
     if session.in_transaction():
         return
     if is_sqlite and method not in SAFE_METHODS:
-        await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        lock = _writer_lock(session)
+        await lock.acquire()
+        session.info[_HELD_WRITER_LOCK] = lock
+        try:
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+        except BaseException:
+            _release_writer_lock(session.sync_session)
+            raise
     else:
         await session.connection()
+
+
+_HELD_WRITER_LOCK = "sqlite_writer_lock"
+_writer_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def _writer_lock(session: AsyncSession) -> asyncio.Lock:
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    lock = _writer_locks.get(engine)
+    if lock is None:
+        lock = _writer_locks[engine] = asyncio.Lock()
+    return lock
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _release_after_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost transaction, not a savepoint
+        _release_writer_lock(session)
+
+
+def _release_writer_lock(session: Session) -> None:
+    lock = session.info.pop(_HELD_WRITER_LOCK, None)
+    if lock is not None:
+        lock.release()
 
 
 def db_provider(config: SQLAlchemyAsyncConfig, *, is_sqlite: bool) -> Any:
