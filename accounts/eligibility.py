@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,15 +25,20 @@ from accounts.models import Purchase, SupportContact, User
 from accounts.roles import CUSTOMER_ROLES, Role
 from core.errors import FieldProblem, PermissionDenied
 
-FILER_CHECK = sa.select(
+# The two facts that let a caller file a free ticket, as scalar subqueries on the parameter ``org``,
+# so filing can ask them in the same round trip as everything else it needs.
+ANY_PURCHASE = (
     sa.select(col(Purchase.id))
     .where(col(Purchase.organization_id) == sa.bindparam("org"))
     .limit(1)
-    .scalar_subquery(),
+    .scalar_subquery()
+)
+CONTACT_USER = (
     sa.select(col(SupportContact.user_id))
     .where(col(SupportContact.organization_id) == sa.bindparam("org"))
-    .scalar_subquery(),
+    .scalar_subquery()
 )
+FILER_CHECK = sa.select(ANY_PURCHASE, CONTACT_USER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +142,11 @@ def _contact_problem(user: User | None, organization_id: uuid.UUID) -> str | Non
     return None
 
 
+def may_file_free_tickets(actor: Actor, purchase_id: object, contact_user_id: object) -> bool:
+    """The happy path, from the facts ANY_PURCHASE and CONTACT_USER returned."""
+    return actor.is_customer and purchase_id is not None and contact_user_id == actor.id
+
+
 async def require_free_support_filer(session: AsyncSession, actor: Actor) -> uuid.UUID:
     """Check that the caller may file a free ticket; return their organisation id.
 
@@ -145,11 +156,19 @@ async def require_free_support_filer(session: AsyncSession, actor: Actor) -> uui
         raise NotSupportContact(
             "Free tickets are filed by a customer organization's designated support contact."
         )
+    has_purchase, contact_user_id = (await session.execute(FILER_CHECK, {"org": actor.organization_id})).one()
+    if not may_file_free_tickets(actor, has_purchase, contact_user_id):
+        await refuse_free_support_filer(session, actor)
+    return actor.organization_id
+
+
+async def refuse_free_support_filer(session: AsyncSession, actor: Actor) -> NoReturn:
+    """The caller may not file a free ticket: raise the error that names the rule and the way out."""
     org_id = actor.organization_id
-    # One round trip on the happy path: is there a purchase, and who is the contact?
-    has_purchase, contact_user_id = (await session.execute(FILER_CHECK, {"org": org_id})).one()
-    if contact_user_id == actor.id and has_purchase is not None:
-        return org_id
+    if not actor.is_customer or org_id is None:
+        raise NotSupportContact(
+            "Free tickets are filed by a customer organization's designated support contact."
+        )
     verdict = await eligibility(session, org_id)
     if not verdict.eligible:
         raise NotEligible(verdict.reason + " Book a paid remote session instead: POST /v1/bookings.")
@@ -160,9 +179,7 @@ async def require_free_support_filer(session: AsyncSession, actor: Actor) -> uui
             f"PUT /v1/organizations/{org_id}/support-contact.",
             organization_id=str(org_id),
         )
-    if contact[1].id != actor.id:
-        raise NotSupportContact(
-            f"Only the designated support contact ({contact[1].full_name}) files free tickets for your "
-            "organization. Ask them, or ask your customer admin to name you instead.",
-        )
-    return org_id
+    raise NotSupportContact(
+        f"Only the designated support contact ({contact[1].full_name}) files free tickets for your "
+        "organization. Ask them, or ask your customer admin to name you instead.",
+    )

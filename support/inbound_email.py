@@ -19,9 +19,10 @@ from accounts.models import User
 from core.storage import LocalStorage, UploadTooLarge
 from support.attachments import attach_file
 from support.errors import InboundEmailRejected
+from support.filing import create_email_ticket
 from support.models import AttachmentKind, Ticket
 from support.schemas import MessageIn
-from support.tickets import add_message, create_email_ticket
+from support.tickets import add_message
 
 TICKET_REFERENCE = re.compile(r"\bDL-(\d{1,9})\b")
 DEVICE_DATABASE_SUFFIXES = (".db", ".sqlite", ".sqlite3", ".sdf")

@@ -61,23 +61,38 @@ async def complete_intake(
     accepted_missing: list[str] | None = None,
 ) -> None:
     """Start the clock: the first-response deadline counts business time from now."""
+    session.add(
+        await intake_completed(
+            session, ticket, regulation, now=now, actor_id=actor_id, accepted_missing=accepted_missing
+        )
+    )
+
+
+async def intake_completed(
+    session: AsyncSession,
+    ticket: Ticket,
+    regulation: RegulationVersion,
+    *,
+    now: datetime,
+    actor_id: uuid.UUID | None,
+    accepted_missing: list[str] | None = None,
+) -> TicketEvent:
+    """Start the ticket's clock and return the timeline event saying so, for the caller to store."""
     calendar = await regulation_calendar(session, regulation)
     ticket.intake_completed_at = now
     ticket.intake_month = now.astimezone(calendar.zone).strftime("%Y-%m")
     ticket.first_response_due_at = calendar.add(now, timedelta(minutes=regulation.first_response_minutes))
     ticket.status = TicketStatus.NEW
     ticket.waiting_reason = None
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            occurred_at=now,
-            actor_id=actor_id,
-            kind="intake_completed",
-            data={
-                "accepted_missing": accepted_missing or [],
-                "first_response_due_at": ticket.first_response_due_at.isoformat(),
-            },
-        )
+    return TicketEvent(
+        ticket_id=ticket.id,
+        occurred_at=now,
+        actor_id=actor_id,
+        kind="intake_completed",
+        data={
+            "accepted_missing": accepted_missing or [],
+            "first_response_due_at": ticket.first_response_due_at.isoformat(),
+        },
     )
 
 

@@ -6,7 +6,10 @@ import functools
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from importlib import resources
+from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -14,21 +17,42 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.db import table_of
 from core.errors import Conflict, FieldProblem, NotFound
 from support.models import KbArticle
 from support.schemas import ArticleIn, ArticlePatch
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 32
-# The same expression as the migration's GIN index, so PostgreSQL can use it.
-PG_DOCUMENT = (
-    "(to_tsvector('russian', a.title || ' ' || a.body || ' ' || a.tags::text)"
-    " || to_tsvector('english', a.title || ' ' || a.body || ' ' || a.tags::text))"
-)
+# PostgreSQL stores each article's document in both languages (a generated column with a GIN
+# index, see migration 0008), so neither matching nor ranking recomputes it.
+PG_DOCUMENT = "a.fts_document"
+
+
+def _stop_words() -> frozenset[str]:
+    """Snowball's English and Russian stop words, the lists PostgreSQL's configurations use."""
+    folder = resources.files("support") / "stopwords"
+    return frozenset(
+        word.strip()
+        for name in ("english.stop", "russian.stop")
+        for word in (folder / name).read_text(encoding="utf-8").splitlines()
+        if word.strip()
+    )
+
+
+# Left out of queries on both databases: a word like "the" matches nearly every article, which
+# ranks nothing and makes the search scan the whole knowledge base.
+STOP_WORDS = _stop_words()
 
 
 def _words(text: str) -> list[str]:
-    return [w.lower() for w in WORD.findall(text) if len(w) > 2][:MAX_QUERY_WORDS]
+    words = (w.lower() for w in WORD.findall(text))
+    return [w for w in words if len(w) > 2 and w not in STOP_WORDS][:MAX_QUERY_WORDS]
+
+
+def word_params(text: str) -> dict[str, str]:
+    """The bound parameters ``w0``, ``w1``… that the search statements below expect."""
+    return {f"w{i}": word for i, word in enumerate(_words(text))}
 
 
 async def search(
@@ -44,23 +68,56 @@ async def search(
     By default every word must match (a search box); ``match_any`` ranks articles sharing any word,
     which is how a ticket's description finds suggestions.
     """
-    words = _words(text)
+    words = word_params(text)
     if not words:
         return []
-    params: dict[str, object] = {f"w{i}": word for i, word in enumerate(words)} | {"n": limit}
     statement = _search_statement(session.get_bind().dialect.name, len(words), match_any, include_drafts)
-    ids = [_uuid(row[0]) for row in await session.execute(statement, params)]
-    if not ids:
-        return []
-    found = {
-        a.id: a for a in (await session.scalars(sa.select(KbArticle).where(col(KbArticle.id).in_(ids)))).all()
-    }
-    return [found[i] for i in ids if i in found]
+    found: list[KbArticle] = list((await session.scalars(statement, words | {"n": limit})).all())
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """A published article suggested for a text, as a ticket records and shows it."""
+
+    id: uuid.UUID
+    slug: str
+    title: str
+
+
+@functools.lru_cache(maxsize=64)
+def suggestions_subquery(dialect: str, word_count: int) -> sa.ScalarSelect[Any]:
+    """The published articles sharing any word with a text, best first, as one JSON value, so a
+    caller can ask for them inside a statement of its own. Parameters: ``w0``… and ``n``."""
+    fields = "'id', s.id, 'slug', s.slug, 'title', s.title, 'rank', s.rank"
+    if dialect == "postgresql":
+        aggregate = f"coalesce(json_agg(json_build_object({fields})), '[]'::json)"
+    else:
+        aggregate = f"json_group_array(json_object({fields}))"
+    rank, matches = _matching(dialect, word_count, match_any=True, include_drafts=False)
+    text = sa.text(f"SELECT {aggregate} FROM (SELECT a.id, a.slug, a.title, {rank} AS rank {matches}) s")  # noqa: S608
+    return text.columns(sa.column("suggestions", sa.JSON)).scalar_subquery()
+
+
+def suggestions_from(value: list[dict[str, Any]] | None) -> list[Suggestion]:  # Any: decoded JSON
+    """Decode what ``suggestions_subquery`` returned, best first (a lower rank is better)."""
+    rows = sorted(value or [], key=lambda row: (float(row["rank"]), str(row["slug"])))
+    return [Suggestion(id=uuid.UUID(str(r["id"])), slug=str(r["slug"]), title=str(r["title"])) for r in rows]
 
 
 @functools.lru_cache(maxsize=256)
-def _search_statement(dialect: str, word_count: int, match_any: bool, include_drafts: bool) -> sa.TextClause:
-    """The search SQL for a number of words; words are bound parameters, never spliced into SQL."""
+def _search_statement(dialect: str, word_count: int, match_any: bool, include_drafts: bool) -> sa.Executable:
+    """The search SQL for a number of words, returning whole articles best first."""
+    columns = table_of(KbArticle).columns
+    selected = ", ".join(f"a.{c.name}" for c in columns)
+    _, matches = _matching(dialect, word_count, match_any=match_any, include_drafts=include_drafts)
+    text = sa.text(f"SELECT {selected} {matches}")
+    return sa.select(KbArticle).from_statement(text.columns(*columns))
+
+
+def _matching(dialect: str, word_count: int, *, match_any: bool, include_drafts: bool) -> tuple[str, str]:
+    """The rank expression, and the FROM, WHERE, ORDER BY and LIMIT of a search over alias ``a``:
+    words are bound parameters ``w0``…, never spliced into SQL, and a lower rank is a better match."""
     published = "" if include_drafts else "a.published AND "
     if dialect == "postgresql":
         # A word matches in either language.
@@ -69,21 +126,17 @@ def _search_statement(dialect: str, word_count: int, match_any: bool, include_dr
             for i in range(word_count)
         ]
         query = "(" + (" || " if match_any else " && ").join(terms) + ")"
-        return sa.text(
-            f"SELECT a.id FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query} "  # noqa: S608
-            f"ORDER BY ts_rank({PG_DOCUMENT}, {query}) DESC, a.slug LIMIT :n"
+        rank = f"-ts_rank({PG_DOCUMENT}, {query})"
+        source = f"FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query}"
+    else:
+        terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(word_count)]
+        query = (" || ' OR ' || " if match_any else " || ' AND ' || ").join(terms)
+        rank = "bm25(support_kb_article_fts)"
+        source = (
+            "FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "
+            f"WHERE {published}support_kb_article_fts MATCH ({query})"
         )
-    terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(word_count)]
-    query = (" || ' OR ' || " if match_any else " || ' AND ' || ").join(terms)
-    return sa.text(
-        "SELECT a.id FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "  # noqa: S608
-        f"WHERE {published}support_kb_article_fts MATCH ({query}) "
-        "ORDER BY bm25(support_kb_article_fts), a.slug LIMIT :n"
-    )
-
-
-def _uuid(value: object) -> uuid.UUID:
-    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return rank, f"{source} ORDER BY {rank}, a.slug LIMIT :n"
 
 
 async def published_by_slugs(session: AsyncSession, slugs: Sequence[str]) -> list[KbArticle]:

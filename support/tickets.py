@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import msgspec
 import sqlalchemy as sa
@@ -13,15 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.actor import Actor
-from accounts.eligibility import require_free_support_filer
-from accounts.models import User
-from core.counters import next_value
 from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied, PreconditionFailed
 from core.pagination import Page, paginate
 from support import kb
 from support.intake import complete_intake_if_ready, missing_items
 from support.models import (
-    KbArticle,
     RegulationVersion,
     Ticket,
     TicketArticle,
@@ -32,8 +26,8 @@ from support.models import (
     WaitingReason,
 )
 from support.parties import is_support_staff, load_ticket, require_contact
-from support.regulation import current_regulation, regulation_calendar
-from support.schemas import MessageIn, TicketIn, TicketPatch
+from support.regulation import regulation_calendar
+from support.schemas import MessageIn, TicketPatch
 
 TICKET_COUNTER = "support_ticket"
 SUGGESTIONS = 3
@@ -47,16 +41,6 @@ EDITABLE_FIELDS = (
     "impact",
     "affected_employees",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class FiledTicket:
-    """A ticket just filed, with what filing learnt: no query is needed to show it."""
-
-    ticket: Ticket
-    regulation: RegulationVersion
-    missing: list[str]
-    suggestions: list[KbArticle]
 
 
 def ticket_label(number: int) -> str:
@@ -75,87 +59,6 @@ def check_revision(ticket: Ticket, expected: int | None) -> None:
 def touch(ticket: Ticket, now: datetime) -> None:
     ticket.updated_at = now
     ticket.revision += 1
-
-
-async def create_ticket(
-    session: AsyncSession, actor: Actor, data: TicketIn, *, now: datetime, channel: str = "api"
-) -> FiledTicket:
-    """File a free ticket: only the designated contact of an eligible organisation may.
-
-    Missing evidence does not refuse the ticket: it waits for the customer with the clock stopped.
-    """
-    return await _file(session, actor, now=now, channel=channel, **msgspec.structs.asdict(data))
-
-
-async def create_email_ticket(
-    session: AsyncSession, actor: Actor, *, subject: str, body: str, now: datetime
-) -> FiledTicket:
-    """A ticket from an e-mail: the structured intake fields start empty and count as missing."""
-    return await _file(
-        session,
-        actor,
-        now=now,
-        channel="email",
-        project_name=(subject or "(no subject)")[:200],
-        description=body[:20_000],
-        affected_applications="",
-        steps_to_reproduce="",
-        impact="",
-        affected_employees=None,
-        author_name=None,
-        author_email=None,
-        author_phone=None,
-        exchange_archive_link=None,
-    )
-
-
-async def _file(
-    session: AsyncSession,
-    actor: Actor,
-    *,
-    now: datetime,
-    channel: str,
-    author_name: str | None,
-    author_email: str | None,
-    author_phone: str | None,
-    **intake: Any,
-) -> FiledTicket:
-    organization_id = await require_free_support_filer(session, actor)
-    author = await session.get(User, actor.id)
-    assert author is not None  # require_free_support_filer found the contact
-    regulation = await current_regulation(session, now=now)
-    ticket = Ticket(
-        number=await next_value(session, TICKET_COUNTER),
-        organization_id=organization_id,
-        filed_by=actor.id,
-        regulation_id=regulation.id,
-        status=TicketStatus.AWAITING_CUSTOMER,
-        waiting_reason=WaitingReason.INTAKE,
-        channel=channel,
-        author_name=author_name or author.full_name,
-        author_email=author_email or author.email,
-        author_phone=author_phone if author_phone is not None else author.phone,
-        created_at=now,
-        updated_at=now,
-        **intake,
-    )
-    session.add(ticket)
-    await session.flush()
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id, occurred_at=now, actor_id=actor.id, kind="created", data={"channel": channel}
-        )
-    )
-    missing = await complete_intake_if_ready(
-        session, ticket, regulation, now=now, actor_id=actor.id, has_attachments=False
-    )
-    suggestions = await kb.search(session, ticket.description, limit=SUGGESTIONS, match_any=True)
-    for article in suggestions:
-        session.add(
-            TicketArticle(ticket_id=ticket.id, article_id=article.id, relation="suggested", created_at=now)
-        )
-    await session.flush()
-    return FiledTicket(ticket=ticket, regulation=regulation, missing=missing, suggestions=suggestions)
 
 
 async def list_tickets(

@@ -11,6 +11,7 @@ from sqlmodel import col
 from accounts.actor import Actor
 from support.attachments import attachments_of
 from support.clock import ClockView, clock_view, pauses_of
+from support.filing import FiledTicket
 from support.intake import missing_items
 from support.models import (
     Attachment,
@@ -36,7 +37,7 @@ from support.schemas import (
     TicketOut,
     TicketSummaryOut,
 )
-from support.tickets import FiledTicket, ticket_label
+from support.tickets import ticket_label
 
 
 def regulation_out(regulation: RegulationVersion) -> RegulationOut:

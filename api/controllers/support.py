@@ -21,7 +21,7 @@ from core.errors import FieldProblem, InvalidInput, PreconditionFailed
 from core.storage import LocalStorage
 from scheduling import bookings
 from scheduling.schemas import BookingOut
-from support import attachments, explanations, lifecycle, stats, tickets
+from support import attachments, explanations, filing, lifecycle, stats, tickets
 from support.inbound_email import receive_email
 from support.models import AttachmentKind, TicketStatus
 from support.parties import load_ticket
@@ -117,7 +117,7 @@ class TicketController(Controller):
         now = ctx.clock.now()
 
         async def file() -> Response[TicketOut]:
-            filed = await tickets.create_ticket(db, actor, data, now=now)
+            filed = await filing.create_ticket(db, actor, data, now=now)
             return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
         return await idempotent(request, db, actor, ctx, file)

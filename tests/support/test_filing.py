@@ -102,3 +102,52 @@ async def test_engineer_lists_tickets_of_every_organization(world: World) -> Non
     _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
     listing = (await world.client.get("/v1/support/tickets", headers=engineer)).json()
     assert len(listing["items"]) == 2
+
+
+async def test_the_first_ticket_is_numbered_dl_1001(world: World) -> None:
+    _, _, headers = await world.contact()
+    assert (await file_ticket(world, headers))["number"] == "DL-1001"
+
+
+async def test_the_filed_ticket_reads_back_as_it_was_answered(world: World) -> None:
+    _, _, headers = await world.contact()
+    filed = await file_ticket(world, headers, exchange_archive_link=ARCHIVE, author_phone="+7 900 000-00-00")
+    stored = (await world.client.get(f"/v1/support/tickets/{filed['id']}", headers=headers)).json()
+    for field in (
+        "number",
+        "status",
+        "missing",
+        "clock",
+        "author_name",
+        "author_phone",
+        "exchange_archive_link",
+    ):
+        assert stored[field] == filed[field], field
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    timeline = (await world.client.get(f"/v1/support/tickets/{filed['id']}", headers=engineer)).json()[
+        "timeline"
+    ]
+    assert [(e["kind"], e["data"]) for e in timeline] == [("created", {"channel": "api"})]
+
+
+async def test_under_a_regulation_that_asks_for_no_evidence_the_clock_starts_at_filing(world: World) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    regulation = (await world.client.get("/v1/support/regulation")).json()
+    published = await world.client.post(
+        "/v1/support/regulation",
+        json={
+            key: regulation[key]
+            for key in ("time_zone", "weekly_hours", "first_response_minutes", "update_interval_minutes")
+        }
+        | {"required_items": []},
+        headers=lead,
+    )
+    assert published.status_code == 201, published.text
+    _, _, headers = await world.contact()
+    filed = await file_ticket(world, headers)
+    assert filed["status"] == "new"
+    assert filed["missing"] == []
+    assert filed["clock"]["running"] is True
+    stored = (await world.client.get(f"/v1/support/tickets/{filed['id']}", headers=lead)).json()
+    assert stored["clock"]["first_response_due_at"] == filed["clock"]["first_response_due_at"]
+    assert [e["kind"] for e in stored["timeline"]] == ["created", "intake_completed"]

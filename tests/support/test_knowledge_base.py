@@ -107,3 +107,49 @@ async def test_search_with_quotes_and_operators_is_safe(world: World) -> None:
     await _write(world, SYNC)
     response = await world.client.get("/v1/kb/articles", params={"q": '"code" OR NEAR( \' ; drop'})
     assert response.status_code == 200
+
+
+async def test_suggestions_are_kept_with_the_ticket(world: World) -> None:
+    await _write(world, SYNC)
+    _, _, headers = await world.contact()
+    filed = await file_ticket(world, headers)
+    stored = (await world.client.get(f"/v1/support/tickets/{filed['id']}", headers=headers)).json()
+    assert [a["slug"] for a in stored["suggested_articles"]] == ["sync-fails-code-17"]
+
+
+async def test_suggestions_put_the_closest_article_first_and_skip_drafts(world: World) -> None:
+    await _write(world, {**SYNC, "slug": "directory-only", "title": "Directory cleanup", "body": "Weekly."})
+    await _write(world, SYNC)
+    await _write(world, {**SYNC, "slug": "sync-draft", "published": False})
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(
+        world, headers
+    )  # "Terminals stop synchronising … the exchange directory fills up."
+    assert [a["slug"] for a in ticket["suggested_articles"]] == ["sync-fails-code-17", "directory-only"]
+
+
+async def test_a_description_without_searchable_words_suggests_nothing(world: World) -> None:
+    await _write(world, SYNC)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, description="?! ... 42")
+    assert ticket["suggested_articles"] == []
+
+
+async def test_common_words_alone_suggest_nothing(world: World) -> None:
+    printer = {
+        **SYNC,
+        "slug": "printer",
+        "title": "Printer setup",
+        "body": "Install the driver and the fonts.",
+    }
+    await _write(world, printer)
+    await _write(world, SYNC)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)  # shares only "the" with the printer article
+    assert [a["slug"] for a in ticket["suggested_articles"]] == ["sync-fails-code-17"]
+
+
+async def test_a_search_ignores_common_words(world: World) -> None:
+    await _write(world, {**SYNC, "slug": "printer", "title": "Printer setup", "body": "Install the driver."})
+    found = (await world.client.get("/v1/kb/articles", params={"q": "the printer"})).json()
+    assert [a["slug"] for a in found] == ["printer"]
