@@ -21,6 +21,8 @@ class ClockView:
     first_response_business_minutes: int | None
     paused_minutes: int
     breached: bool
+    next_update_due_at: datetime | None = None
+    update_overdue: bool = False
 
 
 async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
@@ -32,15 +34,27 @@ async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetim
     return [(p.started_at, p.ended_at) for p in rows.all()]
 
 
+def owes_update(ticket: Ticket) -> bool:
+    """After the first response, support owes regular updates while the ticket is with support."""
+    return (
+        ticket.first_responded_at is not None
+        and ticket.updates_counted_from is not None
+        and ticket.status in {TicketStatus.NEW, TicketStatus.IN_PROGRESS}
+    )
+
+
 def clock_view(
     ticket: Ticket,
     calendar: BusinessCalendar | None,
     pauses: list[tuple[datetime, datetime | None]],
     *,
     now: datetime,
+    update_interval: timedelta | None = None,
 ) -> ClockView:
     """Rule: the clock starts when the intake is complete, pauses while information is requested,
-    and the first response is late when it came (or still has not come) after the due time."""
+    and the first response is late when it came (or still has not come) after the due time.
+    After it, the next update is due ``update_interval`` of business time after the last public
+    staff reply (or the customer's answer to a question, or reopening)."""
     due = ticket.first_response_due_at
     started = ticket.intake_completed_at
     stopped = ticket.closed_at or ticket.resolved_at or now
@@ -50,6 +64,11 @@ def clock_view(
     responded = ticket.first_responded_at
     breached = due is not None and (responded or now) > due
     running = started is not None and ticket.status in {TicketStatus.NEW, TicketStatus.IN_PROGRESS}
+    next_update = None
+    if update_interval is not None and owes_update(ticket):
+        if calendar is None or ticket.updates_counted_from is None:
+            raise ValueError("the update interval needs the regulation's calendar")
+        next_update = calendar.add(ticket.updates_counted_from, update_interval)
     return ClockView(
         running=running,
         first_response_due_at=due,
@@ -57,4 +76,6 @@ def clock_view(
         first_response_business_minutes=ticket.first_response_business_minutes,
         paused_minutes=int(paused // timedelta(minutes=1)),
         breached=breached,
+        next_update_due_at=next_update,
+        update_overdue=next_update is not None and now > next_update,
     )

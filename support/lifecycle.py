@@ -140,6 +140,7 @@ async def _apply(
         ticket.closed_at = now
     elif source in {S.RESOLVED, S.CLOSED}:  # reopened
         ticket.resolved_at = ticket.closed_at = None
+        ticket.updates_counted_from = now
         if ticket.intake_completed_at is None:
             ticket.status, ticket.waiting_reason = S.AWAITING_CUSTOMER, WaitingReason.INTAKE
             return

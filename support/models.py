@@ -84,6 +84,9 @@ class Ticket(SQLModel, table=True):
     first_response_due_at: datetime | None = utc_field(nullable=True)
     first_responded_at: datetime | None = utc_field(nullable=True)
     first_response_business_minutes: int | None = Field(default=None)
+    # Since when support owes the customer its next update: the last public staff reply, the end of a
+    # pause for information, or reopening; the regulation's update interval counts from here.
+    updates_counted_from: datetime | None = utc_field(nullable=True)
     was_paused_for_information: bool = Field(default=False)
     resolved_at: datetime | None = utc_field(nullable=True)
     closed_at: datetime | None = utc_field(nullable=True)

@@ -85,6 +85,8 @@ class ClockOut(msgspec.Struct, kw_only=True):
     first_response_business_minutes: int | None
     paused_minutes: int
     breached: bool
+    next_update_due_at: datetime | None
+    update_overdue: bool
 
 
 class MessageOut(msgspec.Struct, kw_only=True):

@@ -203,7 +203,9 @@ async def record_session_proposal(
 
 
 async def record_staff_reply(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
-    """The first public staff reply after intake completion answers the regulation's promise."""
+    """A public staff reply: the first one after intake completion answers the regulation's promise of a
+    first response, and every one restarts the interval within which the next update is due."""
+    ticket.updates_counted_from = now
     if ticket.intake_completed_at is None or ticket.first_responded_at is not None:
         return
     regulation = await session.get(RegulationVersion, ticket.regulation_id)
@@ -246,8 +248,11 @@ async def resume_after_information(
 
 
 async def end_pause(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
-    await session.execute(
+    """End an open pause for information, if any: it is support's turn again from now."""
+    ended = await session.execute(
         sa.update(TicketPause)
         .where(col(TicketPause.ticket_id) == ticket.id, col(TicketPause.ended_at).is_(None))
         .values(ended_at=now)
     )
+    if ended.rowcount:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
+        ticket.updates_counted_from = now

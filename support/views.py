@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from support.attachments import attachments_of
-from support.clock import ClockView, clock_view, pauses_of
+from support.clock import ClockView, clock_view, owes_update, pauses_of
 from support.filing import FiledTicket
 from support.intake import missing_items
 from support.models import (
@@ -79,6 +79,8 @@ def _clock_out(view: ClockView) -> ClockOut:
         first_response_business_minutes=view.first_response_business_minutes,
         paused_minutes=view.paused_minutes,
         breached=view.breached,
+        next_update_due_at=view.next_update_due_at,
+        update_overdue=view.update_overdue,
     )
 
 
@@ -88,9 +90,10 @@ async def _basics(
     regulation = await session.get(RegulationVersion, ticket.regulation_id)
     assert regulation is not None
     pauses = await pauses_of(session, ticket)
-    # The calendar (and its holidays) matters only for paused time.
-    calendar = await regulation_calendar(session, regulation) if pauses else None
-    view = clock_view(ticket, calendar, pauses, now=now)
+    # The calendar (and its holidays) matters only for paused time and the next update.
+    calendar = await regulation_calendar(session, regulation) if pauses or owes_update(ticket) else None
+    interval = timedelta(minutes=regulation.update_interval_minutes)
+    view = clock_view(ticket, calendar, pauses, now=now, update_interval=interval)
     return regulation, await missing_items(session, ticket, regulation), _clock_out(view)
 
 
