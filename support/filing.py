@@ -140,7 +140,7 @@ async def _file(
 ) -> FiledTicket:
     if not actor.is_customer or actor.organization_id is None:
         await refuse_free_support_filer(session, actor)
-    words = kb.word_params(intake["description"])
+    words = kb.word_params(intake["description"], session.get_bind().dialect.name)
     regulation = await _regulation_in_force(session, now=now, reload=False)
     for attempt in range(2):
         ticket = new_row(

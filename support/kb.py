@@ -21,6 +21,7 @@ from core.db import table_of
 from core.errors import Conflict, FieldProblem, NotFound
 from support.models import KbArticle
 from support.schemas import ArticleIn, ArticlePatch
+from support.stemming import stem
 
 WORD = re.compile(r"\w+", re.UNICODE)
 MAX_QUERY_WORDS = 32
@@ -50,9 +51,14 @@ def _words(text: str) -> list[str]:
     return [w for w in words if len(w) > 2 and w not in STOP_WORDS][:MAX_QUERY_WORDS]
 
 
-def word_params(text: str) -> dict[str, str]:
-    """The bound parameters ``w0``, ``w1``… that the search statements below expect."""
-    return {f"w{i}": word for i, word in enumerate(_words(text))}
+def word_params(text: str, dialect: str) -> dict[str, str]:
+    """The bound parameters ``w0``, ``w1``… that the search statements below expect. SQLite's index
+    holds Snowball stems (support.stemming), so its query words are stemmed the same way; PostgreSQL
+    stems them itself."""
+    words = _words(text)
+    if dialect != "postgresql":
+        words = [stem(word) for word in words]
+    return {f"w{i}": word for i, word in enumerate(words)}
 
 
 async def search(
@@ -68,10 +74,11 @@ async def search(
     By default every word must match (a search box); ``match_any`` ranks articles sharing any word,
     which is how a ticket's description finds suggestions.
     """
-    words = word_params(text)
+    dialect = session.get_bind().dialect.name
+    words = word_params(text, dialect)
     if not words:
         return []
-    statement = _search_statement(session.get_bind().dialect.name, len(words), match_any, include_drafts)
+    statement = _search_statement(dialect, len(words), match_any, include_drafts)
     found: list[KbArticle] = list((await session.scalars(statement, words | {"n": limit})).all())
     return found
 

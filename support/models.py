@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+import support.stemming  # noqa: F401  (SQLite's knowledge-base index triggers call its function)
 from core.db import StrEnumType, enum_check, enum_field, id_field, utc_field, uuid_fk
 
 

@@ -153,3 +153,25 @@ async def test_a_search_ignores_common_words(world: World) -> None:
     await _write(world, {**SYNC, "slug": "printer", "title": "Printer setup", "body": "Install the driver."})
     found = (await world.client.get("/v1/kb/articles", params={"q": "the printer"})).json()
     assert [a["slug"] for a in found] == ["printer"]
+
+
+async def test_a_russian_search_finds_other_forms_of_the_words(world: World) -> None:
+    await _write(world, RUSSIAN)  # "Проверьте каталог обмена и перезапустите службу сервера."
+    found = (await world.client.get("/v1/kb/articles", params={"q": "каталоги серверу"})).json()
+    assert [a["slug"] for a in found] == ["obmen-ne-rabotaet"]
+
+
+async def test_a_russian_ticket_is_suggested_an_article_that_words_it_differently(world: World) -> None:
+    await _write(world, SYNC)
+    await _write(world, RUSSIAN)  # "Обмен с терминалами не работает"
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, description="Терминалы не работают после обновления")
+    assert [a["slug"] for a in ticket["suggested_articles"]] == ["obmen-ne-rabotaet"]
+
+
+async def test_a_deleted_article_is_no_longer_found(world: World) -> None:
+    await _write(world, SYNC)
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    deleted = await world.client.delete("/v1/kb/articles/sync-fails-code-17", headers=lead)
+    assert deleted.status_code == 204, deleted.text
+    assert (await world.client.get("/v1/kb/articles", params={"q": "synchronisation"})).json() == []
