@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,21 @@ async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetim
         .order_by(col(TicketPause.started_at))
     )
     return [(p.started_at, p.ended_at) for p in rows.all()]
+
+
+async def pauses_of_tickets(
+    session: AsyncSession, ticket_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[tuple[datetime, datetime | None]]]:
+    """The pauses of several tickets in one query, each ticket's in order."""
+    rows = await session.scalars(
+        sa.select(TicketPause)
+        .where(col(TicketPause.ticket_id).in_(ticket_ids))
+        .order_by(col(TicketPause.ticket_id), col(TicketPause.started_at))
+    )
+    found: dict[uuid.UUID, list[tuple[datetime, datetime | None]]] = {}
+    for pause in rows.all():
+        found.setdefault(pause.ticket_id, []).append((pause.started_at, pause.ended_at))
+    return found
 
 
 def owes_update(ticket: Ticket) -> bool:

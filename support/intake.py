@@ -30,6 +30,17 @@ async def missing_items(
 
     ``has_attachments=False`` is for a ticket being filed: it cannot have a file yet.
     """
+    needs_file = ticket.intake_completed_at is None and "device_database" in regulation.required_items
+    has_file = (
+        needs_file
+        and has_attachments
+        and await _has_attachment(session, ticket.id, AttachmentKind.DEVICE_DATABASE)
+    )
+    return missing_from(ticket, regulation, has_device_database=has_file)
+
+
+def missing_from(ticket: Ticket, regulation: RegulationVersion, *, has_device_database: bool) -> list[str]:
+    """``missing_items`` when the caller already knows whether the device database was uploaded."""
     if ticket.intake_completed_at is not None:
         return []
     # Structured fields are required by the API; e-mail tickets start without them.
@@ -37,11 +48,21 @@ async def missing_items(
     for item in regulation.required_items:
         if item == "exchange_archive_link" and not ticket.exchange_archive_link:
             missing.append(item)
-        if item == "device_database" and not (
-            has_attachments and await _has_attachment(session, ticket.id, AttachmentKind.DEVICE_DATABASE)
-        ):
+        if item == "device_database" and not has_device_database:
             missing.append(item)
     return missing
+
+
+async def tickets_with_device_database(session: AsyncSession, ticket_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these tickets have the device database attached, in one query."""
+    rows = await session.scalars(
+        sa.select(col(Attachment.ticket_id))
+        .where(
+            col(Attachment.ticket_id).in_(ticket_ids), col(Attachment.kind) == AttachmentKind.DEVICE_DATABASE
+        )
+        .distinct()
+    )
+    return set(rows.all())
 
 
 async def _has_attachment(session: AsyncSession, ticket_id: uuid.UUID, kind: AttachmentKind) -> bool:

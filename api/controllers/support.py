@@ -50,7 +50,7 @@ from support.views import (
     message_out,
     regulation_out,
     ticket_detail,
-    ticket_summary,
+    ticket_summaries,
 )
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
@@ -137,9 +137,7 @@ class TicketController(Controller):
             db, actor, limit=limit, cursor=cursor, status=status, organization_id=organization_id
         )
         now = ctx.clock.now()
-        return PageOut(
-            items=[await ticket_summary(db, t, now=now) for t in page.items], next_cursor=page.next_cursor
-        )
+        return PageOut(items=await ticket_summaries(db, page.items, now=now), next_cursor=page.next_cursor)
 
     @get("/{ticket_id:uuid}", summary="A ticket with its clock, messages, attachments and explanations")
     async def get_ticket(
