@@ -72,23 +72,6 @@ async def _has_attachment(session: AsyncSession, ticket_id: uuid.UUID, kind: Att
     return bool(count)
 
 
-async def complete_intake(
-    session: AsyncSession,
-    ticket: Ticket,
-    regulation: RegulationVersion,
-    *,
-    now: datetime,
-    actor_id: uuid.UUID | None,
-    accepted_missing: list[str] | None = None,
-) -> None:
-    """Start the clock: the first-response deadline counts business time from now."""
-    session.add(
-        await intake_completed(
-            session, ticket, regulation, now=now, actor_id=actor_id, accepted_missing=accepted_missing
-        )
-    )
-
-
 async def intake_completed(
     session: AsyncSession,
     ticket: Ticket,
@@ -131,5 +114,5 @@ async def complete_intake_if_ready(
         return []
     missing = await missing_items(session, ticket, regulation, has_attachments=has_attachments)
     if not missing:
-        await complete_intake(session, ticket, regulation, now=now, actor_id=actor_id)
+        session.add(await intake_completed(session, ticket, regulation, now=now, actor_id=actor_id))
     return missing

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.actor import Actor
 from core.errors import FieldProblem, InvalidInput
 from support.errors import IllegalTransition
-from support.intake import complete_intake, missing_items
+from support.intake import intake_completed, missing_items
 from support.models import (
     RegulationVersion,
     Ticket,
@@ -106,9 +106,10 @@ async def _apply(
         if not waiting_for_intake:
             raise IllegalTransition("Only a ticket waiting for its intake can be accepted as new.")
         missing = await missing_items(session, ticket, regulation)
-        await complete_intake(
+        completed = await intake_completed(
             session, ticket, regulation, now=now, actor_id=actor.id, accepted_missing=missing
         )
+        session.add(completed)
         return
     if target == S.AWAITING_CUSTOMER:
         if not data.message:

@@ -22,6 +22,16 @@ async def _reply(world: World, headers: dict[str, str], ticket_id: str, **extra:
     assert response.status_code == 201, response.text
 
 
+async def _move(
+    world: World, headers: dict[str, str], ticket_id: str, to: str, **extra: str
+) -> dict[str, Any]:
+    url = f"/v1/support/tickets/{ticket_id}/transitions"
+    response = await world.client.post(url, json={"to": to, **extra}, headers=headers)
+    assert response.status_code == 200, response.text
+    moved: dict[str, Any] = response.json()
+    return moved
+
+
 async def _clock(world: World, headers: dict[str, str], ticket_id: str) -> dict[str, Any]:
     clock: dict[str, Any] = (
         await world.client.get(f"/v1/support/tickets/{ticket_id}", headers=headers)
@@ -81,12 +91,7 @@ async def test_no_update_is_owed_while_waiting_for_the_customer_and_it_counts_ag
     _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
     ticket = await complete_ticket(world, customer)
     await _reply(world, engineer, ticket["id"])
-    asked = await world.client.post(
-        f"/v1/support/tickets/{ticket['id']}/transitions",
-        json={"to": "awaiting_customer", "message": "Which server version?"},
-        headers=engineer,
-    )
-    assert asked.status_code == 200, asked.text
+    await _move(world, engineer, ticket["id"], "awaiting_customer", message="Which server version?")
     assert (await _clock(world, customer, ticket["id"]))["next_update_due_at"] is None
     world.clock.advance(timedelta(days=1))  # Tuesday 12:00 Moscow
     await _reply(world, customer, ticket["id"], body="Version 3.2")
@@ -99,12 +104,7 @@ async def test_no_update_is_owed_on_a_resolved_ticket(world: World) -> None:
     _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
     ticket = await complete_ticket(world, customer)
     await _reply(world, engineer, ticket["id"])
-    resolved = await world.client.post(
-        f"/v1/support/tickets/{ticket['id']}/transitions",
-        json={"to": "resolved", "message": "Fixed by the update."},
-        headers=engineer,
-    )
-    assert resolved.status_code == 200, resolved.text
+    await _move(world, engineer, ticket["id"], "resolved", message="Fixed by the update.")
     assert (await _clock(world, customer, ticket["id"]))["next_update_due_at"] is None
 
 
