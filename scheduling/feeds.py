@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -15,7 +16,6 @@ from accounts.models import Organization, User
 from accounts.roles import Role
 from core.crypto import digest_token
 from core.errors import Conflict, NotFound, PermissionDenied
-from scheduling.catalog import get_service
 from scheduling.ics import InviteParty, SessionInvite
 from scheduling.models import (
     ACTIVE_BOOKING_STATES,
@@ -24,6 +24,7 @@ from scheduling.models import (
     CalendarFeed,
     Engineer,
     Precondition,
+    Service,
 )
 
 FEED_PAST = timedelta(days=30)
@@ -31,37 +32,58 @@ FEED_FUTURE = timedelta(days=366)
 
 
 async def session_invite(session: AsyncSession, booking: Booking, organizer: InviteParty) -> SessionInvite:
-    service = await get_service(session, booking.service_id)
-    people = {
-        u.id: u
-        for u in (
+    return (await session_invites(session, [booking], organizer))[0]
+
+
+async def session_invites(
+    session: AsyncSession, bookings: Sequence[Booking], organizer: InviteParty
+) -> list[SessionInvite]:
+    """Invites for these sessions (services, people and provided preconditions in one query each,
+    however long a feed is); they name the preconditions still missing, never their values."""
+    if not bookings:
+        return []
+    services = {
+        s.id: s
+        for s in (
             await session.scalars(
-                sa.select(User).where(col(User.id).in_([booking.engineer_id, booking.booked_by]))
+                sa.select(Service).where(col(Service.id).in_({b.service_id for b in bookings}))
             )
         ).all()
     }
-    provided = set(
-        (
-            await session.scalars(
-                sa.select(col(Precondition.key)).where(col(Precondition.booking_id) == booking.id)
+    people_ids = {b.engineer_id for b in bookings} | {b.booked_by for b in bookings}
+    people = {
+        u.id: u for u in (await session.scalars(sa.select(User).where(col(User.id).in_(people_ids)))).all()
+    }
+    provided: dict[uuid.UUID, set[str]] = {}
+    rows = await session.execute(
+        sa.select(col(Precondition.booking_id), col(Precondition.key)).where(
+            col(Precondition.booking_id).in_([b.id for b in bookings])
+        )
+    )
+    for booking_id, key in rows.all():
+        provided.setdefault(booking_id, set()).add(key)
+    invites = []
+    for booking in bookings:
+        service = services[booking.service_id]
+        done = provided.get(booking.id, set())
+        missing = [
+            item["label_en"] for item in service.checklist if item.get("required") and item["key"] not in done
+        ]
+        attendees = [
+            InviteParty(email=people[i].email, name=people[i].full_name)
+            for i in (booking.engineer_id, booking.booked_by)
+            if i in people
+        ]
+        invites.append(
+            SessionInvite(
+                booking=booking,
+                service_name=service.name,
+                organizer=organizer,
+                attendees=attendees,
+                missing_preconditions=missing,
             )
-        ).all()
-    )
-    missing = [
-        item["label_en"] for item in service.checklist if item.get("required") and item["key"] not in provided
-    ]
-    attendees = [
-        InviteParty(email=people[i].email, name=people[i].full_name)
-        for i in (booking.engineer_id, booking.booked_by)
-        if i in people
-    ]
-    return SessionInvite(
-        booking=booking,
-        service_name=service.name,
-        organizer=organizer,
-        attendees=attendees,
-        missing_preconditions=missing,
-    )
+        )
+    return invites
 
 
 async def create_feed(session: AsyncSession, actor: Actor, *, now: datetime) -> tuple[CalendarFeed, str]:

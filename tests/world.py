@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
 from typing import Any
 
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +47,21 @@ class World:
     def ctx(self) -> AppContext:
         ctx: AppContext = self.app.state.ctx
         return ctx
+
+    @contextmanager
+    def counted_statements(self) -> Iterator[list[str]]:
+        """The SQL the app sends while the block runs (to prove a cost does not grow with a list)."""
+        seen: list[str] = []
+        engine = self.ctx.alchemy.get_engine().sync_engine
+
+        def count(*args: Any) -> None:  # Any: SQLAlchemy's event arguments
+            seen.append(str(args[2]))
+
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            yield seen
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

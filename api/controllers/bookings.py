@@ -307,5 +307,5 @@ class CalendarFeedController(Controller):
             raise NotFound("Calendar feeds end in .ics.")
         now = ctx.clock.now()
         name, found = await feeds.feed_bookings(db, feed.removesuffix(".ics"), now=now)
-        invites = [await feeds.session_invite(db, b, _organizer(ctx)) for b in found]
+        invites = await feeds.session_invites(db, found, _organizer(ctx))
         return Response(ics.feed_ics(invites, name=name, now=now), media_type="text/calendar; charset=utf-8")

@@ -199,3 +199,23 @@ async def test_engineer_sees_the_session_in_their_feed_until_it_is_revoked(world
 async def test_unknown_feed_token_is_404(world: World) -> None:
     assert (await world.client.get("/v1/calendar-feeds/not-a-token.ics")).status_code == 404
     assert json.loads((await world.client.get("/v1/calendar-feeds/x.txt")).text)["status"] == 404
+
+
+async def test_a_longer_feed_costs_no_more_statements(world: World) -> None:
+    first, customer, _, service = await booked(world)
+    feed = (await world.client.post("/v1/calendar-feeds", headers=customer)).json()
+    path = feed["url"].split("127.0.0.1:8000")[1]
+    with world.counted_statements() as short:
+        assert len(vobject.readOne((await world.client.get(path)).text).vevent_list) == 1
+    for starts_at in ("2026-01-13T12:00:00+03:00", "2026-01-13T14:00:00+03:00", "2026-01-14T10:00:00+03:00"):
+        response = await world.client.post(
+            "/v1/bookings",
+            json={"service_id": str(service.id), "starts_at": starts_at, "time_zone": "Europe/Moscow"},
+            headers=customer,
+        )
+        assert response.status_code == 201, response.text
+    await _provide(world, first["id"], customer, ALL_REQUIRED)
+    with world.counted_statements() as long:
+        calendar = vobject.readOne((await world.client.get(path)).text)
+    assert len(calendar.vevent_list) == 4
+    assert len(long) == len(short)

@@ -3,34 +3,13 @@ with the page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-import sqlalchemy as sa
-
 from accounts.roles import Role
 from tests.support.helpers import complete_ticket, file_ticket
 from tests.world import World
 
 
-@contextmanager
-def counted_statements(world: World) -> Iterator[list[str]]:
-    seen: list[str] = []
-    engine = world.ctx.alchemy.get_engine().sync_engine
-
-    def count(*args: Any) -> None:  # Any: SQLAlchemy's event arguments
-        seen.append(str(args[2]))
-
-    sa.event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", count)
-
-
 async def _statements_for_the_list(world: World, headers: dict[str, str]) -> int:
-    with counted_statements(world) as seen:
+    with world.counted_statements() as seen:
         response = await world.client.get("/v1/support/tickets", headers=headers)
     assert response.status_code == 200
     return len(seen)
