@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
+from scheduling import fetch
+from scheduling.errors import CalendarImportFailed
 from tests.world import World
 
 ICS = (
@@ -106,3 +111,56 @@ async def test_url_is_fetched_and_imported_when_private_addresses_are_allowed(
     assert response.status_code == 201, response.text
     assert response.json()["interval_count"] == 1
     assert response.json()["url"] == url
+
+
+class _RecordingHandler(_CalendarHandler):
+    hosts: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.hosts.append(self.headers.get("Host", ""))
+        super().do_GET()
+
+
+async def test_the_calendar_is_fetched_from_the_address_that_was_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """DNS rebinding: the name is resolved once, checked, and the connection goes to that address."""
+    resolved: list[str] = []
+
+    async def resolve(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        resolved.append(host)
+        return [ipaddress.ip_address("127.0.0.1")]
+
+    monkeypatch.setattr(fetch, "_addresses", resolve)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        # calendar.example resolves nowhere for real: only the checked address can be reached
+        body = await fetch.fetch_ics(
+            f"http://calendar.example:{port}/cal.ics", fetch.FetchPolicy(frozenset(), True)
+        )
+    finally:
+        server.shutdown()
+        thread.join()
+    assert body == ICS
+    assert resolved == ["calendar.example"]
+    assert _RecordingHandler.hosts == [f"calendar.example:{port}"]
+
+
+async def test_a_name_with_any_private_address_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    async def resolve(_host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+        return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.0.0.7")]
+
+    monkeypatch.setattr(fetch, "_addresses", resolve)
+    with pytest.raises(CalendarImportFailed):
+        await fetch.check_url("https://calendar.example/cal.ics", fetch.FetchPolicy(frozenset(), False))
+
+
+def test_a_pinned_https_url_keeps_the_name_for_the_host_header_and_the_certificate() -> None:
+    target = fetch.Target(host="cal.example.com", address=ipaddress.ip_address("2001:db8::1"))
+    url, headers, extensions = fetch.pinned("https://cal.example.com:8443/team.ics?x=1", target)
+    assert url == "https://[2001:db8::1]:8443/team.ics?x=1"
+    assert headers == {"Host": "cal.example.com:8443"}
+    assert extensions == {"sni_hostname": "cal.example.com"}
