@@ -205,8 +205,11 @@ async def _store(
     params = column_values(ticket, prefix="t_") | column_values(created, prefix="e_") | words
     params |= {"org": actor.organization_id, "user": actor.id, "regulation": regulation.id, "n": SUGGESTIONS}
     params |= {"counter": TICKET_COUNTER, "first_number": FIRST_NUMBER}
+    nobody = _Outcome(None, None, None, [], None, ("", "", None))  # the caller's user row is gone
     if dialect == "postgresql":
-        row = (await session.execute(_postgresql_filing(len(words)), params)).one()
+        row = (await session.execute(_postgresql_filing(len(words)), params)).first()
+        if row is None:
+            return nobody
         return _Outcome(
             purchase=row.purchase,
             contact=row.contact,
@@ -215,7 +218,9 @@ async def _store(
             number=row.number,
             author=(row.author_name, row.author_email, row.author_phone),
         )
-    facts = (await session.execute(_facts(dialect, len(words)), params)).one()
+    facts = (await session.execute(_facts(dialect, len(words)), params)).first()
+    if facts is None:
+        return nobody
     suggestions = kb.suggestions_from(facts.suggestions)
     outcome = _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, None, ("", "", None))
     if not may_file_free_tickets(actor, facts.purchase, facts.contact) or facts.regulation != regulation.id:
