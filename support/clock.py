@@ -26,15 +26,6 @@ class ClockView:
     update_overdue: bool = False
 
 
-async def pauses_of(session: AsyncSession, ticket: Ticket) -> list[tuple[datetime, datetime | None]]:
-    rows = await session.scalars(
-        sa.select(TicketPause)
-        .where(col(TicketPause.ticket_id) == ticket.id)
-        .order_by(col(TicketPause.started_at))
-    )
-    return [(p.started_at, p.ended_at) for p in rows.all()]
-
-
 async def pauses_of_tickets(
     session: AsyncSession, ticket_ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, list[tuple[datetime, datetime | None]]]:

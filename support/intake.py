@@ -34,7 +34,7 @@ async def missing_items(
     has_file = (
         needs_file
         and has_attachments
-        and await _has_attachment(session, ticket.id, AttachmentKind.DEVICE_DATABASE)
+        and ticket.id in await tickets_with_device_database(session, [ticket.id])
     )
     return missing_from(ticket, regulation, has_device_database=has_file)
 
@@ -63,13 +63,6 @@ async def tickets_with_device_database(session: AsyncSession, ticket_ids: list[u
         .distinct()
     )
     return set(rows.all())
-
-
-async def _has_attachment(session: AsyncSession, ticket_id: uuid.UUID, kind: AttachmentKind) -> bool:
-    count = await session.scalar(
-        sa.select(sa.func.count()).where(col(Attachment.ticket_id) == ticket_id, col(Attachment.kind) == kind)
-    )
-    return bool(count)
 
 
 async def intake_completed(

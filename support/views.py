@@ -13,9 +13,9 @@ from sqlmodel import col
 from accounts.actor import Actor
 from core.business_time import BusinessCalendar
 from support.attachments import attachments_of
-from support.clock import ClockView, clock_view, owes_update, pauses_of, pauses_of_tickets
+from support.clock import ClockView, clock_view, owes_update, pauses_of_tickets
 from support.filing import FiledTicket
-from support.intake import missing_from, missing_items, tickets_with_device_database
+from support.intake import missing_from, tickets_with_device_database
 from support.models import (
     Attachment,
     ExplanationRequest,
@@ -88,22 +88,10 @@ def _clock_out(view: ClockView) -> ClockOut:
 
 
 async def _basics(
-    session: AsyncSession, ticket: Ticket, now: datetime
-) -> tuple[RegulationVersion, list[str], ClockOut]:
-    regulation = await session.get(RegulationVersion, ticket.regulation_id)
-    assert regulation is not None
-    pauses = await pauses_of(session, ticket)
-    # The calendar (and its holidays) matters only for paused time and the next update.
-    calendar = await regulation_calendar(session, regulation) if pauses or owes_update(ticket) else None
-    interval = timedelta(minutes=regulation.update_interval_minutes)
-    view = clock_view(ticket, calendar, pauses, now=now, update_interval=interval)
-    return regulation, await missing_items(session, ticket, regulation), _clock_out(view)
-
-
-async def ticket_summaries(
-    session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime
-) -> list[TicketSummaryOut]:
-    """A page of tickets with their clocks and missing items, in a fixed number of queries."""
+    session: AsyncSession, tickets: Sequence[Ticket], now: datetime
+) -> list[tuple[RegulationVersion, list[str], ClockOut]]:
+    """Each ticket's regulation, missing items and clock, in a fixed number of queries however many
+    tickets there are (a page of the list, or the one ticket shown)."""
     ids = [t.id for t in tickets]
     wanted = {t.regulation_id for t in tickets}
     regulations = {
@@ -115,9 +103,10 @@ async def ticket_summaries(
     pauses = await pauses_of_tickets(session, ids)
     with_file = await tickets_with_device_database(session, ids)
     calendars: dict[uuid.UUID, BusinessCalendar] = {}
-    summaries = []
+    found = []
     for ticket in tickets:
         regulation = regulations[ticket.regulation_id]
+        # The calendar (and its holidays) matters only for paused time and the next update.
         calendar = None
         if ticket.id in pauses or owes_update(ticket):
             if regulation.id not in calendars:
@@ -125,24 +114,33 @@ async def ticket_summaries(
             calendar = calendars[regulation.id]
         interval = timedelta(minutes=regulation.update_interval_minutes)
         view = clock_view(ticket, calendar, pauses.get(ticket.id, []), now=now, update_interval=interval)
-        summaries.append(
-            TicketSummaryOut(
-                id=ticket.id,
-                number=ticket_label(ticket.number),
-                organization_id=ticket.organization_id,
-                status=ticket.status,
-                project_name=ticket.project_name,
-                missing=missing_from(ticket, regulation, has_device_database=ticket.id in with_file),
-                clock=_clock_out(view),
-                created_at=ticket.created_at,
-            )
+        missing = missing_from(ticket, regulation, has_device_database=ticket.id in with_file)
+        found.append((regulation, missing, _clock_out(view)))
+    return found
+
+
+async def ticket_summaries(
+    session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime
+) -> list[TicketSummaryOut]:
+    """A page of tickets with their clocks and missing items, in a fixed number of queries."""
+    return [
+        TicketSummaryOut(
+            id=ticket.id,
+            number=ticket_label(ticket.number),
+            organization_id=ticket.organization_id,
+            status=ticket.status,
+            project_name=ticket.project_name,
+            missing=missing,
+            clock=clock,
+            created_at=ticket.created_at,
         )
-    return summaries
+        for ticket, (_, missing, clock) in zip(tickets, await _basics(session, tickets, now), strict=True)
+    ]
 
 
 async def ticket_detail(session: AsyncSession, actor: Actor, ticket: Ticket, *, now: datetime) -> TicketOut:
     """Everything about the ticket; internal notes and the timeline only for support staff."""
-    regulation, missing, clock = await _basics(session, ticket, now)
+    [(regulation, missing, clock)] = await _basics(session, [ticket], now)
     staff = is_support_staff(actor)
     messages = (
         await session.scalars(
