@@ -17,6 +17,10 @@ class LoginThrottled(DesklineError):
     """Too many login attempts for this account or from this address."""
 
 
+class ThrottleUnavailable(DesklineError):
+    """The store that counts login attempts does not answer; logins wait rather than go unchecked."""
+
+
 class EmailTaken(Conflict):
     pass
 

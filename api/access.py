@@ -190,7 +190,9 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
     token = _bearer(connection)
     if token is None:
         return None
-    session = request_session(ctx.alchemy, connection.app.state, connection.scope)
+    session = request_session(
+        ctx.alchemy, connection.app.state, connection.scope, read_engine=ctx.read_engine
+    )
     await begin_request_transaction(
         session, str(connection.scope.get("method", "GET")), is_sqlite=ctx.settings.is_sqlite
     )

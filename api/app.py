@@ -17,7 +17,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from accounts.roles import SCOPE_DESCRIPTIONS
 from accounts.signing import VerificationKeyCache
 from api.access import access_guard, rule_for
-from api.context import AppContext, build_keyring, build_token_policy, load_external_keys
+from api.context import AppContext, build_gateway, build_keyring, build_token_policy, load_external_keys
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController
@@ -34,7 +34,6 @@ from api.errors import create_problem_plugin
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
-from billing.gateway import StripeGateway
 from core.time import Clock, SystemClock
 from scheduling.bookings import SchedulingPolicy
 
@@ -127,25 +126,43 @@ def _freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class StartupCheckFailed(RuntimeError):
+    """A dependency the configuration names does not answer; the message says which and what to do."""
+
+
+def _check_throttle_store(throttle: LoginThrottle) -> Any:  # Any: Litestar's lifespan hook type
+    async def check() -> None:
+        if throttle.shared and not await throttle.check():
+            raise StartupCheckFailed(
+                f"DESKLINE_RATE_LIMIT_STORAGE: {throttle.uri} does not answer; start Redis or point the "
+                "variable at a reachable one (memory:// keeps counts per process)."
+            )
+
+    return check
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True) -> Litestar:
     if configure_logs:
         configure_logging(settings)
     engine = create_engine(settings)
+    read_engine = create_engine(settings, pool_size=settings.database_read_pool_size)
     alchemy = create_alchemy_config(engine)
+    throttle = LoginThrottle(
+        settings.rate_limit_storage,
+        per_account=settings.login_limit_per_account,
+        per_address=settings.login_limit_per_address,
+    )
     ctx = AppContext(
         settings=settings,
         clock=clock or SystemClock(),
         keyring=build_keyring(settings),
         token_policy=build_token_policy(settings),
-        throttle=LoginThrottle(
-            settings.rate_limit_storage,
-            per_account=settings.login_limit_per_account,
-            per_address=settings.login_limit_per_address,
-        ),
+        throttle=throttle,
         alchemy=alchemy,
         external_keys=load_external_keys(settings),
         key_cache=VerificationKeyCache(timedelta(seconds=60)),
-        gateway=StripeGateway(settings.stripe_secret_key, settings.stripe_api_base),
+        gateway=build_gateway(settings),
+        read_engine=read_engine,
         scheduling=SchedulingPolicy(
             grid=timedelta(minutes=settings.booking_grid_minutes),
             hold=timedelta(minutes=settings.booking_hold_minutes),
@@ -160,13 +177,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         middleware=[prometheus.middleware],
         guards=[access_guard],
         dependencies={
-            "db": Provide(db_provider(alchemy, is_sqlite=settings.is_sqlite)),
+            "db": Provide(db_provider(alchemy, read_engine, is_sqlite=settings.is_sqlite)),
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         openapi_config=_openapi_config(settings),
         logging_config=None,
-        on_startup=[_freeze_startup_objects] if settings.gc_freeze_on_start else [],
+        on_shutdown=[read_engine.dispose],
+        on_startup=[
+            _check_throttle_store(throttle),
+            *([_freeze_startup_objects] if settings.gc_freeze_on_start else []),
+        ],
         request_max_body_size=settings.max_request_body_bytes,
     )
     app.state.ctx = ctx

@@ -7,13 +7,16 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from accounts.roles import Role
 from api.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from billing.gateway import StripeGateway
 
 T = TypeVar("T")
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -27,21 +30,94 @@ def _settings() -> Settings:
 
 
 def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one committed transaction against the configured database."""
+    """Run ``work`` in one committed transaction against the configured database.
+
+    On SQLite the transaction takes the write lock when it begins, so a command run beside a busy
+    server waits its turn (up to the busy timeout) instead of failing half-way with "locked".
+    """
+    return asyncio.run(_with_session(settings, lambda session: _committed(session, settings, work)))
+
+
+async def _committed(
+    session: AsyncSession, settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    from api.db import begin_request_transaction
+
+    await begin_request_transaction(session, "POST", is_sqlite=settings.is_sqlite)
+    try:
+        result = await work(session)
+    except BaseException:
+        await session.rollback()
+        raise
+    await session.commit()
+    return result
+
+
+async def _with_session(settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     from api.db import create_engine
 
-    async def run() -> T:
-        engine = create_engine(settings)
+    engine = create_engine(settings)
+    try:
+        async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+            return await work(session)
+    finally:
+        await engine.dispose()
+
+
+def _gateway(settings: Settings) -> StripeGateway:
+    from api.context import build_gateway
+
+    return build_gateway(settings)
+
+
+class DesklineGroup(click.Group):
+    """Failures a user can act on end in one line that says what to do, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
         try:
-            async with async_sessionmaker(engine, expire_on_commit=False)() as session, session.begin():
-                return await work(session)
-        finally:
-            await engine.dispose()
+            return super().invoke(ctx)
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            message = explain(exc)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
 
-    return asyncio.run(run())
+
+def explain(exc: BaseException) -> str | None:
+    """A one-line explanation of a failure the operator can fix, or None for a real bug."""
+    from sqlalchemy import exc as sa_exc
+
+    from core.errors import DesklineError
+
+    if isinstance(exc, SettingsError):
+        return str(exc)
+    if isinstance(exc, DesklineError):
+        problems = "; ".join(f"{p.field}: {p.message}" for p in exc.errors)
+        return f"{exc.detail} {problems}".strip()
+    text = f"{exc} {getattr(exc, 'orig', '')}"
+    if isinstance(exc, sa_exc.OperationalError) and "database is locked" in text:
+        return (
+            "the SQLite database stayed locked by another process longer than "
+            "DESKLINE_SQLITE_BUSY_TIMEOUT_MS; retry, or raise the timeout"
+        )
+    if "does not exist" in text and "database" in text:
+        return (
+            "the PostgreSQL database named in DESKLINE_DATABASE_URL does not exist; create it "
+            "(e.g. createdb -h 127.0.0.1 -U postgres deskline) and run `deskline migrate`"
+        )
+    if (
+        isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError)
+        or "connect" in text.lower()
+    ):
+        return (
+            f"cannot reach the database named in DESKLINE_DATABASE_URL ({type(exc).__name__}); is it running?"
+        )
+    return None
 
 
-@click.group()
+@click.group(cls=DesklineGroup)
 def main() -> None:
     """Deskline: the support-services API."""
 
@@ -58,6 +134,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
     from api.logging import configure_logging
 
     settings = _settings()
+    _preflight(settings)
     configure_logging(settings)
     uvicorn.run(
         "api.asgi:create",
@@ -69,6 +146,22 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
         log_config=None,
         access_log=False,
     )
+
+
+def _preflight(settings: Settings) -> None:
+    """Refuse to start, in one line, when a dependency the configuration names does not answer."""
+    from api.throttle import LoginThrottle
+
+    throttle = LoginThrottle(
+        settings.rate_limit_storage,
+        per_account=settings.login_limit_per_account,
+        per_address=settings.login_limit_per_address,
+    )
+    if throttle.shared and not asyncio.run(throttle.check()):
+        raise click.ClickException(
+            f"DESKLINE_RATE_LIMIT_STORAGE: {settings.rate_limit_storage} does not answer; start Redis or "
+            "point the variable at a reachable one (memory:// counts per process)"
+        )
 
 
 @main.command()
@@ -111,27 +204,22 @@ def create_user(
 ) -> None:
     """Create a user (for example the first admin)."""
     from accounts.bootstrap import create_user_with_organization
-    from core.errors import DesklineError
     from core.time import SystemClock
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     settings = _settings()
-    try:
-        user = _in_transaction(
-            settings,
-            lambda session: create_user_with_organization(
-                session,
-                email=email,
-                role=Role(role),
-                full_name=full_name or email.split("@")[0],
-                password=password,
-                organization_name=organization,
-                now=SystemClock().now(),
-            ),
-        )
-    except DesklineError as exc:
-        problems = "; ".join(f"{p.field}: {p.message}" for p in exc.errors)
-        raise click.ClickException(f"{exc.detail} {problems}".strip()) from exc
+    user = _in_transaction(
+        settings,
+        lambda session: create_user_with_organization(
+            session,
+            email=email,
+            role=Role(role),
+            full_name=full_name or email.split("@")[0],
+            password=password,
+            organization_name=organization,
+            now=SystemClock().now(),
+        ),
+    )
     click.echo(json.dumps({"id": str(user.id), "email": user.email, "role": user.role.value}))
 
 
@@ -166,15 +254,36 @@ def reconcile_payments(fail_on_difference: bool) -> None:
     """Compare our payments with Stripe's PaymentIntents and report the differences."""
     from dataclasses import asdict
 
-    from billing.gateway import StripeGateway
-    from billing.reconcile import reconcile
+    from billing.reconcile import our_payments, reconcile
 
     settings = _settings()
-    gateway = StripeGateway(settings.stripe_secret_key, settings.stripe_api_base)
-    checked, differences = _in_transaction(settings, lambda session: reconcile(session, gateway))
-    click.echo(json.dumps({"checked": checked, "differences": [asdict(d) for d in differences]}, indent=2))
+    payments = _in_transaction(settings, our_payments)
+    differences = asyncio.run(reconcile(payments, _gateway(settings)))  # no transaction open meanwhile
+    click.echo(
+        json.dumps({"checked": len(payments), "differences": [asdict(d) for d in differences]}, indent=2)
+    )
     if differences and fail_on_difference:
         raise SystemExit(1)
+
+
+@billing.command("settle-refunds")
+def settle_refunds_command() -> None:
+    """Ask Stripe again for refunds that are owed but not made yet (Stripe was unreachable)."""
+    from api.context import build_keyring
+    from api.payment_flows import Outside, settle_refunds
+    from billing.refunds import pending_refunds
+    from core.time import SystemClock
+
+    settings = _settings()
+    outside = Outside(_gateway(settings), SystemClock(), build_keyring(settings), settings.is_sqlite)
+
+    async def settle(session: AsyncSession) -> dict[str, int]:
+        owed = await _committed(session, settings, pending_refunds)
+        await settle_refunds(session, outside, owed)
+        still = await _committed(session, settings, pending_refunds)
+        return {"asked": len(owed), "still_pending": len(still)}
+
+    click.echo(json.dumps(asyncio.run(_with_session(settings, settle))))
 
 
 @main.group()

@@ -8,12 +8,13 @@ from datetime import timedelta
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from joserfc.jwk import KeySet
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.signing import VerificationKeyCache
 from accounts.tokens import TokenPolicy
 from api.settings import Settings
 from api.throttle import LoginThrottle
-from billing.gateway import PaymentGateway
+from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
 from scheduling.bookings import SchedulingPolicy
@@ -37,6 +38,7 @@ class AppContext:
         key_cache: VerificationKeyCache,
         scheduling: SchedulingPolicy,
         gateway: PaymentGateway,
+        read_engine: AsyncEngine,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -48,6 +50,7 @@ class AppContext:
         self.key_cache = key_cache
         self.scheduling = scheduling
         self.gateway = gateway
+        self.read_engine = read_engine
 
 
 def build_keyring(settings: Settings) -> KeyRing:
@@ -76,3 +79,16 @@ def load_external_keys(settings: Settings) -> KeySet | None:
     if settings.oidc_jwks_path is None:
         return None
     return KeySet.import_key_set(json.loads(settings.oidc_jwks_path.read_text()))
+
+
+def build_gateway(settings: Settings) -> StripeGateway:
+    """Stripe with the configured limits: every call bounded in time, one retry on a network error."""
+    return StripeGateway(
+        settings.stripe_secret_key,
+        settings.stripe_api_base,
+        StripeLimits(
+            connect_seconds=settings.stripe_connect_timeout_seconds,
+            read_seconds=settings.stripe_read_timeout_seconds,
+            max_network_retries=settings.stripe_max_network_retries,
+        ),
+    )

@@ -18,6 +18,7 @@ from litestar.exceptions import (
     ValidationException,
 )
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
+from sqlalchemy import exc as sa_exc
 
 from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
@@ -44,6 +45,8 @@ VALIDATION = ProblemKind(422, "validation_failed", "Validation failed", "Оши�
 TOO_MANY = ProblemKind(429, "too_many_requests", "Too many requests", "Слишком много запросов")
 INTERNAL = ProblemKind(500, "internal_error", "Internal server error", "Внутренняя ошибка сервера")
 UNAVAILABLE = ProblemKind(503, "service_unavailable", "Service unavailable", "Сервис недоступен")
+DATABASE_BUSY = ProblemKind(503, "database_busy", "The database is busy", "База данных перегружена")
+BUSY_RETRY_AFTER_SECONDS = 2
 
 BY_STATUS = {
     kind.status: kind
@@ -104,6 +107,9 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
         "The payment provider is unavailable",
         "Платёжная система недоступна",
     ),
+    billing_errors.PaymentRefused: ProblemKind(
+        409, "payment_refused", "The payment provider refused", "Платёжная система отказала"
+    ),
     billing_errors.WebhookRejected: ProblemKind(
         400, "webhook_rejected", "Webhook rejected", "Вебхук отклонён"
     ),
@@ -115,6 +121,9 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     ),
     accounts_errors.LoginThrottled: ProblemKind(
         429, "login_throttled", "Too many login attempts", "Слишком много попыток входа"
+    ),
+    accounts_errors.ThrottleUnavailable: ProblemKind(
+        503, "login_unavailable", "Login is unavailable for a moment", "Вход временно недоступен"
     ),
     accounts_errors.EmailTaken: ProblemKind(
         409, "email_taken", "E-mail already registered", "Адрес уже зарегистрирован"
@@ -242,8 +251,23 @@ def _field_of(message: str) -> str | None:
 
 
 def unexpected_problem(exc: Exception) -> Problem:
+    if _database_busy(exc):
+        # Load, not a bug: every pooled connection is in use, or SQLite's write lock stayed taken
+        # (by another process) past the busy timeout. The client may retry shortly.
+        log.warning("database_busy", exc_type=type(exc).__name__)
+        return Problem(
+            DATABASE_BUSY,
+            "The database is busy; retry shortly.",
+            headers={"Retry-After": str(BUSY_RETRY_AFTER_SECONDS)},
+        )
     log.exception("unhandled_exception", exc_type=type(exc).__name__)
     return Problem(INTERNAL, _default_detail(INTERNAL))
+
+
+def _database_busy(exc: BaseException) -> bool:
+    if isinstance(exc, sa_exc.TimeoutError):  # QueuePool limit reached: no connection within the timeout
+        return True
+    return isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(exc.orig)
 
 
 def create_problem_plugin() -> ProblemDetailsPlugin:

@@ -1,8 +1,13 @@
-"""The ``Idempotency-Key`` header on creating POSTs, around a handler's work."""
+"""The ``Idempotency-Key`` header on creating POSTs, around a handler's work.
+
+The key is claimed in a short committed transaction on the request's own session, so a concurrent
+retry sees the claim and the request never needs a second pooled connection while it holds one.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -11,10 +16,51 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from api.context import AppContext
+from api.db import begin_request_transaction, end_transaction, unit_of_work
 from core import idempotency
 from core.errors import FieldProblem, InvalidInput
 
 MAX_KEY_LENGTH = 255
+HEADER = "idempotency-key"
+REPLAYED = "Idempotent-Replayed"
+
+
+def key_of(request: Request[Any, Any, Any]) -> str | None:
+    """The request's Idempotency-Key, if it sent one; a malformed key is refused."""
+    key = request.headers.get(HEADER)
+    if key is not None and (not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable()):
+        raise InvalidInput(
+            "Idempotency-Key must be 1-255 printable characters.",
+            errors=[FieldProblem("Idempotency-Key", "invalid")],
+            source="header",
+        )
+    return key
+
+
+async def claim_key(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, ctx: AppContext, key: str
+) -> idempotency.Claim | idempotency.StoredResponse:
+    """Claim the key in a transaction of its own (committed before the work starts)."""
+    print_ = idempotency.fingerprint(request.method, request.url.path, await request.body())
+    async with unit_of_work(db, is_sqlite=ctx.settings.is_sqlite):
+        return await idempotency.claim(
+            db, f"{actor.kind}:{actor.id}", key, print_, now=ctx.clock.now(), lease=lease_of(ctx)
+        )
+
+
+def lease_of(ctx: AppContext) -> timedelta:
+    return timedelta(seconds=ctx.settings.idempotency_lease_seconds)
+
+
+def replay(stored: idempotency.StoredResponse) -> Response[Any]:
+    return Response(stored.body, status_code=stored.status, headers={REPLAYED: "true"})
+
+
+async def release_after_failure(db: AsyncSession, ctx: AppContext, claim: idempotency.Claim) -> None:
+    """The attempt failed: undo its work and free the key for a retry, in a transaction of its own."""
+    await db.rollback()
+    async with unit_of_work(db, is_sqlite=ctx.settings.is_sqlite):
+        await idempotency.release(db, claim)
 
 
 async def idempotent(
@@ -25,34 +71,19 @@ async def idempotent(
     work: Callable[[], Awaitable[Response[Any]]],
 ) -> Response[Any]:
     """Run ``work`` once per key: a retry replays the first response (marked ``Idempotent-Replayed``)."""
-    key = request.headers.get("idempotency-key")
+    key = key_of(request)
     if key is None:
         return await work()
-    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise InvalidInput(
-            "Idempotency-Key must be 1-255 printable characters.",
-            errors=[FieldProblem("Idempotency-Key", "invalid")],
-        )
-    principal, now = f"{actor.kind}:{actor.id}", ctx.clock.now()
-    print_ = idempotency.fingerprint(request.method, request.url.path, await request.body())
-    # SQLite serialises writers, and this request already holds the write lock: claim in its transaction.
-    separate = not ctx.settings.is_sqlite
-    sessions = ctx.alchemy.create_session_maker()
-    if separate:
-        async with sessions() as session, session.begin():
-            stored = await idempotency.claim(session, principal, key, print_, now=now)
-    else:
-        stored = await idempotency.claim(db, principal, key, print_, now=now)
-    if stored is not None:
-        return Response(stored.body, status_code=stored.status, headers={"Idempotent-Replayed": "true"})
+    claimed = await claim_key(request, db, actor, ctx, key)
+    if isinstance(claimed, idempotency.StoredResponse):
+        return replay(claimed)
+    await end_transaction(db)
+    await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
     try:
         response = await work()
         body = msgspec.to_builtins(response.content)
-        status = response.status_code or 200
-        await idempotency.complete(db, principal, key, status, body, now=now)
+        await idempotency.complete(db, claimed, response.status_code or 200, body, now=ctx.clock.now())
     except BaseException:
-        if separate:
-            async with sessions() as session, session.begin():
-                await idempotency.release(session, principal, key)
+        await release_after_failure(db, ctx, claimed)
         raise
     return response

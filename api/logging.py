@@ -6,6 +6,7 @@ Every line carries the request id bound by ``RequestContextMiddleware``.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 import uuid
@@ -37,7 +38,19 @@ SENSITIVE_KEYS = frozenset(
     }
 )
 
+# Addresses whose last segment is itself a credential (a bearer token for a calendar feed): logged
+# with that segment blanked, wherever a path or URL is logged.
+CREDENTIAL_IN_PATH = (re.compile(r"(/v1/calendar-feeds/)(?!\[redacted\])[^/?#\s]+"),)
+URL_FIELDS = frozenset({"path", "url", "raw_path", "target", "event"})
+
 log = structlog.get_logger(__name__)
+
+
+def redact_path(path: str) -> str:
+    """The path or URL with any credential segment replaced by ``[redacted]``."""
+    for pattern in CREDENTIAL_IN_PATH:
+        path = pattern.sub(lambda m: m.group(1) + REDACTED, path)
+    return path
 
 
 def redact_secrets(
@@ -53,7 +66,13 @@ def redact_secrets(
         return value
 
     for key in list(event_dict):
-        event_dict[key] = REDACTED if _is_sensitive(key) else scrub(event_dict[key])
+        value = event_dict[key]
+        if _is_sensitive(key):
+            event_dict[key] = REDACTED
+        elif key in URL_FIELDS and isinstance(value, str):
+            event_dict[key] = redact_path(value)
+        else:
+            event_dict[key] = scrub(value)
     return event_dict
 
 
@@ -99,6 +118,9 @@ def configure_logging(settings: Settings) -> None:
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = False
+    # httpx logs every outgoing URL at INFO; calendar and webhook URLs may carry credentials.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
 def _identity(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
@@ -134,7 +156,7 @@ class RequestContextMiddleware:
             log.info(
                 "request_handled",
                 method=scope.get("method"),
-                path=scope.get("path"),
+                path=redact_path(str(scope.get("path", ""))),
                 status=status,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )

@@ -26,6 +26,17 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite+aiosqlite:///./var/deskline.db"
     database_echo: bool = False
+    # Connections per process (PostgreSQL): a request holds at most one at a time, and none while it
+    # calls an outside service; a request that cannot get one in time answers 503 with Retry-After.
+    database_pool_size: int = Field(default=5, ge=1, le=200)
+    # A second pool for safe requests (GET, HEAD): reads never queue behind a burst of writes.
+    database_read_pool_size: int = Field(default=5, ge=1, le=200)
+    database_max_overflow: int = Field(default=10, ge=0, le=200)
+    database_pool_timeout_seconds: float = Field(default=10, gt=0, le=300)
+    # SQLite: how long a writer waits for another process's write lock before answering 503.
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0, le=600_000)
+    # How long a request owns its Idempotency-Key before a retry may take over and finish its work.
+    idempotency_lease_seconds: int = Field(default=120, ge=5, le=3600)
     secret_key: str = DEV_SECRET
     # Older secrets still decrypt what they encrypted (comma-separated), so the key can rotate.
     previous_secret_keys: str = ""
@@ -63,6 +74,10 @@ class Settings(BaseSettings):
     stripe_secret_key: str = "sk_test_deskline"  # noqa: S105 - test-mode placeholder
     stripe_webhook_secret: str = "whsec_deskline"  # noqa: S105 - test-mode placeholder
     stripe_api_base: str | None = None
+    # Every Stripe call is bounded: connecting, then each read; one retry on a network error.
+    stripe_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
+    stripe_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, gt=0, lt=65_536)

@@ -1,13 +1,64 @@
-"""The Stripe gateway behind a small interface; every call carries an idempotency key of ours."""
+"""The Stripe gateway behind a small interface; every call carries an idempotency key of ours.
+
+Every call is bounded (connect and read timeouts, one retry on a network error by default) and is
+made by callers with no transaction open. A failure says whether Stripe may have received the
+request (``reached``): a refused connection means it certainly did not; a timeout after sending, or
+an answer, means it may have acted (the idempotency key then makes a retry safe).
+"""
 
 from __future__ import annotations
 
+import contextvars
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+import httpx
 import stripe
 
 from billing.errors import PaymentProviderUnavailable
+
+T = TypeVar("T")
+RETRY_AFTER_SECONDS = 5
+# Errors Stripe answers for good (a retry with the same request gets the same answer).
+DEFINITIVE = (
+    stripe.InvalidRequestError,
+    stripe.CardError,
+    stripe.IdempotencyError,
+    stripe.AuthenticationError,
+    stripe.PermissionError,
+)
+# Failures that happen before a request leaves this process: Stripe never saw it.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+_reached: contextvars.ContextVar[list[bool] | None] = contextvars.ContextVar("stripe_reached", default=None)
+
+
+class _TrackingHTTPXClient(stripe.HTTPXClient):
+    """The SDK's httpx client, noting for the current call whether any attempt may have reached Stripe."""
+
+    async def request_async(  # type: ignore[no-untyped-def]  # the SDK's signature is untyped
+        self, method, url, headers, post_data=None
+    ):
+        seen = _reached.get()
+        try:
+            answer = await super().request_async(method, url, headers, post_data)
+        except stripe.APIConnectionError as exc:
+            if seen is not None and not isinstance(exc.__cause__, NOT_SENT):
+                seen.append(True)
+            raise
+        if seen is not None:
+            seen.append(True)
+        return answer
+
+
+@dataclass(frozen=True, slots=True)
+class StripeLimits:
+    """How long any Stripe call may take: connecting, each read, and retries on network errors."""
+
+    connect_seconds: float = 3.0
+    read_seconds: float = 10.0
+    max_network_retries: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,41 +100,59 @@ class StripeGateway:
 
     secret_key: str
     base_url: str | None = None
+    limits: StripeLimits = field(default_factory=StripeLimits)
     # Every outgoing idempotency key, in order: the proof that retries cannot charge twice.
     sent_keys: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         bases: Any = {"api": self.base_url} if self.base_url else None  # Any: the SDK's TypedDict
+        timeout = httpx.Timeout(self.limits.read_seconds, connect=self.limits.connect_seconds)
         self._client = stripe.StripeClient(
-            self.secret_key, base_addresses=bases, http_client=stripe.HTTPXClient(), max_network_retries=2
+            self.secret_key,
+            base_addresses=bases,
+            http_client=_TrackingHTTPXClient(timeout=timeout),
+            max_network_retries=self.limits.max_network_retries,
         )
 
     def _options(self, key: str) -> Any:  # Any: the SDK's RequestOptions TypedDict
         self.sent_keys.append(key)
         return {"idempotency_key": key}
 
-    async def ensure_customer(self, *, organization_id: str, name: str, idempotency_key: str) -> str:
+    async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        token = _reached.set([])
         try:
-            customer = await self._client.v1.customers.create_async(
+            return await call()
+        except stripe.StripeError as exc:
+            reached = bool(_reached.get()) or not isinstance(exc, stripe.APIConnectionError)
+            raise PaymentProviderUnavailable(
+                f"Stripe did not {what} ({type(exc).__name__}).",
+                reached=reached,
+                definitive=isinstance(exc, DEFINITIVE),
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            ) from exc
+        finally:
+            _reached.reset(token)
+
+    async def ensure_customer(self, *, organization_id: str, name: str, idempotency_key: str) -> str:
+        customer = await self._call(
+            "create the customer",
+            lambda: self._client.v1.customers.create_async(
                 {"name": name, "metadata": {"organization_id": organization_id}},
                 self._options(idempotency_key),
-            )
-        except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(
-                f"Stripe refused to create the customer ({type(exc).__name__})."
-            ) from exc
+            ),
+        )
         return str(customer.id)
 
     async def create_intent(
         self, *, amount: int, currency: str, customer: str, metadata: dict[str, str], idempotency_key: str
     ) -> CreatedIntent:
-        try:
-            intent = await self._client.v1.payment_intents.create_async(
+        intent = await self._call(
+            "create the payment",
+            lambda: self._client.v1.payment_intents.create_async(
                 {"amount": amount, "currency": currency.lower(), "customer": customer, "metadata": metadata},
                 self._options(idempotency_key),
-            )
-        except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(f"Stripe refused the payment ({type(exc).__name__}).") from exc
+            ),
+        )
         return CreatedIntent(
             id=str(intent.id),
             client_secret=str(intent.client_secret),
@@ -93,21 +162,18 @@ class StripeGateway:
         )
 
     async def refund(self, *, payment_intent: str, amount: int, idempotency_key: str) -> str:
-        try:
-            refund = await self._client.v1.refunds.create_async(
+        refund = await self._call(
+            "make the refund",
+            lambda: self._client.v1.refunds.create_async(
                 {"payment_intent": payment_intent, "amount": amount}, self._options(idempotency_key)
-            )
-        except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(f"Stripe refused the refund ({type(exc).__name__}).") from exc
+            ),
+        )
         return str(refund.id)
 
     async def intent_state(self, payment_intent: str) -> IntentState:
-        try:
-            intent = await self._client.v1.payment_intents.retrieve_async(payment_intent)
-        except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(
-                f"Stripe did not return the payment ({type(exc).__name__})."
-            ) from exc
+        intent = await self._call(
+            "return the payment", lambda: self._client.v1.payment_intents.retrieve_async(payment_intent)
+        )
         return IntentState(
             id=str(intent.id),
             status=str(intent.status),
@@ -119,8 +185,9 @@ class StripeGateway:
         self, *, customer: str, amount: int, currency: str, description: str, idempotency_key: str
     ) -> str:
         """An invoice sent to the customer for one line (contract fees); each step keyed by our record."""
-        try:
-            await self._client.v1.invoice_items.create_async(
+        await self._call(
+            "add the invoice item",
+            lambda: self._client.v1.invoice_items.create_async(
                 {
                     "customer": customer,
                     "amount": amount,
@@ -128,8 +195,11 @@ class StripeGateway:
                     "description": description,
                 },
                 self._options(f"{idempotency_key}-item"),
-            )
-            invoice = await self._client.v1.invoices.create_async(
+            ),
+        )
+        invoice = await self._call(
+            "create the invoice",
+            lambda: self._client.v1.invoices.create_async(
                 {
                     "customer": customer,
                     "collection_method": "send_invoice",
@@ -137,7 +207,6 @@ class StripeGateway:
                     "pending_invoice_items_behavior": "include",
                 },
                 self._options(idempotency_key),
-            )
-        except stripe.StripeError as exc:
-            raise PaymentProviderUnavailable(f"Stripe refused the invoice ({type(exc).__name__}).") from exc
+            ),
+        )
         return str(invoice.id)

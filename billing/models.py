@@ -14,10 +14,20 @@ from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
 
 
 class PaymentStatus(StrEnum):
+    CREATING = "creating"  # recorded; its PaymentIntent is being created at Stripe
     REQUIRES_PAYMENT = "requires_payment"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     REFUNDED = "refunded"
+    # Stripe did not answer while the intent was created: the hold was released, and an intent Stripe
+    # may have made stays unpayable (its client secret never left Deskline).
+    ABANDONED = "abandoned"
+
+
+class RefundStatus(StrEnum):
+    PENDING = "pending"  # owed and recorded; Stripe has not confirmed it yet (retried until it does)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"  # Stripe refused it for good; the amount is refundable again
 
 
 class StripeCustomer(SQLModel, table=True):
@@ -31,7 +41,12 @@ class StripeCustomer(SQLModel, table=True):
 
 
 class Payment(SQLModel, table=True):
-    """The money for one booking; amounts in minor units with their currency, never floats."""
+    """The money for one booking; amounts in minor units with their currency, never floats.
+
+    Its status is derived from what Stripe reported (the ``received_*`` amount of a success, whether
+    a failure was seen, the highest ``amount_refunded``) and from the refunds Deskline made, so the
+    same events give the same status in whatever order they arrive.
+    """
 
     __tablename__ = "billing_payment"
     __table_args__ = (
@@ -48,8 +63,14 @@ class Payment(SQLModel, table=True):
     amount_minor: int = Field(sa_type=sa.BigInteger)
     currency: str = Field(max_length=3)
     status: PaymentStatus = enum_field(PaymentStatus, index=True)
-    stripe_payment_intent_id: str = Field(max_length=255, unique=True)
+    stripe_payment_intent_id: str | None = Field(default=None, max_length=255, unique=True)
+    # The client secret Stripe.js needs, encrypted at rest: a portal that reloads gets it back.
+    client_secret_encrypted: str | None = Field(default=None, sa_type=sa.Text)
     refunded_minor: int = Field(default=0, sa_type=sa.BigInteger)
+    received_minor: int | None = Field(default=None, sa_type=sa.BigInteger)
+    received_currency: str | None = Field(default=None, max_length=3)
+    failure_seen: bool = Field(default=False)
+    stripe_refunded_minor: int = Field(default=0, sa_type=sa.BigInteger)
     note: str | None = Field(default=None, max_length=500)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
@@ -69,15 +90,25 @@ class WebhookEvent(SQLModel, table=True):
 
 
 class Refund(SQLModel, table=True):
-    """Money given back: by cancellation policy, automatically, or by staff (partial allowed)."""
+    """Money given back: by cancellation policy, automatically, or by staff (partial allowed).
+
+    Recorded as pending before Stripe is asked (the refund's id is the Stripe idempotency key), so a
+    refund owed is never forgotten and never made twice.
+    """
 
     __tablename__ = "billing_refund"
-    __table_args__ = (sa.CheckConstraint("amount_minor > 0", name="amount_positive"),)
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        enum_check("status", RefundStatus),
+    )
 
     id: uuid.UUID = id_field()
     payment_id: uuid.UUID = uuid_fk("billing_payment.id")
     amount_minor: int = Field(sa_type=sa.BigInteger)
     reason: str = Field(max_length=500)
-    stripe_refund_id: str = Field(max_length=255)
+    status: RefundStatus = enum_field(RefundStatus, default=RefundStatus.SUCCEEDED, index=True)
+    stripe_refund_id: str | None = Field(default=None, max_length=255)
+    attempts: int = Field(default=0)
+    last_error: str | None = Field(default=None, max_length=500)
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = utc_field()

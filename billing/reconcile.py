@@ -1,4 +1,7 @@
-"""Reconciliation: our payments against Stripe's PaymentIntents, differences reported for people."""
+"""Reconciliation: our payments against Stripe's PaymentIntents, differences reported for people.
+
+Our side is read first, in a transaction of its own; Stripe is then asked with none open.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +30,15 @@ AGREEING = {
 
 
 @dataclass(frozen=True, slots=True)
+class OurPayment:
+    payment_id: str
+    payment_intent: str | None
+    status: PaymentStatus
+    amount_minor: int
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
 class Difference:
     payment_id: str
     payment_intent: str
@@ -34,28 +46,38 @@ class Difference:
     stripe: str
 
 
-async def reconcile(session: AsyncSession, gateway: PaymentGateway) -> tuple[int, list[Difference]]:
-    """Compare every payment; return how many were checked and what differs (status or amount)."""
-    payments = (await session.scalars(sa.select(Payment).order_by(col(Payment.created_at)))).all()
+async def our_payments(session: AsyncSession) -> list[OurPayment]:
+    rows = await session.scalars(sa.select(Payment).order_by(col(Payment.created_at)))
+    return [
+        OurPayment(str(p.id), p.stripe_payment_intent_id, p.status, p.amount_minor, p.currency)
+        for p in rows.all()
+        if p.status != PaymentStatus.ABANDONED  # released on purpose; Stripe never handed it out
+    ]
+
+
+async def reconcile(payments: list[OurPayment], gateway: PaymentGateway) -> list[Difference]:
+    """Compare every payment with Stripe (call with no transaction open); return what differs."""
     differences = []
     for payment in payments:
-        try:
-            state = await gateway.intent_state(payment.stripe_payment_intent_id)
-        except PaymentProviderUnavailable as exc:
+        ours = f"{payment.status.value} {payment.amount_minor} {payment.currency}"
+        if payment.payment_intent is None:
             differences.append(
                 Difference(
-                    str(payment.id),
-                    payment.stripe_payment_intent_id,
-                    payment.status.value,
-                    f"unreadable: {exc.detail}",
+                    payment.payment_id, "", ours, "no intent recorded (the process stopped while creating it)"
                 )
             )
             continue
-        ours = f"{payment.status.value} {payment.amount_minor} {payment.currency}"
+        try:
+            state = await gateway.intent_state(payment.payment_intent)
+        except PaymentProviderUnavailable as exc:
+            differences.append(
+                Difference(payment.payment_id, payment.payment_intent, ours, f"unreadable: {exc.detail}")
+            )
+            continue
         theirs = f"{state.status} {state.amount} {state.currency}"
-        if state.status not in AGREEING[payment.status] or (state.amount, state.currency) != (
+        if state.status not in AGREEING.get(payment.status, set()) or (state.amount, state.currency) != (
             payment.amount_minor,
             payment.currency,
         ):
-            differences.append(Difference(str(payment.id), payment.stripe_payment_intent_id, ours, theirs))
-    return len(payments), differences
+            differences.append(Difference(payment.payment_id, payment.payment_intent, ours, theirs))
+    return differences

@@ -1,13 +1,18 @@
 """Refunds: by the cancellation policy, automatically when a paid slot is gone, or by staff.
 
-Money is never counted twice: the refundable amount is what was paid minus what was refunded, the
-payment row is locked while a refund is made, and every Stripe call carries the refund's own id as
-its idempotency key.
+A refund is recorded as owed (pending) in the transaction that decides it; Stripe is asked once that
+transaction has committed, with the refund's own id as the idempotency key, and the answer is
+recorded in a short transaction of its own. Money is never counted twice: the refundable amount is
+what was paid minus what was refunded or is owed, and the payment row is locked while a refund is
+decided. A refund Stripe could not be asked for stays pending and is asked again later
+(``deskline billing settle-refunds``); one Stripe refused for good is marked failed and its amount
+becomes refundable again.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -16,16 +21,16 @@ from sqlmodel import col
 
 from accounts import audit
 from accounts.actor import Actor
+from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
-from billing.models import Payment, PaymentStatus, Refund
+from billing.models import Payment, PaymentStatus, Refund, RefundStatus
+from billing.settlement import apply_to_booking, owe_refund, settle
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from core.ids import new_id
 from scheduling.models import Booking, BookingStatus
 
 
 async def refund(
     session: AsyncSession,
-    gateway: PaymentGateway,
     actor: Actor,
     payment: Payment,
     amount: int,
@@ -33,7 +38,10 @@ async def refund(
     *,
     now: datetime,
 ) -> Refund:
-    """Give back ``amount`` (≤ refundable) of a succeeded payment; audited."""
+    """Owe ``amount`` (≤ refundable) of a succeeded payment back to the customer; audited.
+
+    A refund that completes the payment's return cancels its booking if the session has not begun.
+    """
     if payment.status not in {PaymentStatus.SUCCEEDED, PaymentStatus.REFUNDED}:
         raise Conflict("Only a succeeded payment can be refunded.")
     refundable = payment.amount_minor - payment.refunded_minor
@@ -43,27 +51,10 @@ async def refund(
             errors=[FieldProblem("amount_minor", f"must be 1..{refundable}")],
             refundable_minor=refundable,
         )
-    refund_id = new_id()
-    stripe_id = await gateway.refund(
-        payment_intent=payment.stripe_payment_intent_id,
-        amount=amount,
-        idempotency_key=f"deskline-refund-{refund_id}",
+    row, settled = await owe_refund(
+        session, payment, amount, reason, created_by=None if actor.is_system else actor.id, now=now
     )
-    row = Refund(
-        id=refund_id,
-        payment_id=payment.id,
-        amount_minor=amount,
-        reason=reason,
-        stripe_refund_id=stripe_id,
-        created_by=None if actor.is_system else actor.id,
-        created_at=now,
-    )
-    session.add(row)
-    payment.refunded_minor += amount
-    if payment.refunded_minor == payment.amount_minor:
-        payment.status = PaymentStatus.REFUNDED
-    payment.updated_at = now
-    await session.flush()
+    await apply_to_booking(session, payment, settled, now=now)
     await audit.record(
         session,
         actor,
@@ -85,9 +76,9 @@ async def locked_payment(session: AsyncSession, payment_id: uuid.UUID) -> Paymen
 
 
 async def refund_cancelled_booking(
-    session: AsyncSession, gateway: PaymentGateway, actor: Actor, booking: Booking, *, now: datetime
+    session: AsyncSession, actor: Actor, booking: Booking, *, now: datetime
 ) -> Refund | None:
-    """Apply the refund the cancellation policy decided (``full`` or ``none``) to the booking's payment."""
+    """Owe the refund the cancellation policy decided (``full`` or ``none``) on the booking's payment."""
     payment = (
         await session.scalars(
             sa.select(Payment).where(col(Payment.booking_id) == booking.id).with_for_update()
@@ -100,4 +91,87 @@ async def refund_cancelled_booking(
         return None
     engineer_absent = booking.status == BookingStatus.NO_SHOW
     reason = "engineer did not show: full refund" if engineer_absent else "cancelled: full refund by policy"
-    return await refund(session, gateway, actor, payment, remaining, reason, now=now)
+    return await refund(session, actor, payment, remaining, reason, now=now)
+
+
+@dataclass(frozen=True, slots=True)
+class RefundOrder:
+    """What Stripe needs to make one owed refund, read before the transaction ends."""
+
+    refund_id: uuid.UUID
+    payment_intent: str
+    amount_minor: int
+
+
+async def order_for(session: AsyncSession, refund_id: uuid.UUID) -> RefundOrder | None:
+    """The order for a refund still owed, or None when it was settled meanwhile."""
+    row = (
+        await session.execute(
+            sa.select(Refund, col(Payment.stripe_payment_intent_id))
+            .join(Payment, col(Payment.id) == col(Refund.payment_id))
+            .where(col(Refund.id) == refund_id)
+        )
+    ).first()
+    if row is None or row[0].status != RefundStatus.PENDING or row[1] is None:
+        return None
+    return RefundOrder(refund_id, row[1], row[0].amount_minor)
+
+
+async def send(gateway: PaymentGateway, order: RefundOrder) -> str:
+    """Ask Stripe for the refund; call it with no transaction open."""
+    return await gateway.refund(
+        payment_intent=order.payment_intent,
+        amount=order.amount_minor,
+        idempotency_key=f"deskline-refund-{order.refund_id}",
+    )
+
+
+async def record_sent(session: AsyncSession, refund_id: uuid.UUID, stripe_refund_id: str) -> None:
+    row = await session.get(Refund, refund_id, with_for_update=True)
+    if row is None or row.status != RefundStatus.PENDING:
+        return
+    row.status, row.stripe_refund_id, row.attempts = (
+        RefundStatus.SUCCEEDED,
+        stripe_refund_id,
+        row.attempts + 1,
+    )
+    row.last_error = None
+    await session.flush()
+
+
+async def record_failure(
+    session: AsyncSession, refund_id: uuid.UUID, error: PaymentProviderUnavailable, *, now: datetime
+) -> Refund | None:
+    """Stripe did not make the refund: refused for good → failed (refundable again); otherwise it
+    stays owed and is asked for again later."""
+    row = await session.get(Refund, refund_id, with_for_update=True)
+    if row is None or row.status != RefundStatus.PENDING:
+        return row
+    row.attempts, row.last_error = row.attempts + 1, error.detail[:500]
+    if error.definitive:
+        row.status = RefundStatus.FAILED
+        payment = await session.get(Payment, row.payment_id, with_for_update=True)
+        assert payment is not None
+        await session.flush()
+        await settle(session, payment, now=now)
+    await session.flush()
+    return row
+
+
+async def pending_refunds(session: AsyncSession, *, limit: int = 100) -> list[uuid.UUID]:
+    rows = await session.scalars(
+        sa.select(col(Refund.id))
+        .where(col(Refund.status) == RefundStatus.PENDING)
+        .order_by(col(Refund.created_at))
+        .limit(limit)
+    )
+    return list(rows.all())
+
+
+async def refund_with_payment(session: AsyncSession, refund_id: uuid.UUID) -> tuple[Refund, Payment]:
+    row = await session.get(Refund, refund_id)
+    if row is None:
+        raise NotFound("No refund with this id.")
+    payment = await session.get(Payment, row.payment_id)
+    assert payment is not None
+    return row, payment

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import msgspec
 
-from billing.models import Payment, PaymentStatus, Refund
+from billing.models import Payment, PaymentStatus, Refund, RefundStatus
 from scheduling.schemas import PaymentStartOut
 
 __all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
@@ -20,7 +20,9 @@ class RefundOut(msgspec.Struct, kw_only=True):
     amount_minor: int
     currency: str
     reason: str
-    stripe_refund_id: str
+    status: RefundStatus
+    stripe_refund_id: str | None
+    last_error: str | None
     created_at: datetime
     refundable_minor: int
 
@@ -32,7 +34,9 @@ class RefundOut(msgspec.Struct, kw_only=True):
             amount_minor=r.amount_minor,
             currency=p.currency,
             reason=r.reason,
+            status=r.status,
             stripe_refund_id=r.stripe_refund_id,
+            last_error=r.last_error,
             created_at=r.created_at,
             refundable_minor=p.amount_minor - p.refunded_minor,
         )
@@ -46,7 +50,7 @@ class PaymentOut(msgspec.Struct, kw_only=True):
     amount_minor: int
     refunded_minor: int
     currency: str
-    stripe_payment_intent_id: str
+    stripe_payment_intent_id: str | None
     note: str | None
     created_at: datetime
     refunds: list[RefundOut] = msgspec.field(default_factory=list)

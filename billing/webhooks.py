@@ -1,12 +1,16 @@
 """Stripe webhooks: verified, stored once, tolerant of replays and of out-of-order delivery.
 
-Rule for money that arrives late: a payment for a hold that lapsed confirms the booking if its slot
-is still free, and is refunded automatically (with the reason recorded) when it is not.
+Each event only adds a fact to its payment (billing.settlement derives the state from the facts), so
+any order of the same events, with any duplicates, ends in the same state. Money that arrives late:
+a payment for a hold that lapsed confirms the booking if its slot is still free; otherwise a full
+refund is owed (recorded here, made after the transaction commits) with the reason on the payment.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,10 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from billing.errors import WebhookRejected
-from billing.gateway import PaymentGateway
-from billing.models import Payment, PaymentStatus, WebhookEvent
+from billing.models import Payment, PaymentStatus, Refund, WebhookEvent
+from billing.settlement import apply_to_booking, mismatch_note, settle
 from core.db import dialect_insert
-from scheduling.payments import confirm_paid_booking
 
 TOLERANCE = timedelta(minutes=5)
 
@@ -41,10 +44,15 @@ def verify(payload: bytes, signature: str | None, secret: str, *, now: datetime)
     return event
 
 
-async def receive(
-    session: AsyncSession, gateway: PaymentGateway, event: dict[str, Any], *, now: datetime
-) -> str:
-    """Apply an event once; return what was done (also stored with the event)."""
+@dataclass(frozen=True, slots=True)
+class Received:
+    outcome: str
+    refunds_owed: list[uuid.UUID]  # pending refunds to ask Stripe for once this transaction commits
+
+
+async def receive(session: AsyncSession, event: dict[str, Any], *, now: datetime) -> Received:
+    """Apply an event once. Whatever order Stripe's events come in, and however often, the payment
+    and its booking end in the same state (billing.settlement)."""
     obj = event.get("data", {}).get("object", {}) or {}
     inserted = await session.execute(
         dialect_insert(session, WebhookEvent)
@@ -59,80 +67,73 @@ async def receive(
         .returning(col(WebhookEvent.event_id))
     )
     if inserted.scalar_one_or_none() is None:
-        return "duplicate"
+        return Received("duplicate", [])
     kind = event.get("type")
-    if kind == "payment_intent.succeeded":
-        outcome = await _succeeded(session, gateway, obj, now=now)
+    intent_id = obj.get("payment_intent") if kind == "charge.refunded" else obj.get("id")
+    payment = await _payment_of(session, intent_id, obj.get("metadata"))
+    if payment is None:
+        outcome, owed = ("unknown payment" if kind in HANDLED else "ignored"), None
+    elif kind == "payment_intent.succeeded":
+        payment.received_minor = int(obj.get("amount_received") or obj.get("amount") or 0)
+        payment.received_currency = str(obj.get("currency", "")).upper()[:3]
+        outcome, owed = await _follow(session, payment, kind, now=now)
     elif kind == "payment_intent.payment_failed":
-        outcome = await _failed(session, obj, now=now)
+        payment.failure_seen = True
+        outcome, owed = await _follow(session, payment, kind, now=now)
     elif kind == "charge.refunded":
-        outcome = await _refunded(session, obj, now=now)
+        reported = min(int(obj.get("amount_refunded") or 0), payment.amount_minor)
+        payment.stripe_refunded_minor = max(payment.stripe_refunded_minor, reported)
+        outcome, owed = await _follow(session, payment, kind, now=now)
     else:
-        outcome = "ignored"
+        outcome, owed = "ignored", None
     await session.execute(
-        sa.update(WebhookEvent).where(col(WebhookEvent.event_id) == event["id"]).values(outcome=outcome)
+        sa.update(WebhookEvent).where(col(WebhookEvent.event_id) == event["id"]).values(outcome=outcome[:200])
     )
-    return outcome
+    return Received(outcome, [owed.id] if owed is not None else [])
 
 
-async def _payment_of(session: AsyncSession, intent: dict[str, Any]) -> Payment | None:
-    return (
-        await session.scalars(
-            sa.select(Payment)
-            .where(col(Payment.stripe_payment_intent_id) == str(intent.get("id")))
-            .with_for_update()
+HANDLED = {"payment_intent.succeeded", "payment_intent.payment_failed", "charge.refunded"}
+
+
+async def _follow(
+    session: AsyncSession, payment: Payment, kind: str, *, now: datetime
+) -> tuple[str, Refund | None]:
+    settled = await settle(session, payment, now=now)
+    outcome, owed = await apply_to_booking(session, payment, settled, now=now)
+    if outcome != "recorded":
+        return outcome, owed
+    if payment.status == PaymentStatus.REFUNDED:
+        return "already refunded", None
+    if kind == "charge.refunded":
+        return "refund recorded", None
+    if kind == "payment_intent.payment_failed":
+        if payment.status == PaymentStatus.FAILED:
+            return "payment failed; the hold lapses at its expiry", None
+        return "failure recorded; the payment stands", None
+    if mismatch_note(payment) is not None:
+        return "amount mismatch (left for staff)", None
+    return "already settled", None
+
+
+async def _payment_of(session: AsyncSession, intent_id: object, metadata: object) -> Payment | None:
+    """The payment an event is about: by its intent, or by the payment id we put in its metadata (an
+    intent whose creation was not recorded yet because the process stopped in between)."""
+    if intent_id:
+        found: Payment | None = (
+            await session.scalars(
+                sa.select(Payment)
+                .where(col(Payment.stripe_payment_intent_id) == str(intent_id))
+                .with_for_update()
+            )
+        ).first()
+        if found is not None:
+            return found
+    payment_id = metadata.get("payment_id") if isinstance(metadata, dict) else None
+    try:
+        return (
+            await session.get(Payment, uuid.UUID(str(payment_id)), with_for_update=True)
+            if payment_id
+            else None
         )
-    ).first()
-
-
-async def _succeeded(
-    session: AsyncSession, gateway: PaymentGateway, intent: dict[str, Any], *, now: datetime
-) -> str:
-    payment = await _payment_of(session, intent)
-    if payment is None:
-        return "unknown payment"
-    if payment.refunded_minor >= payment.amount_minor:  # the refund event came first: the money is back
-        payment.status = PaymentStatus.REFUNDED
-        return "already refunded"
-    if payment.status not in {PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.FAILED}:
-        return "already settled"
-    received = int(intent.get("amount_received") or intent.get("amount") or 0)
-    if received != payment.amount_minor or str(intent.get("currency", "")).upper() != payment.currency:
-        payment.note = f"amount mismatch: received {received} {str(intent.get('currency', '')).upper()}"
-        payment.updated_at = now
-        return "amount mismatch (left for staff)"
-    payment.status, payment.updated_at = PaymentStatus.SUCCEEDED, now
-    if await confirm_paid_booking(session, payment.booking_id, now=now):
-        return "booking confirmed"
-    await gateway.refund(
-        payment_intent=payment.stripe_payment_intent_id,
-        amount=payment.amount_minor,
-        idempotency_key=f"deskline-auto-refund-{payment.id}",
-    )
-    payment.status, payment.refunded_minor = PaymentStatus.REFUNDED, payment.amount_minor
-    payment.note = "refunded automatically: the hold lapsed and the slot was taken before the payment arrived"
-    return "refunded: slot no longer free"
-
-
-async def _refunded(session: AsyncSession, charge: dict[str, Any], *, now: datetime) -> str:
-    """Stripe's record of refunds; refunds we made are already counted, so take the larger amount.
-    It may arrive before the success event: the amount is kept and the success then finds the money
-    already returned."""
-    payment = await _payment_of(session, {"id": charge.get("payment_intent")})
-    if payment is None:
-        return "unknown payment"
-    refunded = min(int(charge.get("amount_refunded") or 0), payment.amount_minor)
-    if refunded > payment.refunded_minor:
-        payment.refunded_minor, payment.updated_at = refunded, now
-    if payment.refunded_minor == payment.amount_minor:
-        payment.status = PaymentStatus.REFUNDED
-    return "refund recorded"
-
-
-async def _failed(session: AsyncSession, intent: dict[str, Any], *, now: datetime) -> str:
-    payment = await _payment_of(session, intent)
-    if payment is None:
-        return "unknown payment"
-    if payment.status == PaymentStatus.REQUIRES_PAYMENT:
-        payment.status, payment.updated_at = PaymentStatus.FAILED, now
-    return "payment failed; the hold lapses at its expiry"
+    except ValueError:
+        return None

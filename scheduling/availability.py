@@ -20,7 +20,8 @@ Interval = tuple[datetime, datetime]
 
 
 def opening_intervals(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Interval]:
-    """The calendar's opening intervals that intersect [start, end), clipped to it."""
+    """The calendar's opening intervals that intersect [start, end), clipped to it. Intervals that
+    touch are one: a round-the-clock calendar is open across midnight, not twice until it."""
     found: list[Interval] = []
     day = calendar.local_date(start) - timedelta(days=1)
     last = calendar.local_date(end) + timedelta(days=1)
@@ -30,7 +31,7 @@ def opening_intervals(calendar: BusinessCalendar, start: datetime, end: datetime
             if lo < hi:
                 found.append((lo, hi))
         day += timedelta(days=1)
-    return found
+    return merge(found)
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

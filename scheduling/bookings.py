@@ -35,6 +35,7 @@ from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, Eng
 BOOKING_COUNTER = "scheduling_booking"
 MAX_WINDOW = timedelta(days=62)
 SUGGESTED_ALTERNATIVES = 5
+ALTERNATIVES_HORIZONS = (timedelta(days=1), timedelta(days=14))
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +257,7 @@ async def take_slot(
             "No engineer is free at that time.",
             next_free_slots=[
                 s.astimezone(zone).isoformat()
-                for s in await _next_slots(session, service, starts_at, zone, policy, now)
+                for s in await _next_slots(session, service, engineers, starts_at, zone, policy, now)
             ],
         )
     load = await _weekly_load(session, candidates, starts_at)
@@ -293,7 +294,7 @@ async def take_slot(
         "The slot was taken a moment ago.",
         next_free_slots=[
             s.astimezone(zone).isoformat()
-            for s in await _next_slots(session, service, starts_at, zone, policy, now)
+            for s in await _next_slots(session, service, engineers, starts_at, zone, policy, now)
         ],
     )
 
@@ -345,13 +346,20 @@ async def _weekly_load(
 async def _next_slots(
     session: AsyncSession,
     service: Service,
+    engineers: list[tuple[Engineer, BusinessCalendar]],
     after: datetime,
     zone: ZoneInfo,
     policy: SchedulingPolicy,
     now: datetime,
 ) -> list[datetime]:
-    engineers = await qualified_engineers(session, service.required_skills)
-    found = await free_starts_by_engineer(
-        session, service, engineers, after, after + timedelta(days=14), zone=zone, policy=policy, now=now
-    )
-    return sorted({s for starts in found.values() for s in starts if s != after})[:SUGGESTED_ALTERNATIVES]
+    """The first few free starts after ``after``: the next day first, the next fortnight only if the
+    day has too few (a refused hold under a burst should cost little)."""
+    found: list[datetime] = []
+    for horizon in ALTERNATIVES_HORIZONS:
+        by_engineer = await free_starts_by_engineer(
+            session, service, engineers, after, after + horizon, zone=zone, policy=policy, now=now
+        )
+        found = sorted({s for starts in by_engineer.values() for s in starts if s != after})
+        if len(found) >= SUGGESTED_ALTERNATIVES:
+            break
+    return found[:SUGGESTED_ALTERNATIVES]

@@ -1,37 +1,46 @@
-"""What scheduling does when money arrives (billing calls this; scheduling never imports billing)."""
+"""What scheduling does when money moves (billing calls this; scheduling never imports billing)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accounts import audit
+from accounts.actor import SYSTEM_ACTOR
 from scheduling.bookings import expire_lapsed_holds
 from scheduling.catalog import get_service
 from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, BusyInterval
 from scheduling.preconditions import missing_required
 
+PAID_STATES = {
+    BookingStatus.CONFIRMED,
+    BookingStatus.READY,
+    BookingStatus.IN_PROGRESS,
+    BookingStatus.COMPLETED,
+}
+Refusal = Literal["cancelled", "slot_taken"]
 
-async def confirm_paid_booking(session: AsyncSession, booking_id: uuid.UUID, *, now: datetime) -> bool:
-    """Confirm a paid booking; False when its slot is gone (the caller refunds).
+
+async def confirm_paid_booking(
+    session: AsyncSession, booking_id: uuid.UUID, *, now: datetime
+) -> Refusal | None:
+    """Confirm a paid booking; otherwise say why it cannot be (the caller refunds).
 
     A live hold simply becomes confirmed. A lapsed hold is confirmed only if nothing took the time
-    since (the database's no-double-booking guarantee decides under a race).
+    since (the database's no-double-booking guarantee decides under a race). A cancelled booking
+    (or one released because its payment could not start) is not brought back.
     """
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None or booking.status == BookingStatus.CANCELLED:
-        return False
-    if booking.status in {
-        BookingStatus.CONFIRMED,
-        BookingStatus.READY,
-        BookingStatus.IN_PROGRESS,
-        BookingStatus.COMPLETED,
-    }:
-        return True
+        return "cancelled"
+    if booking.status in PAID_STATES:
+        return None
     live = (
         booking.status == BookingStatus.PENDING_PAYMENT
         and booking.hold_expires_at is not None
@@ -42,7 +51,7 @@ async def confirm_paid_booking(session: AsyncSession, booking_id: uuid.UUID, *, 
         await expire_lapsed_holds(session, now=now, engineer_ids=[booking.engineer_id])
         await session.refresh(booking)
         if await _slot_taken(session, booking):
-            return False
+            return "slot_taken"
     service = await get_service(session, booking.service_id)
     booking.status = BookingStatus.CONFIRMED
     if not await missing_required(session, booking, service.checklist):
@@ -53,8 +62,51 @@ async def confirm_paid_booking(session: AsyncSession, booking_id: uuid.UUID, *, 
             await session.flush()
     except IntegrityError:  # a concurrent booking took the time a moment ago
         booking.status = BookingStatus.EXPIRED
+        return "slot_taken"
+    return None
+
+
+async def release_refunded_booking(session: AsyncSession, booking_id: uuid.UUID, *, now: datetime) -> bool:
+    """The booking's money was returned in full: an active booking is cancelled with the refund as its
+    reason and its slot released (a session already under way or over stays as it is)."""
+    booking = await session.get(Booking, booking_id, with_for_update=True)
+    if (
+        booking is None
+        or booking.status not in ACTIVE_BOOKING_STATES
+        or booking.status == BookingStatus.IN_PROGRESS
+    ):
         return False
+    booking.status, booking.cancelled_at, booking.cancellation_refund = BookingStatus.CANCELLED, now, "full"
+    booking.hold_expires_at = None
+    booking.ics_sequence += 1
+    booking.updated_at, booking.revision = now, booking.revision + 1
+    await audit.record(
+        session,
+        SYSTEM_ACTOR,
+        "booking_cancelled",
+        subject_type="booking",
+        subject_id=booking.id,
+        organization_id=booking.organization_id,
+        now=now,
+        data={"refund": "full", "by": "refund"},
+    )
+    await session.flush()
     return True
+
+
+async def release_unpaid_hold(
+    session: AsyncSession, booking_id: uuid.UUID, *, forget: bool, now: datetime
+) -> None:
+    """The hold's payment could not start: free the slot at once. ``forget`` deletes the hold as if it
+    never was (nothing about it left this system); otherwise it stays on record as expired."""
+    booking = await session.get(Booking, booking_id, with_for_update=True)
+    if booking is None or booking.status != BookingStatus.PENDING_PAYMENT:
+        return
+    if forget:
+        await session.delete(booking)
+    else:
+        booking.status, booking.hold_expires_at, booking.updated_at = BookingStatus.EXPIRED, now, now
+    await session.flush()
 
 
 async def _slot_taken(session: AsyncSession, booking: Booking) -> bool:

@@ -12,11 +12,13 @@ from scheduling.models import BookingStatus, PreconditionKind
 
 
 class PaymentStartOut(msgspec.Struct, kw_only=True):
-    """What a portal needs to take the payment with Stripe.js (confirm the PaymentIntent)."""
+    """What a portal needs to take the payment with Stripe.js (confirm the PaymentIntent). The client
+    secret is shown to the booking's customers while the payment is still to be made."""
 
     payment_id: uuid.UUID
-    payment_intent_id: str
-    client_secret: str
+    status: str
+    payment_intent_id: str | None
+    client_secret: str | None
     amount_minor: int
     currency: str
 

@@ -5,10 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -25,6 +21,7 @@ from api.metadata import metadata
 from api.migrations import upgrade
 from api.settings import Settings, load_settings
 from core.time import FrozenClock
+from tests.harness import localstripe
 from tests.world import World
 
 POSTGRES_URL = os.environ.get(
@@ -86,41 +83,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
-LOCALSTRIPE = (
-    "import sys\n"
-    "from aiohttp import web\n"
-    "from localstripe.server import app\n"
-    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
-)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def localstripe_url() -> Iterator[str]:
     """A stateful fake Stripe (localstripe) on a free loopback port, for the whole run."""
-    port = _free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
-        [sys.executable, "-c", LOCALSTRIPE, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.1)
-    else:
-        process.kill()
-        raise RuntimeError("localstripe did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with localstripe() as url:
+        yield url
 
 
 @pytest.fixture

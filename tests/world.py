@@ -52,16 +52,18 @@ class World:
     def counted_statements(self) -> Iterator[list[str]]:
         """The SQL the app sends while the block runs (to prove a cost does not grow with a list)."""
         seen: list[str] = []
-        engine = self.ctx.alchemy.get_engine().sync_engine
+        engines = [self.ctx.alchemy.get_engine().sync_engine, self.ctx.read_engine.sync_engine]
 
         def count(*args: Any) -> None:  # Any: SQLAlchemy's event arguments
             seen.append(str(args[2]))
 
-        sa.event.listen(engine, "before_cursor_execute", count)
+        for engine in engines:
+            sa.event.listen(engine, "before_cursor_execute", count)
         try:
             yield seen
         finally:
-            sa.event.remove(engine, "before_cursor_execute", count)
+            for engine in engines:
+                sa.event.remove(engine, "before_cursor_execute", count)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -171,8 +173,9 @@ class World:
         skills: tuple[str, ...] = (),
         zone: str = "Europe/Moscow",
         hours: tuple[str, str] = ("09:00", "18:00"),
+        days: range = range(5),
     ) -> User:
-        """A support engineer working Monday to Friday in ``zone``."""
+        """A support engineer working ``days`` (Monday to Friday unless told) in ``zone``."""
         user = await self.user(Role.SUPPORT_ENGINEER)
         async with self.session() as session:
             await set_working_hours(
@@ -180,7 +183,7 @@ class World:
                 SYSTEM_ACTOR,
                 user.id,
                 WorkingHoursIn(
-                    time_zone=zone, weekly_hours={str(d): [hours] for d in range(5)}, skills=list(skills)
+                    time_zone=zone, weekly_hours={str(d): [hours] for d in days}, skills=list(skills)
                 ),
                 now=self.clock.now(),
             )

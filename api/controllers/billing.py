@@ -8,9 +8,13 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.db import unit_of_work
 from api.dependencies import DB, Ctx, CurrentActor
+from api.payment_flows import Outside, settle_refunds
 from api.schemas import PageOut
 from billing import payments, refunds, webhooks
+from billing.errors import PaymentRefused
+from billing.models import RefundStatus
 from billing.schemas import PaymentOut, RefundIn, RefundOut, WebhookAck
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -33,18 +37,23 @@ class BillingController(Controller):
             ctx.settings.stripe_webhook_secret,
             now=now,
         )
-        outcome = await webhooks.receive(db, ctx.gateway, event, now=now)
-        return WebhookAck(received=True, outcome=outcome)
+        received = await webhooks.receive(db, event, now=now)
+        # A refund the event made owed (money for a slot that is gone) is asked of Stripe after the commit.
+        await settle_refunds(db, Outside.of(ctx), received.refunds_owed)
+        return WebhookAck(received=True, outcome=received.outcome)
 
     @post("/v1/payments/{payment_id:uuid}/refunds", summary="Refund (part of) a payment (staff; audited)")
     async def create_refund(
         self, payment_id: FromPath[uuid.UUID], data: JSONBody[RefundIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> RefundOut:
         payment = await refunds.locked_payment(db, payment_id)
-        row = await refunds.refund(
-            db, ctx.gateway, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now()
-        )
-        return RefundOut.build(row, payment)
+        row = await refunds.refund(db, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now())
+        await settle_refunds(db, Outside.of(ctx), [row.id])
+        async with unit_of_work(db, is_sqlite=ctx.settings.is_sqlite, write=False):
+            made, paid = await refunds.refund_with_payment(db, row.id)
+        if made.status == RefundStatus.FAILED:
+            raise PaymentRefused(f"Stripe refused the refund: {made.last_error}", refund_id=str(made.id))
+        return RefundOut.build(made, paid)
 
     @get("/v1/payments", summary="Payments (customers: their organization's)")
     async def list_payments(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
@@ -13,48 +12,27 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from accounts.actor import Actor
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
-from api.idempotency import idempotent
+from api.payment_flows import Outside, hold_with_payment, payment_out, settle_refunds
 from api.schemas import PageOut
-from billing.payments import start_booking_payment
+from billing import checkout
 from billing.refunds import refund_cancelled_booking
 from core.errors import NotFound
 from scheduling import bookings, feeds, ics, lifecycle, preconditions
 from scheduling.errors import IllegalBookingTransition
-from scheduling.models import Booking, BookingStatus
+from scheduling.models import BookingStatus
 from scheduling.schemas import (
     BookingIn,
     BookingOut,
     CompleteIn,
     FeedOut,
     NoShowIn,
-    PaymentStartOut,
     PreconditionOut,
     PreconditionsIn,
     PreconditionsOut,
     RescheduleIn,
     RevealedOut,
 )
-
-
-def booking_out(b: Booking, now: datetime) -> BookingOut:
-    return BookingOut(
-        id=b.id,
-        number=f"RS-{b.number}",
-        service_id=b.service_id,
-        organization_id=b.organization_id,
-        engineer_id=b.engineer_id,
-        status=lifecycle.effective_status(b, now),
-        funding=b.funding,
-        starts_at=b.starts_at.astimezone(ZoneInfo(b.time_zone)),
-        ends_at=b.ends_at.astimezone(ZoneInfo(b.time_zone)),
-        time_zone=b.time_zone,
-        hold_expires_at=b.hold_expires_at,
-        price_minor=b.price_minor,
-        currency=b.currency,
-        ics_sequence=b.ics_sequence,
-        cancellation_refund=b.cancellation_refund,
-        created_at=b.created_at,
-    )
+from scheduling.views import booking_out
 
 
 class BookingController(Controller):
@@ -71,31 +49,9 @@ class BookingController(Controller):
         ctx: Ctx,
     ) -> Response[BookingOut]:
         require_offset(data.starts_at, "starts_at")
-
-        async def hold() -> Response[BookingOut]:
-            booking = await bookings.create_hold(
-                db,
-                actor,
-                service_id=data.service_id,
-                starts_at=data.starts_at,
-                tz=data.time_zone,
-                funding=data.funding,
-                policy=ctx.scheduling,
-                now=ctx.clock.now(),
-            )
-            body = booking_out(booking, ctx.clock.now())
-            # The slot is held; now the edge asks billing for the payment (scheduling knows no billing).
-            payment, intent = await start_booking_payment(db, ctx.gateway, booking, now=ctx.clock.now())
-            body.payment = PaymentStartOut(
-                payment_id=payment.id,
-                payment_intent_id=intent.id,
-                client_secret=intent.client_secret,
-                amount_minor=payment.amount_minor,
-                currency=payment.currency,
-            )
-            return Response(body, status_code=201)
-
-        return await idempotent(request, db, actor, ctx, hold)
+        # The slot is held first; then the edge asks billing for the payment (scheduling knows no
+        # billing), with no transaction open while Stripe answers.
+        return await hold_with_payment(request, db, actor, ctx, data)
 
     @get("/", summary="Bookings (customers: their organization's; engineers: their sessions)")
     async def list_bookings(
@@ -110,11 +66,21 @@ class BookingController(Controller):
         now = ctx.clock.now()
         return PageOut(items=[booking_out(b, now) for b in page.items], next_cursor=page.next_cursor)
 
-    @get("/{booking_id:uuid}", summary="One booking")
+    @get(
+        "/{booking_id:uuid}",
+        summary="One booking, with its payment (and, to its customer while unpaid, the client secret)",
+    )
     async def get_booking(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> BookingOut:
-        return booking_out(await bookings.get_booking(db, actor, booking_id), ctx.clock.now())
+        booking = await bookings.get_booking(db, actor, booking_id)
+        payment = await checkout.payment_of_booking(db, booking.id)
+        shown = None
+        if payment is not None:
+            shown = payment_out(
+                payment, ctx.keyring, with_secret=actor.organization_id == booking.organization_id
+            )
+        return booking_out(booking, ctx.clock.now(), shown)
 
     @post(
         "/{booking_id:uuid}/cancel",
@@ -126,9 +92,12 @@ class BookingController(Controller):
     ) -> BookingOut:
         now = ctx.clock.now()
         booking = await lifecycle.cancel(db, actor, booking_id, now=now)
-        # The policy decided the refund; billing carries it out (scheduling knows no billing).
-        await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
-        return booking_out(booking, now)
+        # The policy decided the refund; billing owes it and Stripe makes it after the commit.
+        owed = await refund_cancelled_booking(db, actor, booking, now=now)
+        body = booking_out(booking, now)
+        if owed is not None:
+            await settle_refunds(db, Outside.of(ctx), [owed.id])
+        return body
 
     @post(
         "/{booking_id:uuid}/reschedule",
@@ -189,9 +158,11 @@ class BookingController(Controller):
         now = ctx.clock.now()
         party = data.party if data else "customer"
         booking = await lifecycle.no_show(db, actor, booking_id, party=party, now=now)
-        if party == "engineer":
-            await refund_cancelled_booking(db, ctx.gateway, actor, booking, now=now)
-        return booking_out(booking, now)
+        owed = await refund_cancelled_booking(db, actor, booking, now=now) if party == "engineer" else None
+        body = booking_out(booking, now)
+        if owed is not None:
+            await settle_refunds(db, Outside.of(ctx), [owed.id])
+        return body
 
     @get("/{booking_id:uuid}/preconditions", summary="The checklist with what is provided (secrets masked)")
     async def get_preconditions(
@@ -242,7 +213,7 @@ class BookingController(Controller):
         body = ics.invite_ics(invite, now=ctx.clock.now())
         return Response(
             body,
-            media_type="text/calendar; charset=utf-8",
+            media_type="text/calendar",
             headers={"Content-Disposition": f'attachment; filename="RS-{booking.number}.ics"'},
         )
 
@@ -308,4 +279,4 @@ class CalendarFeedController(Controller):
         now = ctx.clock.now()
         name, found = await feeds.feed_bookings(db, feed.removesuffix(".ics"), now=now)
         invites = await feeds.session_invites(db, found, _organizer(ctx))
-        return Response(ics.feed_ics(invites, name=name, now=now), media_type="text/calendar; charset=utf-8")
+        return Response(ics.feed_ics(invites, name=name, now=now), media_type="text/calendar")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 from litestar import Controller, Response, get
 from litestar.datastructures import State
+from litestar.types import Scope
 from sqlalchemy.exc import SQLAlchemyError
 
+from api.db import request_session
 from api.dependencies import Ctx
 from api.schemas import HealthOut
 
@@ -20,11 +22,13 @@ class OperationsController(Controller):
         return HealthOut(status="ok")
 
     @get("/ready", summary="Readiness: the database answers (503 when it does not)")
-    async def ready(self, state: State) -> Response[HealthOut]:
+    async def ready(self, state: State, scope: Scope) -> Response[HealthOut]:
         ctx: Ctx = state.ctx
+        # The request's own session (the read pool): a caller's token may already have opened it.
+        session = request_session(ctx.alchemy, state, scope, read_engine=ctx.read_engine)
         try:
-            async with ctx.alchemy.get_engine().connect() as connection:
-                await connection.execute(sa.text("SELECT 1"))
+            await session.execute(sa.text("SELECT 1"))
+            await session.rollback()
         except (SQLAlchemyError, OSError):
             return Response(HealthOut(status="unavailable", database="unreachable"), status_code=503)
         return Response(HealthOut(status="ok", database="ok"))

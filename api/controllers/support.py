@@ -11,7 +11,6 @@ from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
-from api.controllers.bookings import booking_out
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
@@ -21,6 +20,7 @@ from core.errors import FieldProblem, InvalidInput, PreconditionFailed
 from core.storage import LocalStorage
 from scheduling import bookings
 from scheduling.schemas import BookingOut
+from scheduling.views import booking_out
 from support import attachments, explanations, filing, lifecycle, stats, tickets
 from support.inbound_email import receive_email
 from support.models import AttachmentKind, TicketStatus

@@ -114,7 +114,9 @@ async def test_refund_event_from_stripe_does_not_count_our_refund_twice(world: W
     assert (await _payment(world, headers, booking["id"]))["refunded_minor"] == 100_000
 
 
-async def test_refund_event_before_the_success_event_leaves_the_money_returned(world: World) -> None:
+async def test_refund_event_before_the_success_event_leaves_the_money_returned_and_the_booking_cancelled(
+    world: World,
+) -> None:
     await world.engineer()
     svc = await world.service()
     org = await world.organization()
@@ -135,9 +137,8 @@ async def test_refund_event_before_the_success_event_leaves_the_money_returned(w
     ]
     assert outcome == "already refunded"
     assert (await _payment(world, headers, booking["id"]))["status"] == "refunded"
-    assert (await world.client.get(f"/v1/bookings/{booking['id']}", headers=headers)).json()[
-        "status"
-    ] == "pending_payment"
+    shown = (await world.client.get(f"/v1/bookings/{booking['id']}", headers=headers)).json()
+    assert (shown["status"], shown["cancellation_refund"]) == ("cancelled", "full")
 
 
 async def test_reconcile_reports_no_difference_for_agreeing_payments(

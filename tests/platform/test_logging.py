@@ -10,8 +10,9 @@ import structlog
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from api.logging import REDACTED, configure_logging, redact_secrets
+from api.logging import REDACTED, configure_logging, redact_path, redact_secrets
 from api.settings import Settings
+from tests.world import World
 
 
 def test_redaction_blanks_secret_fields_at_any_depth() -> None:
@@ -51,3 +52,31 @@ async def test_login_password_never_reaches_the_log(
         logging.getLogger().handlers.clear()
     assert "hunter2-secret" not in output
     assert REDACTED in output
+
+
+async def test_a_calendar_feed_token_never_reaches_the_log_in_full(
+    world: World, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    engineer = await world.engineer()
+    headers = await world.headers(engineer)
+    url = (await world.client.post("/v1/calendar-feeds", headers=headers)).json()["url"]
+    token = url.rsplit("/", 1)[1].removesuffix(".ics")
+    configure_logging(settings)
+    try:
+        fetched = await world.client.get(url.replace(settings.public_url, ""))
+        structlog.get_logger("probe").info("probe", url=url)
+        output = capsys.readouterr().err
+    finally:
+        structlog.reset_defaults()
+        logging.getLogger().handlers.clear()
+    assert fetched.status_code == 200
+    assert token not in output, output
+    assert "/v1/calendar-feeds/[redacted]" in output
+
+
+def test_redaction_blanks_the_credential_segment_of_a_feed_address() -> None:
+    assert redact_path("/v1/calendar-feeds/abc123.ics") == "/v1/calendar-feeds/[redacted]"
+    assert redact_path("https://x.example/v1/calendar-feeds/abc.ics?x=1") == (
+        "https://x.example/v1/calendar-feeds/[redacted]?x=1"
+    )
+    assert redact_path("/v1/bookings/42") == "/v1/bookings/42"

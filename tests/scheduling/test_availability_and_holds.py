@@ -181,3 +181,13 @@ async def test_retried_hold_with_the_same_idempotency_key_returns_the_same_booki
     assert first.status_code == second.status_code == 201
     assert second.json()["id"] == first.json()["id"]
     assert second.json()["payment"]["payment_intent_id"] == first.json()["payment"]["payment_intent_id"]
+
+
+async def test_a_round_the_clock_engineer_is_bookable_across_midnight(world: World) -> None:
+    await world.engineer(hours=("00:00", "24:00"), days=range(7))
+    service = await world.service()
+    headers = await _customer(world)
+    slots = await _slots(world, service.id, headers)
+    assert "2026-01-13T23:30:00+03:00" in slots  # the session ends at 00:30 on Wednesday
+    response = await _hold(world, headers, service.id, "2026-01-13T23:30:00+03:00")
+    assert response.status_code == 201, response.text

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import uuid
+from datetime import date, timedelta
 
 from accounts.actor import SYSTEM_ACTOR
 from accounts.models import PurchaseChannel
@@ -52,18 +53,27 @@ async def test_a_failed_request_does_not_burn_the_key(world: World) -> None:
     assert (await world.client.post("/v1/support/tickets", json=intake(), headers=keyed)).status_code == 201
 
 
-async def test_request_still_in_flight_is_refused_with_409(world: World) -> None:
-    _, contact, headers = await world.contact()
-    body = json.dumps(intake()).encode()
+async def _claimed_elsewhere(
+    world: World, contact_id: uuid.UUID, key: str, body: bytes, *, lease_left: timedelta
+) -> None:
+    """Another attempt holds the key (its lease ends ``lease_left`` from now)."""
     async with world.session() as session:
         session.add(
             IdempotencyRecord(
-                principal=f"user:{contact.id}",
-                key="portal-7f3d",
+                principal=f"user:{contact_id}",
+                key=key,
                 created_at=world.clock.now(),
                 fingerprint=fingerprint("POST", "/v1/support/tickets", body),
+                attempt=uuid.uuid4(),
+                locked_until=world.clock.now() + lease_left,
             )
         )
+
+
+async def test_request_still_in_flight_is_refused_with_409_and_retry_after(world: World) -> None:
+    _, contact, headers = await world.contact()
+    body = json.dumps(intake()).encode()
+    await _claimed_elsewhere(world, contact.id, "portal-7f3d", body, lease_left=timedelta(seconds=30))
     response = await world.client.post(
         "/v1/support/tickets",
         content=body,
@@ -71,6 +81,28 @@ async def test_request_still_in_flight_is_refused_with_409(world: World) -> None
     )
     assert response.status_code == 409
     assert response.json()["code"] == "request_in_flight"
+    assert int(response.headers["retry-after"]) >= 30
+    listing = (await world.client.get("/v1/support/tickets", headers=headers)).json()
+    assert listing["items"] == []
+
+
+async def test_a_retry_takes_over_a_key_whose_attempt_died(world: World) -> None:
+    _, contact, headers = await world.contact()
+    body = json.dumps(intake()).encode()
+    await _claimed_elsewhere(world, contact.id, "portal-7f3e", body, lease_left=-timedelta(seconds=1))
+    response = await world.client.post(
+        "/v1/support/tickets",
+        content=body,
+        headers={**headers, "Idempotency-Key": "portal-7f3e", "content-type": "application/json"},
+    )
+    assert response.status_code == 201
+    again = await world.client.post(
+        "/v1/support/tickets",
+        content=body,
+        headers={**headers, "Idempotency-Key": "portal-7f3e", "content-type": "application/json"},
+    )
+    assert again.json()["id"] == response.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
 
 
 async def test_overlong_key_is_refused(world: World) -> None:

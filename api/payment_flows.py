@@ -1,0 +1,197 @@
+"""Requests that move money: commit what must be true, call Stripe with no transaction open, record
+the answer (DESIGN.md, "Connections and outside calls").
+
+A request never holds a transaction, a pooled connection or SQLite's write lock while Stripe is
+asked anything; each step is a short unit of work on the request's own session.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import structlog
+from litestar import Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.actor import Actor
+from api.context import AppContext
+from api.db import end_transaction, unit_of_work
+from api.idempotency import claim_key, key_of, lease_of, replay
+from billing import checkout, refunds
+from billing.errors import PaymentProviderUnavailable
+from billing.gateway import PaymentGateway
+from billing.models import Payment, PaymentStatus
+from core import idempotency
+from core.crypto import KeyRing
+from core.time import Clock
+from scheduling import bookings
+from scheduling.payments import release_unpaid_hold
+from scheduling.schemas import BookingIn, BookingOut, PaymentStartOut
+from scheduling.views import booking_out
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Outside:
+    """What a flow needs besides the session: the gateway, the clock, keys, the database kind."""
+
+    gateway: PaymentGateway
+    clock: Clock
+    keyring: KeyRing
+    is_sqlite: bool
+
+    @classmethod
+    def of(cls, ctx: AppContext) -> Outside:
+        return cls(ctx.gateway, ctx.clock, ctx.keyring, ctx.settings.is_sqlite)
+
+
+def payment_out(payment: Payment, keyring: KeyRing, *, with_secret: bool) -> PaymentStartOut:
+    """The payment block of a booking; the client secret only to its customer while it is unpaid."""
+    secret = checkout.client_secret(payment, keyring) if with_secret else None
+    return PaymentStartOut(
+        payment_id=payment.id,
+        status=payment.status,
+        payment_intent_id=payment.stripe_payment_intent_id,
+        client_secret=secret if payment.status == PaymentStatus.REQUIRES_PAYMENT else None,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+    )
+
+
+async def hold_with_payment(
+    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, ctx: AppContext, data: BookingIn
+) -> Response[BookingOut]:
+    """Hold a slot and start its payment. The hold and the payment record commit first; Stripe is
+    asked with nothing open; the intent is recorded last. With an Idempotency-Key a retry replays
+    the answer, or, if the first attempt died part-way, takes over and finishes it."""
+    out = Outside.of(ctx)
+    claim: idempotency.Claim | None = None
+    if (key := key_of(request)) is not None:
+        claimed = await claim_key(request, db, actor, ctx, key)
+        if isinstance(claimed, idempotency.StoredResponse):
+            return replay(claimed)
+        claim = claimed
+    try:
+        async with unit_of_work(db, is_sqlite=out.is_sqlite):
+            plan = await _held_payment(db, actor, ctx, data, claim)
+    except BaseException:
+        if claim is not None:
+            await _release(db, out, claim)
+        raise
+    try:
+        started = await checkout.start(out.gateway, plan)
+    except PaymentProviderUnavailable as exc:
+        await _give_up(db, out, plan, claim, exc)
+        raise
+    except BaseException:
+        if claim is not None:  # the hold stands: let a retry with the key finish it at once
+            await _end_lease(db, out, claim)
+        raise
+    try:
+        async with unit_of_work(db, is_sqlite=out.is_sqlite):
+            now = out.clock.now()
+            payment = await checkout.record(db, started, out.keyring, now=now)
+            booking = await bookings.get_booking(db, actor, plan.booking_id)
+            body = booking_out(booking, now, payment_out(payment, out.keyring, with_secret=True))
+            if claim is not None:
+                await idempotency.complete(db, claim, 201, msgspec.to_builtins(body), now=now)
+    except BaseException:
+        if claim is not None:  # the hold stands: let a retry with the key finish it at once
+            await _end_lease(db, out, claim)
+        raise
+    return Response(body, status_code=201)
+
+
+async def _held_payment(
+    db: AsyncSession, actor: Actor, ctx: AppContext, data: BookingIn, claim: idempotency.Claim | None
+) -> checkout.PaymentPlan:
+    """Hold the slot and record its payment, or pick up what an abandoned attempt already held."""
+    now = ctx.clock.now()
+    if claim is not None and (payment_id := claim.progress.get("payment_id")):
+        payment = await db.get(Payment, uuid.UUID(str(payment_id)))
+        if payment is not None:
+            log.info("hold_resumed", booking_id=str(payment.booking_id), payment_id=str(payment.id))
+            return await checkout.plan_of(db, payment)
+    booking = await bookings.create_hold(
+        db,
+        actor,
+        service_id=data.service_id,
+        starts_at=data.starts_at,
+        tz=data.time_zone,
+        funding=data.funding,
+        policy=ctx.scheduling,
+        now=now,
+    )
+    plan = await checkout.prepare(db, booking, now=now)
+    if claim is not None:
+        progress = {"booking_id": str(booking.id), "payment_id": str(plan.payment_id)}
+        await idempotency.save_progress(db, claim, progress, now=now, lease=lease_of(ctx))
+    return plan
+
+
+async def _give_up(
+    db: AsyncSession,
+    out: Outside,
+    plan: checkout.PaymentPlan,
+    claim: idempotency.Claim | None,
+    error: PaymentProviderUnavailable,
+) -> None:
+    """Stripe could not start the payment: release the slot at once. If Stripe certainly never saw
+    the request, nothing is left behind; if it may have, the payment stays on record as abandoned."""
+    async with unit_of_work(db, is_sqlite=out.is_sqlite):
+        now = out.clock.now()
+        kept = await checkout.abandon(
+            db,
+            plan.payment_id,
+            stripe_may_have_it=error.reached,
+            reason=f"payment could not start: {error.detail}",
+            now=now,
+        )
+        await release_unpaid_hold(db, plan.booking_id, forget=not kept, now=now)
+        if claim is not None:
+            await idempotency.release(db, claim)
+    log.warning(
+        "hold_released_payment_unavailable",
+        booking_id=str(plan.booking_id),
+        payment_id=str(plan.payment_id),
+        stripe_may_have_it=error.reached,
+    )
+
+
+async def _release(db: AsyncSession, out: Outside, claim: idempotency.Claim) -> None:
+    await db.rollback()
+    async with unit_of_work(db, is_sqlite=out.is_sqlite):
+        await idempotency.release(db, claim)
+
+
+async def _end_lease(db: AsyncSession, out: Outside, claim: idempotency.Claim) -> None:
+    await db.rollback()
+    async with unit_of_work(db, is_sqlite=out.is_sqlite):
+        await idempotency.end_lease(db, claim, now=out.clock.now())
+
+
+async def settle_refunds(db: AsyncSession, out: Outside, refund_ids: Iterable[uuid.UUID]) -> None:
+    """Ask Stripe for refunds already recorded as owed, each in its own steps with no transaction
+    open during the call; a refund Stripe cannot make now stays owed for a later attempt."""
+    await end_transaction(db)
+    for refund_id in refund_ids:
+        async with unit_of_work(db, is_sqlite=out.is_sqlite, write=False):
+            order = await refunds.order_for(db, refund_id)
+        if order is None:
+            continue
+        try:
+            stripe_refund_id = await refunds.send(out.gateway, order)
+        except PaymentProviderUnavailable as exc:
+            async with unit_of_work(db, is_sqlite=out.is_sqlite):
+                await refunds.record_failure(db, refund_id, exc, now=out.clock.now())
+            log.warning(
+                "refund_not_made", refund_id=str(refund_id), definitive=exc.definitive, detail=exc.detail
+            )
+            continue
+        async with unit_of_work(db, is_sqlite=out.is_sqlite):
+            await refunds.record_sent(db, refund_id, stripe_refund_id)

@@ -1,0 +1,254 @@
+"""Real processes and real sockets for tests and benchmarks that meet the service as outsiders do:
+API servers as separate processes, a Stripe stand-in behind a proxy that adds latency, free ports."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALSTRIPE = (
+    "import sys\n"
+    "from aiohttp import web\n"
+    "from localstripe.server import app\n"
+    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, *, seconds: float = 30, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the process exited with {process.returncode} before listening on {port}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port} after {seconds} s")
+
+
+@contextmanager
+def localstripe() -> Iterator[str]:
+    """A stateful fake Stripe (localstripe) on a free loopback port."""
+    port = free_port()
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
+        [sys.executable, "-c", LOCALSTRIPE, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_for_port(port, process=process)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@dataclass
+class ServerProcess:
+    """One ``deskline serve`` process on its own port."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log: Path
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+def server_env(settings: Mapping[str, str]) -> dict[str, str]:
+    """The environment of a server process: this one's, minus any DESKLINE_ setting, plus ``settings``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKLINE_")}
+    env.update({"DESKLINE_LOG_FORMAT": "json", "DESKLINE_LOG_LEVEL": "WARNING", **settings})
+    return env
+
+
+def _launch(settings: Mapping[str, str], port: int) -> ServerProcess:
+    log = Path(tempfile.mkstemp(prefix="deskline-server-", suffix=".log")[1])
+    with log.open("wb") as sink:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=ROOT,
+            env=server_env(settings),
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+    return ServerProcess(process, f"http://127.0.0.1:{port}", log)
+
+
+def _ready(server: ServerProcess) -> None:
+    try:
+        wait_for_port(int(server.url.rsplit(":", 1)[1]), process=server.process)
+    except RuntimeError as exc:
+        server.stop()
+        raise RuntimeError(f"{exc}\n{server.output()}") from exc
+
+
+def start_server(settings: Mapping[str, str], *, port: int | None = None) -> ServerProcess:
+    server = _launch(settings, port or free_port())
+    _ready(server)
+    return server
+
+
+@contextmanager
+def servers(settings: Mapping[str, str], count: int) -> Iterator[list[ServerProcess]]:
+    """``count`` server processes on one configuration, started side by side."""
+    started = [_launch(settings, free_port()) for _ in range(count)]
+    try:
+        for server in started:
+            _ready(server)
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+@dataclass
+class DelayingProxy:
+    """A TCP proxy to ``upstream`` that holds every request for ``delay`` seconds before passing it on
+    (a slow Stripe); ``refuse()`` makes it refuse connections (Stripe down)."""
+
+    upstream: str
+    delay: float
+    port: int = 0
+    requests: int = 0
+    _server: asyncio.Server | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def refuse(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self._server = None
+
+    async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        host, port = httpx.URL(self.upstream).host, httpx.URL(self.upstream).port
+        upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
+        between_requests = asyncio.Event()
+        between_requests.set()
+
+        async def to_upstream() -> None:
+            while data := await client_reader.read(65536):
+                if between_requests.is_set():  # the first bytes of a request: Stripe is slow today
+                    between_requests.clear()
+                    self.requests += 1
+                    await asyncio.sleep(self.delay)
+                upstream_writer.write(data)
+                await upstream_writer.drain()
+            upstream_writer.close()
+
+        async def to_client() -> None:
+            while data := await upstream_reader.read(65536):
+                between_requests.set()
+                client_writer.write(data)
+                await client_writer.drain()
+            client_writer.close()
+
+        with contextlib.suppress(ConnectionError, asyncio.CancelledError):
+            await asyncio.gather(to_upstream(), to_client())
+
+
+@asynccontextmanager
+async def delaying_proxy(upstream: str, delay: float) -> AsyncIterator[DelayingProxy]:
+    proxy = DelayingProxy(upstream, delay)
+    await proxy.start()
+    try:
+        yield proxy
+    finally:
+        await proxy.refuse()
+
+
+def refused_port() -> int:
+    """A loopback port nothing listens on (connections to it are refused at once)."""
+    return free_port()
+
+
+WATCHER = """
+import json, sys, time
+import httpx
+urls, headers, stop_file = json.loads(sys.argv[1]), json.loads(sys.argv[2]), sys.argv[3]
+import os
+latencies, failures = [], []
+with httpx.Client(timeout=30) as client:
+    n = 0
+    while not os.path.exists(stop_file):
+        url = urls[n % len(urls)]
+        begun = time.perf_counter()
+        try:
+            answer = client.get(url, headers=headers)
+            if answer.status_code != 200:
+                failures.append(f"{url} -> {answer.status_code}")
+        except httpx.HTTPError as exc:
+            failures.append(f"{url} -> {type(exc).__name__}")
+        latencies.append(time.perf_counter() - begun)
+        n += 1
+        time.sleep(0.02)
+print(json.dumps({"latencies": latencies, "failures": failures}))
+"""
+
+
+@dataclass
+class Watcher:
+    """A separate process reading the API while something else loads it, so the reads are timed by a
+    client that the load does not slow down itself."""
+
+    process: subprocess.Popen[str]
+    stop_file: Path
+
+    def stop(self) -> tuple[list[float], list[str]]:
+        import json
+
+        self.stop_file.touch()
+        out, _ = self.process.communicate(timeout=60)
+        found = json.loads(out)
+        return list(found["latencies"]), list(found["failures"])
+
+
+def start_watcher(urls: list[str], headers: Mapping[str, str]) -> Watcher:
+    import json
+
+    stop_file = Path(tempfile.mkdtemp(prefix="deskline-watch-")) / "stop"
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
+        [sys.executable, "-c", WATCHER, json.dumps(urls), json.dumps(dict(headers)), str(stop_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return Watcher(process, stop_file)
