@@ -23,7 +23,7 @@ from accounts.errors import InvalidToken
 from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role, Scope
 from accounts.tokens import verify_access_token, verify_jwt
 from api.context import AppContext
-from api.db import begin_request_transaction, request_session
+from api.db import SAFE_METHODS, begin_request_transaction, end_transaction, request_session
 
 log = structlog.get_logger(__name__)
 
@@ -228,6 +228,10 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler:
     found = rule_for(method, str(connection.scope.get("path_template", connection.scope["path"])))
     actor = await authenticate(connection, ctx)
     connection.state.actor = actor
+    if method not in SAFE_METHODS:
+        # Authentication only read: give the connection (and SQLite's write lock) back while the body
+        # is received; the handler's transaction begins once it is.
+        await end_transaction(request_session(ctx.alchemy, connection.app.state, connection.scope))
     if found is None:
         log.warning("route_without_access_rule", method=method, path=connection.scope["path"])
         raise PermissionDeniedException("This operation has no access rule and is refused.")

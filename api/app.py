@@ -8,10 +8,11 @@ from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyInitPlugin
 from litestar import Litestar
+from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, SecurityScheme
+from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 
 from accounts.roles import SCOPE_DESCRIPTIONS
@@ -93,6 +94,19 @@ def _openapi_config(settings: Settings) -> OpenAPIConfig:
             }
         ),
     )
+
+
+# The document depends only on the code and the public URL: built once per process, not per app.
+_documents: dict[str, OpenAPI] = {}
+
+
+def _document(app: Litestar, settings: Settings) -> None:
+    plugin = app.plugins.get(OpenAPIPlugin)
+    known = _documents.get(settings.public_url)
+    if known is None:
+        _document_security(app)
+        known = _documents[settings.public_url] = app.openapi_schema
+    plugin._openapi = known  # Litestar's own lazy cache of the document
 
 
 def _document_security(app: Litestar) -> None:
@@ -192,5 +206,5 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
     )
     app.state.ctx = ctx
     app.asgi_handler = RequestContextMiddleware(app.asgi_handler)
-    _document_security(app)
+    _document(app, settings)
     return app

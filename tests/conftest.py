@@ -22,6 +22,7 @@ from api.migrations import upgrade
 from api.settings import Settings, load_settings
 from core.time import FrozenClock
 from tests.harness import localstripe
+from tests.outside import CheckedGateway
 from tests.world import World
 
 POSTGRES_URL = os.environ.get(
@@ -61,12 +62,15 @@ def postgres_database() -> str:
     return url
 
 
-async def _truncate_all(url: str) -> None:
+async def _empty_all_tables(url: str) -> None:
+    """Delete every row, children first, with triggers off for this transaction (the append-only audit
+    table refuses deletes otherwise). Several times faster than TRUNCATE on tables this small."""
     engine = create_async_engine(url)
-    tables = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
     try:
         async with engine.begin() as connection:
-            await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            await connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
+            for table in reversed(metadata.sorted_tables):
+                await connection.execute(sa.text(f'DELETE FROM "{table.name}"'))  # noqa: S608 - our names
     finally:
         await engine.dispose()
 
@@ -79,7 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copyfile(request.getfixturevalue("sqlite_template"), target)
         return f"sqlite+aiosqlite:///{target}"
     url: str = request.getfixturevalue("postgres_database")
-    asyncio.run(_truncate_all(url))
+    asyncio.run(_empty_all_tables(url))
     return url
 
 
@@ -112,7 +116,9 @@ def settings(database_url: str, tmp_path: Path, localstripe_url: str) -> Setting
 
 @pytest.fixture
 async def app(settings: Settings, clock: FrozenClock) -> Litestar:
-    return create_app(settings, clock=clock, configure_logs=False)
+    built = create_app(settings, clock=clock, configure_logs=False)
+    built.state.ctx.gateway = CheckedGateway(built.state.ctx.gateway, built)  # the connection rule
+    return built
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from accounts.actor import Actor
+from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from core.errors import FieldProblem, InvalidInput
 from scheduling import bookings, busy, catalog, engineers
@@ -148,7 +149,12 @@ class EngineerCalendarController(Controller):
     ) -> BusySourceOut:
         engineer = await engineers.get_engineer(db, engineer_id)
         engineers.require_calendar_editor(actor, engineer_id)
-        content = await fetch_ics(url, _fetch_policy(ctx)) if url else body
+        content: bytes = body
+        if url:
+            await end_transaction(db)  # nothing held while the calendar's server answers
+            content = await fetch_ics(url, _fetch_policy(ctx))
+            await begin_request_transaction(db, "POST", is_sqlite=ctx.settings.is_sqlite)
+            engineer = await engineers.get_engineer(db, engineer_id)
         s = await busy.import_busy_calendar(
             db, engineer, name=name, content=content, now=ctx.clock.now(), url=url
         )

@@ -12,6 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBo
 from litestar.response import File
 
 from api.controllers.scheduling import require_offset
+from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import idempotent
 from api.schemas import PageOut
@@ -188,9 +189,11 @@ class TicketController(Controller):
         ctx: Ctx,
     ) -> AttachmentOut:
         storage = storage_of(ctx)
+        await end_transaction(db)  # nothing held while the file streams in, however slowly
         upload = await receive_file(
             request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
         )
+        await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
         assert upload.stored is not None  # receive_file refuses a request without the file
         try:
             kind = AttachmentKind(upload.fields.get("kind", "other"))

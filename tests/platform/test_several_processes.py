@@ -4,6 +4,7 @@ wait for each other's lock instead of failing."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from api.throttle import LoginThrottle
 from tests.harness import ROOT, refused_port, server_env, servers
 from tests.world import World
 
-REDIS = "redis://127.0.0.1:6379"
+REDIS = os.environ.get("DESKLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
 def _hold_sqlite_write_lock(path: str, seconds: float) -> threading.Event:

@@ -10,12 +10,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
 from scheduling import fetch
 from scheduling.errors import CalendarImportFailed
+from tests.outside import held_connections
 from tests.world import World
 
 ICS = (
@@ -26,7 +28,12 @@ ICS = (
 
 
 class _CalendarHandler(BaseHTTPRequestHandler):
+    app: Litestar | None = None  # the app whose pools must be idle while it fetches
+    held_while_fetched: ClassVar[list[int]] = []
+
     def do_GET(self) -> None:
+        if self.app is not None:
+            type(self).held_while_fetched.append(held_connections(self.app))
         self.send_response(200)
         self.send_header("Content-Type", "text/calendar")
         self.send_header("Content-Length", str(len(ICS)))
@@ -99,18 +106,20 @@ async def test_url_is_fetched_and_imported_when_private_addresses_are_allowed(
 ) -> None:
     engineer = await world.engineer()
     trusting = settings.model_copy(update={"ics_allow_private_addresses": True})
+    app = create_app(trusting, clock=world.clock, configure_logs=False)
+    _CalendarHandler.app, _CalendarHandler.held_while_fetched = app, []
     with calendar_server() as url:
-        async with AsyncTestClient(
-            app=create_app(trusting, clock=world.clock, configure_logs=False)
-        ) as client:
+        async with AsyncTestClient(app=app) as client:
             response = await client.post(
                 f"/v1/engineers/{engineer.id}/busy-calendars",
                 params={"url": url, "name": "team"},
                 headers=await world.headers(engineer),
             )
+    _CalendarHandler.app = None
     assert response.status_code == 201, response.text
     assert response.json()["interval_count"] == 1
     assert response.json()["url"] == url
+    assert _CalendarHandler.held_while_fetched == [0]  # no pooled connection held while fetching
 
 
 class _RecordingHandler(_CalendarHandler):
