@@ -6,7 +6,7 @@ import gc
 from datetime import timedelta
 from typing import Any
 
-from advanced_alchemy.extensions.litestar import SQLAlchemyInitPlugin
+from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyInitPlugin
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.di import Provide
@@ -14,6 +14,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.roles import SCOPE_DESCRIPTIONS
 from accounts.signing import VerificationKeyCache
@@ -133,6 +134,10 @@ def _document_security(app: Litestar) -> None:
             operation.description = f"{operation.description}\n\n{note}" if operation.description else note
 
 
+async def _dispose_read_engine(app: Litestar) -> None:
+    await app.state.ctx.read_engine.dispose()
+
+
 def _freeze_startup_objects() -> None:
     """Move everything alive after start-up out of the collector's way: full collections then scan only
     what requests allocate, which keeps their pauses out of the latency tail."""
@@ -155,23 +160,20 @@ def _check_throttle_store(throttle: LoginThrottle) -> Any:  # Any: Litestar's li
     return check
 
 
-def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True) -> Litestar:
-    if configure_logs:
-        configure_logging(settings)
-    engine = create_engine(settings)
-    read_engine = create_engine(settings, pool_size=settings.database_read_pool_size)
-    alchemy = create_alchemy_config(engine)
-    throttle = LoginThrottle(
-        settings.rate_limit_storage,
-        per_account=settings.login_limit_per_account,
-        per_address=settings.login_limit_per_address,
-    )
-    ctx = AppContext(
+def build_context(
+    settings: Settings, *, clock: Clock, alchemy: SQLAlchemyAsyncConfig, read_engine: AsyncEngine
+) -> AppContext:
+    """Everything a request needs that is built once at start (settings, keys, policies, gateways)."""
+    return AppContext(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         keyring=build_keyring(settings),
         token_policy=build_token_policy(settings),
-        throttle=throttle,
+        throttle=LoginThrottle(
+            settings.rate_limit_storage,
+            per_account=settings.login_limit_per_account,
+            per_address=settings.login_limit_per_address,
+        ),
         alchemy=alchemy,
         external_keys=load_external_keys(settings),
         key_cache=VerificationKeyCache(timedelta(seconds=60)),
@@ -182,6 +184,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
             hold=timedelta(minutes=settings.booking_hold_minutes),
         ),
     )
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs: bool = True) -> Litestar:
+    if configure_logs:
+        configure_logging(settings)
+    engine = create_engine(settings)
+    read_engine = create_engine(settings, pool_size=settings.database_read_pool_size)
+    alchemy = create_alchemy_config(engine)
+    ctx = build_context(settings, clock=clock or SystemClock(), alchemy=alchemy, read_engine=read_engine)
+    throttle = ctx.throttle
     prometheus = PrometheusConfig(
         app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]
     )
@@ -191,13 +203,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         middleware=[prometheus.middleware],
         guards=[access_guard],
         dependencies={
-            "db": Provide(db_provider(alchemy, read_engine, is_sqlite=settings.is_sqlite)),
+            "db": Provide(db_provider(alchemy, is_sqlite=settings.is_sqlite)),
             "ctx": Provide(provide_ctx, sync_to_thread=False),
             "actor": Provide(provide_actor, sync_to_thread=False),
         },
         openapi_config=_openapi_config(settings),
         logging_config=None,
-        on_shutdown=[read_engine.dispose],
+        on_shutdown=[_dispose_read_engine],
         on_startup=[
             _check_throttle_store(throttle),
             *([_freeze_startup_objects] if settings.gc_freeze_on_start else []),

@@ -180,16 +180,20 @@ async def unit_of_work(session: AsyncSession, *, is_sqlite: bool, write: bool = 
 
 
 _HELD_WRITER_LOCK = "sqlite_writer_lock"
-_writer_locks: weakref.WeakKeyDictionary[Engine, asyncio.Lock] = weakref.WeakKeyDictionary()
+# One writer queue per engine and event loop (an asyncio lock belongs to the loop that uses it).
+_writer_locks: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _writer_lock(session: AsyncSession) -> asyncio.Lock:
     engine = session.get_bind()
     assert isinstance(engine, Engine)
-    lock = _writer_locks.get(engine)
-    if lock is None:
-        lock = _writer_locks[engine] = asyncio.Lock()
-    return lock
+    loop = asyncio.get_running_loop()
+    known = _writer_locks.get(engine)
+    if known is None or known[0] is not loop:
+        known = _writer_locks[engine] = (loop, asyncio.Lock())
+    return known[1]
 
 
 @event.listens_for(Session, "after_transaction_end")
@@ -204,11 +208,11 @@ def _release_writer_lock(session: Session) -> None:
         lock.release()
 
 
-def db_provider(config: SQLAlchemyAsyncConfig, read_engine: AsyncEngine, *, is_sqlite: bool) -> Any:
+def db_provider(config: SQLAlchemyAsyncConfig, *, is_sqlite: bool) -> Any:
     """Build the ``db`` dependency: commit when the handler returns, roll back when it raises."""
 
     async def provide_db(state: State, scope: Scope) -> AsyncGenerator[AsyncSession, None]:
-        session = request_session(config, state, scope, read_engine=read_engine)
+        session = request_session(config, state, scope, read_engine=state.ctx.read_engine)
         await begin_request_transaction(session, str(scope.get("method", "GET")), is_sqlite=is_sqlite)
         try:
             yield session
