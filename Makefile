@@ -48,8 +48,11 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two passes: the suite spread over both cores, then the tests that start server processes or
+# load the machine (bursts, several processes), alone, so their timings do not share the cores.
 test: install lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -m serial
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.db var/*.db-*

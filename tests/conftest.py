@@ -29,7 +29,14 @@ POSTGRES_URL = os.environ.get(
     "DESKLINE_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )
 BACKENDS = ["sqlite", "postgresql"] if POSTGRES_URL else ["sqlite"]
-TEST_DATABASE = "deskline_test"
+# Each xdist worker gets scratch databases of its own (gw0, gw1, …; "main" when not distributed).
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEST_DATABASE = f"deskline_test_{WORKER}"
+
+
+def scratch_database(name: str) -> str:
+    """The name of a scratch database of this worker."""
+    return f"{name}_{WORKER}"
 
 
 def postgres_url_for(database: str) -> str:

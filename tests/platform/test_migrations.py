@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from api.metadata import include_object, metadata
 from api.migrations import downgrade, upgrade
 from api.settings import load_settings
-from tests.conftest import BACKENDS, recreate_postgres_database
+from tests.conftest import BACKENDS, recreate_postgres_database, scratch_database
 
 
 def _schema_differences(url: str) -> list[Any]:
@@ -53,7 +53,7 @@ def _tables(url: str) -> set[str]:
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'migrations.db'}"
-    return asyncio.run(recreate_postgres_database("deskline_migrations_test"))
+    return asyncio.run(recreate_postgres_database(scratch_database("deskline_migrations_test")))
 
 
 def test_upgrade_head_gives_exactly_the_models_schema(empty_database_url: str) -> None:

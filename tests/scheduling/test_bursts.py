@@ -32,6 +32,8 @@ from tests.world import World
 
 postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
+pytestmark = pytest.mark.serial
+
 
 async def test_two_hundred_holds_with_a_slow_stripe_give_one_booking_and_no_server_error(
     world: World, settings: Settings, localstripe_url: str
