@@ -45,7 +45,12 @@ async def one_round(database_url: str, stripe_upstream: str, latency: float) -> 
     settings = load_settings(database_url=database_url, log_level="WARNING", log_format="json")
     app: Litestar = create_app(settings, clock=FrozenClock(), configure_logs=False)
     engine = create_async_engine(database_url)
-    world = World(app=app, client=None, clock=FrozenClock(), sessions=async_sessionmaker(engine))  # type: ignore[arg-type]
+    world = World(
+        app=app,
+        client=None,  # type: ignore[arg-type]  # the race is prepared through the domain, not HTTP
+        clock=FrozenClock(),
+        sessions=async_sessionmaker(engine, expire_on_commit=False),
+    )
     try:
         race = await bursts.prepare_race(world)
     finally:
