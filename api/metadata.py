@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 import accounts.models  # noqa: F401  (each import registers its area's tables)
 import billing.models  # noqa: F401
 import core.counters
+import core.holidays
 import core.idempotency  # noqa: F401
 import scheduling.models  # noqa: F401
 import support.models  # noqa: F401

@@ -15,7 +15,7 @@ from accounts.models import User
 from accounts.roles import Role
 from core.business_time import BusinessCalendar, from_weekly_hours
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
-from scheduling.holidays import holidays_of
+from core.holidays import holidays_of
 from scheduling.models import Engineer
 from scheduling.schemas import WorkingHoursIn
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -11,20 +11,6 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
-
-
-class Holiday(SQLModel, table=True):
-    """A non-working date of a named holiday calendar (e.g. a national production calendar)."""
-
-    __tablename__ = "scheduling_holiday"
-    __table_args__ = (sa.UniqueConstraint("calendar", "day", name="uq_scheduling_holiday_calendar_day"),)
-
-    id: uuid.UUID = id_field()
-    calendar: str = Field(max_length=64, index=True)
-    day: date
-    name: str = Field(max_length=200)
-    source: str = Field(max_length=200)
-    created_at: datetime = utc_field()
 
 
 class PreconditionKind(StrEnum):

@@ -16,7 +16,7 @@ from accounts.actor import Actor
 from core.business_time import BusinessCalendar, from_weekly_hours
 from core.db import dialect_insert
 from core.errors import Conflict, FieldProblem, InvalidInput
-from scheduling.holidays import holidays_of
+from core.holidays import holidays_of
 from support.models import RegulationVersion
 
 INTAKE_ITEMS = {

@@ -11,15 +11,15 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBo
 
 from api.dependencies import DB, Ctx
 from core.errors import NotFound
-from scheduling.holidays import (
+from core.holidays import (
     MAX_ICS_BYTES,
+    Holiday,
     HolidayDate,
     import_holidays,
     list_holidays,
     parse_holiday_ics,
     remove_holiday,
 )
-from scheduling.models import Holiday
 from support.schemas import HolidayOut
 
 CalendarKey = Annotated[

@@ -1,7 +1,12 @@
-"""Holiday calendars: named sets of non-working dates, imported from ICS or edited one by one."""
+"""Holiday calendars: named sets of non-working dates, imported from ICS or edited one by one.
+
+Business-calendar data that every service line uses (the support regulation, engineers' hours, SLA
+contracts' service calendars), so it lives in the shared kernel beside business time.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -10,14 +15,28 @@ import icalendar
 import recurring_ical_events
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
+from sqlmodel import Field, SQLModel, col
 
+from core.db import id_field, utc_field
 from core.errors import FieldProblem, InvalidInput
-from scheduling.models import Holiday
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
 MAX_HOLIDAYS_PER_IMPORT = 5000
 RECURRENCE_YEARS = 3  # how far recurring holiday events are expanded from their first year
+
+
+class Holiday(SQLModel, table=True):
+    """A non-working date of a named holiday calendar (e.g. a national production calendar)."""
+
+    __tablename__ = "core_holiday"
+    __table_args__ = (sa.UniqueConstraint("calendar", "day", name="uq_core_holiday_calendar_day"),)
+
+    id: uuid.UUID = id_field()
+    calendar: str = Field(max_length=64, index=True)
+    day: date
+    name: str = Field(max_length=200)
+    source: str = Field(max_length=200)
+    created_at: datetime = utc_field()
 
 
 @dataclass(frozen=True, slots=True)
