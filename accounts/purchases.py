@@ -21,6 +21,7 @@ from accounts.models import Purchase, PurchaseChannel
 from accounts.schemas import PurchaseIn
 from core.errors import FieldProblem, InvalidInput
 from core.pagination import Page, paginate
+from core.text import first_forbidden
 
 CSV_COLUMNS = ("product", "purchased_on", "channel", "partner_name", "reference")
 MAX_IMPORT_ROWS = 10_000
@@ -91,6 +92,12 @@ async def import_purchases_csv(
         prefix = f"line {line_no}."
         if None in raw:
             problems.append(FieldProblem(f"{prefix}row", "more values than columns"))
+            continue
+        controls = [(k, found) for k, v in raw.items() if v and (found := first_forbidden(v)) is not None]
+        if controls:
+            problems += [
+                FieldProblem(f"{prefix}{k}", f"contains the control character {c}") for k, c in controls
+            ]
             continue
         try:
             item = PurchaseIn(

@@ -10,9 +10,9 @@ import msgspec
 
 from accounts.models import AuditEvent, IntegrationClient, Organization, Purchase, PurchaseChannel, User
 from accounts.roles import Role
+from core.text import Name
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()\-]{5,40}$")]
 Password = Annotated[str, msgspec.Meta(min_length=10, max_length=256)]
 TimeZone = Annotated[str, msgspec.Meta(min_length=1, max_length=64, examples=["Europe/Moscow"])]

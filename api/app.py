@@ -33,6 +33,7 @@ from api.controllers.support import RegulationController, SupportOperationsContr
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
+from api.input_checks import check_input_text
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
@@ -202,6 +203,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         plugins=[SQLAlchemyInitPlugin(config=alchemy), create_problem_plugin()],
         middleware=[prometheus.middleware],
         guards=[access_guard],
+        before_request=check_input_text,
         dependencies={
             "db": Provide(db_provider(alchemy, is_sqlite=settings.is_sqlite)),
             "ctx": Provide(provide_ctx, sync_to_thread=False),

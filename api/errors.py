@@ -175,7 +175,7 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
 
 def domain_problem(exc: core_errors.DesklineError) -> Problem:
     kind = next((DOMAIN_PROBLEMS[c] for c in type(exc).__mro__ if c in DOMAIN_PROBLEMS), INTERNAL)
-    errors = [{"field": p.field, "message": p.message, "source": "body"} for p in exc.errors]
+    errors = [{"field": p.field, "message": p.message, "source": p.source} for p in exc.errors]
     headers = {k: str(v) for k, v in exc.context.pop("headers", {}).items()}
     return Problem(kind, exc.detail, errors=errors, headers=headers or None, extra=exc.context)
 
@@ -230,7 +230,7 @@ def _validation_problem(exc: ValidationException) -> Problem:
                 {
                     "field": _field_of(message) or str(item.get("key") or ""),
                     "message": str(item.get("message", "")),
-                    "source": str(item.get("source") or "body"),
+                    "source": str(getattr(item.get("source"), "value", item.get("source")) or "body"),
                 }
             )
     detail = exc.detail or "The request does not match the expected schema."

@@ -31,8 +31,7 @@ def key_of(request: Request[Any, Any, Any]) -> str | None:
     if key is not None and (not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable()):
         raise InvalidInput(
             "Idempotency-Key must be 1-255 printable characters.",
-            errors=[FieldProblem("Idempotency-Key", "invalid")],
-            source="header",
+            errors=[FieldProblem("Idempotency-Key", "1-255 printable characters", source="header")],
         )
     return key
 

@@ -47,11 +47,28 @@ class Problem(ProblemDetailsException):
 
     def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
         """Localise the title to the caller's language, then let the plugin shape the body."""
+        self._public_field_names(request)
         language = preferred_language(request.headers.get("accept-language"))
         self.title = self.kind.title_ru if language == "ru" else self.kind.title_en
         response = super().to_response(request)
         response.headers["Content-Language"] = language
         return response
+
+    def _public_field_names(self, request: Request[Any, Any, Any]) -> None:
+        """Name query, path and header fields as the client sent them (``from``, not ``from_``)."""
+        errors = self.extra.get("errors") if isinstance(self.extra, dict) else None
+        if not errors:
+            return
+        try:
+            parameters = request.route_handler.parsed_fn_signature.parameters
+        except (AttributeError, KeyError):  # no route matched
+            return
+        for error in errors:
+            if error.get("source") in PARAMETER_SOURCES and (found := parameters.get(error["field"])):
+                error["field"] = getattr(found.kwarg_definition, "name", None) or error["field"]
+
+
+PARAMETER_SOURCES = frozenset({"query", "path", "header", "cookie"})
 
 
 def preferred_language(accept_language: str | None) -> str:

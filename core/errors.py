@@ -8,10 +8,12 @@ from typing import Any
 
 @dataclass(frozen=True, slots=True)
 class FieldProblem:
-    """One problem with one input field (a JSON pointer-ish dotted path)."""
+    """One problem with one input field (a dotted path) and where the field was: body, query, path,
+    header."""
 
     field: str
     message: str
+    source: str = "body"
 
 
 class DesklineError(Exception):

@@ -19,6 +19,7 @@ from sqlmodel import Field, SQLModel, col
 
 from core.db import id_field, utc_field
 from core.errors import FieldProblem, InvalidInput
+from core.text import cleaned
 
 MAX_ICS_BYTES = 2 * 1024 * 1024
 MAX_HOLIDAYS_PER_IMPORT = 5000
@@ -87,7 +88,7 @@ def parse_holiday_ics(content: bytes) -> list[HolidayDate]:
         first = _as_date(occurrence.decoded("DTSTART"))
         end_value = occurrence.get("DTEND")
         last = _as_date(occurrence.decoded("DTEND")) if end_value is not None else first + timedelta(days=1)
-        name = str(occurrence.get("SUMMARY", "Holiday"))[:200]
+        name = cleaned(str(occurrence.get("SUMMARY", "Holiday"))).strip()[:200] or "Holiday"
         day = first
         while day < max(last, first + timedelta(days=1)):
             found.setdefault(day, name)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.text import Name
 from scheduling.models import BookingStatus, PreconditionKind
 
 
@@ -23,7 +24,6 @@ class PaymentStartOut(msgspec.Struct, kw_only=True):
     currency: str
 
 
-Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Key = Annotated[str, msgspec.Meta(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
 Minutes = Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 30)]

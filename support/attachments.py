@@ -14,6 +14,7 @@ from sqlmodel import col
 from accounts.actor import Actor
 from core.errors import NotFound
 from core.storage import LocalStorage, StoredFile
+from core.text import cleaned
 from core.transactions import on_rollback
 from support.errors import AttachmentRejected
 from support.intake import complete_intake_if_ready
@@ -56,7 +57,7 @@ async def attach_file(
         ticket_id=ticket.id,
         kind=kind,
         filename=sanitize_filename(filename),
-        content_type=content_type[:255] or "application/octet-stream",
+        content_type=cleaned(content_type)[:255] or "application/octet-stream",
         size_bytes=stored.size_bytes,
         sha256=stored.sha256,
         storage_key=stored.key,

@@ -17,6 +17,7 @@ from sqlmodel import col
 from accounts.authentication import user_actor
 from accounts.models import User
 from core.storage import LocalStorage, UploadTooLarge
+from core.text import cleaned
 from support.attachments import attach_file
 from support.errors import InboundEmailRejected
 from support.filing import create_email_ticket
@@ -56,7 +57,7 @@ async def receive_email(
 ) -> InboundResult:
     """Match the sender to a user; a subject quoting DL-<number> continues that ticket, else a new one."""
     message = _parse(raw)
-    sender = parseaddr(str(message["From"]))[1].strip().lower()
+    sender = cleaned(parseaddr(str(message["From"]))[1]).strip().lower()
     user = (
         (await session.scalars(sa.select(User).where(col(User.email) == sender))).first() if sender else None
     )
@@ -65,8 +66,9 @@ async def receive_email(
             f"No active user has the sender address {sender or '(none)'}.", sender=sender
         )
     actor = user_actor(user)
-    subject = str(message.get("Subject", "")).strip()
-    body = _text_of(message).strip() or "(the e-mail has no text)"
+    # Mail is a document from outside: characters no text column may hold are dropped, not refused.
+    subject = cleaned(str(message.get("Subject", ""))).strip()
+    body = cleaned(_text_of(message)).strip() or "(the e-mail has no text)"
     reference = TICKET_REFERENCE.search(subject)
     ticket: Ticket | None = None
     if reference:

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
-from core.errors import FieldProblem, InvalidInput
+from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from support.errors import IllegalTransition
 from support.intake import intake_completed, missing_items
 from support.models import (
@@ -72,8 +72,9 @@ async def transition(
             f"A ticket cannot go from {source} to {target}.",
             allowed=sorted(t.value for t, who in ALLOWED.get(source, {}).items() if party in who),
         )
-    if party not in allowed:
-        raise IllegalTransition(f"Moving a ticket from {source} to {target} is not for {party}.")
+    if party not in allowed:  # the move exists, but not for this caller's role: a refusal, not a conflict
+        who = " or ".join(sorted(allowed))
+        raise PermissionDenied(f"Only {who} may move a ticket from {source} to {target}.")
     regulation = await session.get(RegulationVersion, ticket.regulation_id)
     assert regulation is not None
     await _apply(session, actor, ticket, regulation, data, now=now)

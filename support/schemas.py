@@ -8,10 +8,11 @@ from typing import Annotated
 
 import msgspec
 
+from core.text import LongText, Name
 from support.models import AttachmentKind, TicketStatus
 
-Text = Annotated[str, msgspec.Meta(min_length=1, max_length=20_000)]
-ShortText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+Text = LongText
+ShortText = Name
 Url = Annotated[str, msgspec.Meta(pattern=r"^(https?|ftp|smb|file)://\S+$", max_length=2000)]
 Slug = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
 Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]

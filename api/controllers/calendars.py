@@ -20,6 +20,7 @@ from core.holidays import (
     parse_holiday_ics,
     remove_holiday,
 )
+from core.text import Name
 from support.schemas import HolidayOut
 
 CalendarKey = Annotated[
@@ -28,7 +29,7 @@ CalendarKey = Annotated[
 
 
 class HolidayIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    name: Name
 
 
 def _out(h: Holiday) -> HolidayOut:
@@ -41,7 +42,10 @@ class HolidayController(Controller):
 
     @get("/", summary="Holidays of a calendar")
     async def list_holidays(
-        self, db: DB, calendar: CalendarKey = "default", year: FromQuery[int | None] = None
+        self,
+        db: DB,
+        calendar: CalendarKey = "default",
+        year: Annotated[int | None, QueryParameter(ge=1, le=9998, description="Only this year")] = None,
     ) -> list[HolidayOut]:
         return [_out(h) for h in await list_holidays(db, calendar, year=year)]
 

@@ -8,6 +8,7 @@ from litestar.testing import AsyncTestClient
 
 from accounts import directory
 from accounts.roles import Role
+from tests.support.helpers import intake
 from tests.world import World
 
 PROBLEM = "application/problem+json"
@@ -46,7 +47,7 @@ async def test_missing_field_is_a_422_problem_naming_the_field(client: AsyncTest
     assert body["code"] == "validation_failed"
     assert {
         "field": "password",
-        "message": "Object missing required field `password`",
+        "message": "required",
         "source": "body",
     } in body["errors"]
 
@@ -117,3 +118,36 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     assert body["code"] == "internal_error"
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
+
+
+async def test_an_empty_ticket_body_lists_every_missing_field(world: World) -> None:
+    _, _, headers = await world.contact()
+    response = await world.client.post("/v1/support/tickets", json={}, headers=headers)
+    assert response.status_code == 422
+    missing = {e["field"] for e in response.json()["errors"] if e["message"] == "required"}
+    assert missing == {
+        "project_name",
+        "description",
+        "affected_applications",
+        "steps_to_reproduce",
+        "impact",
+        "affected_employees",
+    }
+
+
+async def test_a_bad_value_and_an_unknown_field_are_listed_together(world: World) -> None:
+    _, _, headers = await world.contact()
+    body = {**intake(), "affected_employees": "forty", "colour": "blue"}
+    response = await world.client.post("/v1/support/tickets", json=body, headers=headers)
+    assert response.status_code == 422
+    fields = {(e["field"], e["source"]) for e in response.json()["errors"]}
+    assert fields == {("affected_employees", "body"), ("colour", "body")}
+
+
+async def test_a_query_error_names_the_parameter_as_sent(world: World) -> None:
+    _, headers = await world.staff(Role.SUPPORT_LEAD)
+    response = await world.client.get(
+        "/v1/support/stats", params={"from": "2026-13", "to": "2026-02"}, headers=headers
+    )
+    assert response.status_code == 422
+    assert [(e["field"], e["source"]) for e in response.json()["errors"]] == [("from", "query")]

@@ -83,12 +83,14 @@ async def test_requesting_information_needs_a_message(world: World) -> None:
     assert moved["status_code"] == 422
 
 
-async def test_customer_cannot_resolve_their_own_ticket(world: World) -> None:
+async def test_customer_cannot_resolve_their_own_ticket_a_role_refusal_is_403(world: World) -> None:
     _, _, headers = await world.contact()
     ticket = await complete_ticket(world, headers)
     moved = await _move(world, ticket["id"], headers, "resolved")
-    assert moved["status_code"] == 409
-    assert moved["code"] == "illegal_transition"
+    assert moved["status_code"] == 403
+    assert moved["code"] == "forbidden"
+    shown = (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=headers)).json()
+    assert shown["status"] == "new"
 
 
 async def test_transition_that_does_not_exist_lists_the_allowed_ones(world: World) -> None:

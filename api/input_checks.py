@@ -1,0 +1,103 @@
+"""Input checks every operation gets before its handler runs: text that could not be stored the same
+way on both databases is refused, naming each field, and a JSON body that is not UTF-8 JSON is a 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request
+from litestar.exceptions import ClientException
+
+from core.errors import FieldProblem, InvalidInput
+from core.text import first_forbidden, forbidden_in
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+async def check_input_text(request: Request[Any, Any, Any]) -> None:
+    """Litestar ``before_request`` hook: refuse control characters (but tab and line breaks) and lone
+    surrogates in query, path and the parsed body, as a 422 listing every field that has one."""
+    problems = [
+        FieldProblem(name, f"contains the control character {found}", source="query")
+        for name, value in request.query_params.multi_items()
+        for found in [first_forbidden(name) or first_forbidden(value)]
+        if found is not None
+    ]
+    problems += [
+        FieldProblem(name, f"contains the control character {found}", source="path")
+        for name, value in request.path_params.items()
+        if isinstance(value, str) and (found := first_forbidden(value)) is not None
+    ]
+    body: Any = None  # Any: decoded JSON
+    if request.method in BODY_METHODS and _parses_a_body(request):
+        body = await _decoded_body(request)
+        problems += [
+            FieldProblem(path or "(body)", f"contains the control character {found}")
+            for path, found in forbidden_in(body)
+        ]
+    if problems:
+        raise InvalidInput("Text must not contain control characters; see errors[].", errors=problems)
+    shape = _body_struct(request) if body is not None else None
+    if shape is not None and (problems := list(struct_problems(shape, body))):
+        raise InvalidInput("The request body does not match the schema; see errors[].", errors=problems)
+
+
+def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:
+    annotation = request.route_handler.parsed_fn_signature.parameters["data"].annotation
+    if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
+        return annotation
+    return None
+
+
+def struct_problems(
+    shape: type[msgspec.Struct], body: Any, prefix: str = ""
+) -> Iterator[FieldProblem]:  # Any: JSON
+    """Every field problem of a JSON object against a Struct, not only the first (msgspec stops at
+    one): each missing required field, each unknown field, each value of the wrong shape."""
+    if not isinstance(body, dict):
+        yield FieldProblem(prefix or "(body)", f"expected an object, got {type(body).__name__}")
+        return
+    fields = {f.encode_name: f for f in msgspec.structs.fields(shape)}
+    for name, field in fields.items():
+        if name not in body:
+            if field.required:
+                yield FieldProblem(prefix + name, "required")
+            continue
+        try:
+            msgspec.convert(body[name], field.type, strict=False)
+        except msgspec.ValidationError as exc:
+            yield FieldProblem(prefix + name + _at(str(exc)), str(exc).split(" - at ", 1)[0])
+    if shape.__struct_config__.forbid_unknown_fields:
+        yield from (FieldProblem(prefix + str(key), "unknown field") for key in body if key not in fields)
+
+
+def _at(message: str) -> str:
+    """The nested path msgspec names in a message (`` - at `$[0].key` ``), as a dotted suffix."""
+    if " - at `$" not in message:
+        return ""
+    path = message.rsplit(" - at `$", 1)[1].rstrip("`")
+    return path.replace("[", ".").replace("]", "")
+
+
+def _parses_a_body(request: Request[Any, Any, Any]) -> bool:
+    """Only bodies the operation itself decodes (raw bodies, e.g. Stripe's signed events, are left as
+    sent: their handlers verify or normalise them)."""
+    return "data" in request.route_handler.parsed_fn_signature.parameters
+
+
+async def _decoded_body(request: Request[Any, Any, Any]) -> Any:  # Any: decoded JSON or form values
+    body = await request.body()
+    if not body:
+        return None
+    media_type = request.content_type[0]
+    try:
+        if media_type == "application/x-www-form-urlencoded":
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return msgspec.json.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
+        raise ClientException(f"The request body is {reason}.") from exc
