@@ -66,20 +66,19 @@ async def search(
     text: str,
     *,
     limit: int = 20,
-    match_any: bool = False,
     include_drafts: bool = False,
+    tag: str | None = None,
 ) -> list[KbArticle]:
-    """Articles matching the words of ``text``, best first (PostgreSQL full-text search, SQLite FTS5).
-
-    By default every word must match (a search box); ``match_any`` ranks articles sharing any word,
-    which is how a ticket's description finds suggestions.
-    """
+    """Articles sharing any word with ``text``, best first (PostgreSQL full-text search, SQLite FTS5),
+    as a ticket's description finds its suggestions: an article matching more of the words, and
+    matching them more often, ranks higher. ``tag`` filters before the limit."""
     dialect = session.get_bind().dialect.name
     words = word_params(text, dialect)
     if not words:
         return []
-    statement = _search_statement(dialect, len(words), match_any, include_drafts)
-    found: list[KbArticle] = list((await session.scalars(statement, words | {"n": limit})).all())
+    statement = _search_statement(dialect, len(words), include_drafts, tag is not None)
+    params: dict[str, Any] = words | {"n": limit} | ({"tag": tag} if tag is not None else {})
+    found: list[KbArticle] = list((await session.scalars(statement, params)).all())
     return found
 
 
@@ -101,7 +100,7 @@ def suggestions_subquery(dialect: str, word_count: int) -> sa.ScalarSelect[Any]:
         aggregate = f"coalesce(json_agg(json_build_object({fields})), '[]'::json)"
     else:
         aggregate = f"json_group_array(json_object({fields}))"
-    rank, matches = _matching(dialect, word_count, match_any=True, include_drafts=False)
+    rank, matches = _matching(dialect, word_count, include_drafts=False, tagged=False)
     text = sa.text(f"SELECT {aggregate} FROM (SELECT a.id, a.slug, a.title, {rank} AS rank {matches}) s")  # noqa: S608
     return text.columns(sa.column("suggestions", sa.JSON)).scalar_subquery()
 
@@ -113,31 +112,41 @@ def suggestions_from(value: list[dict[str, Any]] | None) -> list[Suggestion]:  #
 
 
 @functools.lru_cache(maxsize=256)
-def _search_statement(dialect: str, word_count: int, match_any: bool, include_drafts: bool) -> sa.Executable:
+def _search_statement(dialect: str, word_count: int, include_drafts: bool, tagged: bool) -> sa.Executable:
     """The search SQL for a number of words, returning whole articles best first."""
     columns = table_of(KbArticle).columns
     selected = ", ".join(f"a.{c.name}" for c in columns)
-    _, matches = _matching(dialect, word_count, match_any=match_any, include_drafts=include_drafts)
+    _, matches = _matching(dialect, word_count, include_drafts=include_drafts, tagged=tagged)
     text = sa.text(f"SELECT {selected} {matches}")
     return sa.select(KbArticle).from_statement(text.columns(*columns))
 
 
-def _matching(dialect: str, word_count: int, *, match_any: bool, include_drafts: bool) -> tuple[str, str]:
+def _has_tag_sql(dialect: str) -> str:
+    """A condition on alias ``a``: its tags include the bound parameter ``tag``."""
+    if dialect == "postgresql":
+        return "jsonb_exists(a.tags::jsonb, :tag)"
+    return "EXISTS (SELECT 1 FROM json_each(a.tags) WHERE json_each.value = :tag)"
+
+
+def _matching(dialect: str, word_count: int, *, include_drafts: bool, tagged: bool) -> tuple[str, str]:
     """The rank expression, and the FROM, WHERE, ORDER BY and LIMIT of a search over alias ``a``:
-    words are bound parameters ``w0``…, never spliced into SQL, and a lower rank is a better match."""
+    words are bound parameters ``w0``…, never spliced into SQL, and a lower rank is a better match.
+    Any word may match; ranking prefers articles that match more of them."""
     published = "" if include_drafts else "a.published AND "
+    if tagged:
+        published += f"{_has_tag_sql(dialect)} AND "
     if dialect == "postgresql":
         # A word matches in either language.
         terms = [
             f"(plainto_tsquery('russian', :w{i}) || plainto_tsquery('english', :w{i}))"
             for i in range(word_count)
         ]
-        query = "(" + (" || " if match_any else " && ").join(terms) + ")"
+        query = "(" + " || ".join(terms) + ")"
         rank = f"-ts_rank({PG_DOCUMENT}, {query})"
         source = f"FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query}"
     else:
         terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(word_count)]
-        query = (" || ' OR ' || " if match_any else " || ' AND ' || ").join(terms)
+        query = " || ' OR ' || ".join(terms)
         rank = "bm25(support_kb_article_fts)"
         source = (
             "FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "
@@ -174,11 +183,15 @@ async def get_article(session: AsyncSession, slug: str, *, include_drafts: bool)
 async def list_articles(
     session: AsyncSession, *, include_drafts: bool, tag: str | None = None, limit: int = 50
 ) -> list[KbArticle]:
+    """The newest articles first; ``tag`` filters in the database, before the limit."""
     statement = sa.select(KbArticle).order_by(col(KbArticle.updated_at).desc()).limit(limit)
     if not include_drafts:
         statement = statement.where(col(KbArticle.published))
-    articles = list((await session.scalars(statement)).all())
-    return [a for a in articles if tag is None or tag in a.tags]
+    if tag is not None:
+        dialect = session.get_bind().dialect.name
+        condition = _has_tag_sql(dialect).replace("a.tags", "support_kb_article.tags")
+        statement = statement.where(sa.text(condition).bindparams(tag=tag))
+    return list((await session.scalars(statement)).all())
 
 
 async def create_article(session: AsyncSession, data: ArticleIn, *, now: datetime) -> KbArticle:

@@ -127,3 +127,12 @@ async def regulation_calendar(session: AsyncSession, regulation: RegulationVersi
     """The regulation's opening hours with the holidays of its holiday calendar as they stand now."""
     holidays = await holidays_of(session, regulation.holiday_calendar)
     return calendar_from(regulation.time_zone, regulation.weekly_hours, holidays)
+
+
+async def names_holiday_calendar(session: AsyncSession, calendar: str) -> bool:
+    """Whether any published regulation version measures time by this holiday calendar (then its
+    holidays are public: anyone may check a deadline)."""
+    found = await session.scalar(
+        sa.select(sa.literal(1)).where(col(RegulationVersion.holiday_calendar) == calendar).limit(1)
+    )
+    return found is not None or calendar == DEFAULT_CALENDAR

@@ -224,13 +224,35 @@ class ArticleOut(msgspec.Struct, kw_only=True):
 
 
 class MonthStatsOut(msgspec.Struct, kw_only=True):
-    month: str
-    tickets: int
-    answered_within_regulation: int
-    answered_within_regulation_share: float | None
-    median_first_response_minutes: int | None
-    p90_first_response_minutes: int | None
-    paused_for_missing_information_share: float | None
+    """One month of basic support, by the month a ticket's clock started (the regulation's zone)."""
+
+    month: Annotated[str, msgspec.Meta(description="YYYY-MM")]
+    tickets: Annotated[int, msgspec.Meta(description="Tickets whose intake became complete this month")]
+    decided: Annotated[
+        int, msgspec.Meta(description="Of those, answered, or past their first-response deadline unanswered")
+    ]
+    pending: Annotated[
+        int, msgspec.Meta(description="Of those, not answered yet and still inside their deadline")
+    ]
+    answered_within_regulation: Annotated[
+        int, msgspec.Meta(description="Decided tickets whose first response came by the deadline")
+    ]
+    answered_within_regulation_share: Annotated[
+        float | None,
+        msgspec.Meta(description="answered_within_regulation / decided; null while nothing is decided"),
+    ]
+    median_first_response_minutes: Annotated[
+        int | None, msgspec.Meta(description="Median business minutes to the first response, answered only")
+    ]
+    p90_first_response_minutes: Annotated[
+        int | None, msgspec.Meta(description="90th percentile of the same (nearest rank)")
+    ]
+    paused_for_missing_information_share: Annotated[
+        float | None,
+        msgspec.Meta(
+            description="Share of the month's tickets that waited for information from the customer"
+        ),
+    ]
 
 
 class StatsOut(msgspec.Struct, kw_only=True):

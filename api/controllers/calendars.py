@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, delete, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
+from accounts.actor import Actor
 from api.dependencies import DB, Ctx
 from core.errors import NotFound
 from core.holidays import (
@@ -21,6 +22,7 @@ from core.holidays import (
     remove_holiday,
 )
 from core.text import Name
+from support.regulation import names_holiday_calendar
 from support.schemas import HolidayOut
 
 CalendarKey = Annotated[
@@ -40,13 +42,20 @@ class HolidayController(Controller):
     path = "/v1/calendars/holidays"
     tags = ["calendars"]
 
-    @get("/", summary="Holidays of a calendar")
+    @get(
+        "/",
+        summary="Holidays of a calendar (public for the calendars published regulations use; staff: any)",
+    )
     async def list_holidays(
         self,
+        request: Request[Any, Any, Any],
         db: DB,
         calendar: CalendarKey = "default",
         year: Annotated[int | None, QueryParameter(ge=1, le=9998, description="Only this year")] = None,
     ) -> list[HolidayOut]:
+        actor: Actor | None = getattr(request.state, "actor", None)
+        if not (actor is not None and actor.is_staff) and not await names_holiday_calendar(db, calendar):
+            raise NotFound("No published holiday calendar has this name.")
         return [_out(h) for h in await list_holidays(db, calendar, year=year)]
 
     @post(

@@ -37,8 +37,9 @@ class KnowledgeBaseController(Controller):
     ) -> list[ArticleOut]:
         drafts = _sees_drafts(request)
         if q:
-            found = await kb.search(db, q, limit=limit, include_drafts=drafts)
-            return [article_out(a) for a in found if tag is None or tag in a.tags]
+            return [
+                article_out(a) for a in await kb.search(db, q, limit=limit, include_drafts=drafts, tag=tag)
+            ]
         return [
             article_out(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
         ]

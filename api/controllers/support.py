@@ -328,12 +328,14 @@ class SupportOperationsController(Controller):
         first = from_ or date(today.year - 1, today.month, 1).strftime("%Y-%m")
         if first > last:
             raise InvalidInput("from must not be after to.", errors=[FieldProblem("from", "after to")])
-        rows = await stats.monthly_stats(db, first_month=first, last_month=last)
+        rows = await stats.monthly_stats(db, first_month=first, last_month=last, now=ctx.clock.now())
         return StatsOut(
             months=[
                 MonthStatsOut(
                     month=r.month,
                     tickets=r.tickets,
+                    decided=r.decided,
+                    pending=r.pending,
                     answered_within_regulation=r.answered_within_regulation,
                     answered_within_regulation_share=r.within_share,
                     median_first_response_minutes=r.median_first_response_minutes,

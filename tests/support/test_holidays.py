@@ -80,3 +80,38 @@ async def test_a_holiday_can_be_added_and_removed_by_hand(world: World) -> None:
     ]
     assert (await world.client.delete("/v1/calendars/holidays/2026-06-12", headers=lead)).status_code == 204
     assert (await world.client.delete("/v1/calendars/holidays/2026-06-12", headers=lead)).status_code == 404
+
+
+async def test_the_holidays_of_a_published_regulation_are_public(world: World) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    await world.client.post(
+        "/v1/calendars/holidays",
+        content=PRODUCTION_CALENDAR,
+        headers={**lead, "content-type": "text/calendar"},
+    )
+    regulation = (await world.client.get("/v1/support/regulation")).json()
+    response = await world.client.get(
+        "/v1/calendars/holidays", params={"calendar": regulation["holiday_calendar"], "year": 2026}
+    )
+    assert response.status_code == 200
+    assert "2026-01-13" in [h["day"] for h in response.json()]
+
+
+async def test_a_calendar_no_regulation_uses_is_hidden_from_the_public_but_not_from_staff(
+    world: World,
+) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    await world.client.post(
+        "/v1/calendars/holidays",
+        params={"calendar": "team-vacations"},
+        content=PRODUCTION_CALENDAR,
+        headers={**lead, "content-type": "text/calendar"},
+    )
+    anonymous = await world.client.get("/v1/calendars/holidays", params={"calendar": "team-vacations"})
+    assert anonymous.status_code == 404
+    assert anonymous.json()["code"] == "not_found"
+    staff = await world.client.get(
+        "/v1/calendars/holidays", params={"calendar": "team-vacations"}, headers=lead
+    )
+    assert staff.status_code == 200
+    assert staff.json()

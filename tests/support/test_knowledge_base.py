@@ -175,3 +175,47 @@ async def test_a_deleted_article_is_no_longer_found(world: World) -> None:
     deleted = await world.client.delete("/v1/kb/articles/sync-fails-code-17", headers=lead)
     assert deleted.status_code == 204, deleted.text
     assert (await world.client.get("/v1/kb/articles", params={"q": "synchronisation"})).json() == []
+
+
+RANKED = [  # written least relevant first, so that recency would give the reverse order
+    {"slug": "one-word", "title": "Printer driver", "body": "Terminals need a printer.", "tags": ["print"]},
+    {"slug": "two-words", "title": "Sync on terminals", "body": "Terminals sync nightly.", "tags": ["sync"]},
+    {
+        "slug": "three-words",
+        "title": "Terminals do not sync after the update",
+        "body": "After the update terminals stop to sync; reinstall the update.",
+        "tags": ["sync"],
+    },
+]
+
+
+async def _ranked_articles(world: World) -> None:
+    for article in RANKED:
+        await _write(world, {**article, "published": True})
+
+
+async def test_search_and_suggestions_rank_by_relevance_alike_on_both_databases(world: World) -> None:
+    await _ranked_articles(world)
+    query = "terminals sync update"
+    found = (await world.client.get("/v1/kb/articles", params={"q": query})).json()
+    assert [a["slug"] for a in found] == ["three-words", "two-words", "one-word"]
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, description="Terminals fail to sync after the update")
+    assert [a["slug"] for a in ticket["suggested_articles"]] == ["three-words", "two-words", "one-word"]
+
+
+async def test_a_search_needs_any_word_not_every_word_as_suggestions_do(world: World) -> None:
+    await _write(world, RUSSIAN)
+    query = "не синхронизируются терминалы"  # "терминалы" matches the article; the verb does not
+    found = (await world.client.get("/v1/kb/articles", params={"q": query})).json()
+    assert [a["slug"] for a in found] == ["obmen-ne-rabotaet"]
+
+
+async def test_the_tag_filter_applies_before_the_limit(world: World) -> None:
+    await _ranked_articles(world)
+    tagged = (await world.client.get("/v1/kb/articles", params={"tag": "print", "limit": 1})).json()
+    assert [a["slug"] for a in tagged] == ["one-word"]  # the oldest article, beyond the newest one
+    searched = (
+        await world.client.get("/v1/kb/articles", params={"q": "terminals", "tag": "print", "limit": 1})
+    ).json()
+    assert [a["slug"] for a in searched] == ["one-word"]

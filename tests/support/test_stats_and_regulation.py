@@ -73,3 +73,27 @@ async def test_stats_reject_a_range_backwards(world: World) -> None:
 async def test_stats_reject_a_malformed_month(world: World) -> None:
     response = await world.client.get("/v1/support/stats", params={"from": "2026-13"})
     assert response.status_code in {400, 422}
+
+
+async def test_tickets_still_inside_their_deadline_are_pending_not_failures(world: World) -> None:
+    _, _, headers = await world.contact()
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    answered = await complete_ticket(world, headers)
+    await complete_ticket(world, headers)
+    await complete_ticket(world, headers)
+    world.clock.advance(timedelta(minutes=30))
+    await world.client.post(
+        f"/v1/support/tickets/{answered['id']}/messages", json={"body": "hi"}, headers=engineer
+    )
+    month = (await world.client.get("/v1/support/stats", params={"from": "2026-01", "to": "2026-01"})).json()[
+        "months"
+    ][0]
+    assert (month["tickets"], month["decided"], month["pending"]) == (3, 1, 2)
+    assert month["answered_within_regulation_share"] == 1.0
+
+    world.clock.advance(timedelta(days=3))  # the two unanswered ones are late now
+    month = (await world.client.get("/v1/support/stats", params={"from": "2026-01", "to": "2026-01"})).json()[
+        "months"
+    ][0]
+    assert (month["decided"], month["pending"]) == (3, 0)
+    assert month["answered_within_regulation_share"] == round(1 / 3, 4)
