@@ -20,6 +20,7 @@ from accounts.roles import SCOPE_DESCRIPTIONS
 from accounts.signing import VerificationKeyCache
 from api.access import access_guard, rule_for
 from api.context import AppContext, build_gateway, build_keyring, build_token_policy, load_external_keys
+from api.contract import document as document_problems
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController
@@ -107,6 +108,7 @@ def _document(app: Litestar, settings: Settings) -> None:
     known = _documents.get(settings.public_url)
     if known is None:
         _document_security(app)
+        document_problems(app, app.openapi_schema)
         known = _documents[settings.public_url] = app.openapi_schema
     plugin._openapi = known  # Litestar's own lazy cache of the document
 

@@ -173,8 +173,13 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
 }
 
 
+def kind_of(error: type[core_errors.DesklineError]) -> ProblemKind:
+    """The problem an error of this class becomes (its closest mapped ancestor decides)."""
+    return next((DOMAIN_PROBLEMS[c] for c in error.__mro__ if c in DOMAIN_PROBLEMS), INTERNAL)
+
+
 def domain_problem(exc: core_errors.DesklineError) -> Problem:
-    kind = next((DOMAIN_PROBLEMS[c] for c in type(exc).__mro__ if c in DOMAIN_PROBLEMS), INTERNAL)
+    kind = kind_of(type(exc))
     errors = [{"field": p.field, "message": p.message, "source": p.source} for p in exc.errors]
     headers = {k: str(v) for k, v in exc.context.pop("headers", {}).items()}
     return Problem(kind, exc.detail, errors=errors, headers=headers or None, extra=exc.context)

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response
+from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
@@ -21,13 +22,25 @@ from core import idempotency
 from core.errors import FieldProblem, InvalidInput
 
 MAX_KEY_LENGTH = 255
-HEADER = "idempotency-key"
 REPLAYED = "Idempotent-Replayed"
 
 
-def key_of(request: Request[Any, Any, Any]) -> str | None:
-    """The request's Idempotency-Key, if it sent one; a malformed key is refused."""
-    key = request.headers.get(HEADER)
+# Declared on each operation that takes one, so the document shows it and Litestar checks its length.
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Makes a retry safe: the same key with the same body answers the first response "
+        "(marked Idempotent-Replayed); with another body, 422 idempotency_key_reused; while the first "
+        "is still running, 409 request_in_flight. Keys are kept for a day.",
+    ),
+]
+
+
+def checked_key(key: str | None) -> str | None:
+    """The Idempotency-Key a request sent, if any; one that is not printable is refused."""
     if key is not None and (not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable()):
         raise InvalidInput(
             "Idempotency-Key must be 1-255 printable characters.",
@@ -68,9 +81,11 @@ async def idempotent(
     actor: Actor,
     ctx: AppContext,
     work: Callable[[], Awaitable[Response[Any]]],
+    *,
+    key: str | None,
 ) -> Response[Any]:
     """Run ``work`` once per key: a retry replays the first response (marked ``Idempotent-Replayed``)."""
-    key = key_of(request)
+    key = checked_key(key)
     if key is None:
         return await work()
     claimed = await claim_key(request, db, actor, ctx, key)

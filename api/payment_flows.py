@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from accounts.actor import Actor
 from api.context import AppContext
 from api.db import end_transaction, unit_of_work
-from api.idempotency import claim_key, key_of, lease_of, replay
+from api.idempotency import checked_key, claim_key, lease_of, replay
 from billing import checkout, refunds
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
@@ -64,14 +64,20 @@ def payment_out(payment: Payment, keyring: KeyRing, *, with_secret: bool) -> Pay
 
 
 async def hold_with_payment(
-    request: Request[Any, Any, Any], db: AsyncSession, actor: Actor, ctx: AppContext, data: BookingIn
+    request: Request[Any, Any, Any],
+    db: AsyncSession,
+    actor: Actor,
+    ctx: AppContext,
+    data: BookingIn,
+    *,
+    key: str | None,
 ) -> Response[BookingOut]:
     """Hold a slot and start its payment. The hold and the payment record commit first; Stripe is
     asked with nothing open; the intent is recorded last. With an Idempotency-Key a retry replays
     the answer, or, if the first attempt died part-way, takes over and finishes it."""
     out = Outside.of(ctx)
     claim: idempotency.Claim | None = None
-    if (key := key_of(request)) is not None:
+    if (key := checked_key(key)) is not None:
         claimed = await claim_key(request, db, actor, ctx, key)
         if isinstance(claimed, idempotency.StoredResponse):
             return replay(claimed)

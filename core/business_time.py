@@ -19,6 +19,11 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
+# How the API writes a week of opening hours (engineers, the regulation, SLA service calendars).
+WEEKLY_HOURS = (
+    'Opening intervals per weekday: keys "0" (Monday) to "6" (Sunday), each a list of ["HH:MM", "HH:MM"] '
+    'intervals in the calendar\'s own zone ("24:00" ends a day); a weekday that is absent is closed.'
+)
 ZERO = timedelta(0)
 HORIZON = timedelta(days=366 * 50)  # how far ahead add() and next_opening() look before giving up
 ZERO_SENTINEL = timedelta(days=-99999)  # "not computed yet" in the offset memo

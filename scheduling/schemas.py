@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from core.business_time import WEEKLY_HOURS
 from core.text import Name
 from scheduling.models import BookingStatus, PreconditionKind
 
@@ -94,7 +95,7 @@ class ServiceOut(msgspec.Struct, kw_only=True):
 
 class WorkingHoursIn(Input):
     time_zone: Name
-    weekly_hours: dict[str, list[tuple[Hhmm, Hhmm]]]
+    weekly_hours: Annotated[dict[str, list[tuple[Hhmm, Hhmm]]], msgspec.Meta(description=WEEKLY_HOURS)]
     skills: list[Skill] = msgspec.field(default_factory=list)
     holiday_calendar: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_\-]{1,64}$")] = "default"
 
@@ -102,7 +103,7 @@ class WorkingHoursIn(Input):
 class WorkingHoursOut(msgspec.Struct, kw_only=True):
     engineer_id: uuid.UUID
     time_zone: str
-    weekly_hours: dict[str, list[list[str]]]
+    weekly_hours: Annotated[dict[str, list[list[str]]], msgspec.Meta(description=WEEKLY_HOURS)]
     skills: list[str]
     holiday_calendar: str
 

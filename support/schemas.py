@@ -8,6 +8,7 @@ from typing import Annotated
 
 import msgspec
 
+from core.business_time import WEEKLY_HOURS
 from core.text import LongText, Name
 from support.models import AttachmentKind, TicketStatus
 
@@ -24,7 +25,7 @@ class Input(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 class RegulationIn(Input):
     time_zone: ShortText
-    weekly_hours: dict[str, list[tuple[Hhmm, Hhmm]]]
+    weekly_hours: Annotated[dict[str, list[tuple[Hhmm, Hhmm]]], msgspec.Meta(description=WEEKLY_HOURS)]
     first_response_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24 * 30)]
     update_interval_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24 * 30)]
     required_items: list[str]
@@ -37,7 +38,7 @@ class RegulationOut(msgspec.Struct, kw_only=True):
     version: int
     published_at: datetime
     time_zone: str
-    weekly_hours: dict[str, list[list[str]]]
+    weekly_hours: Annotated[dict[str, list[list[str]]], msgspec.Meta(description=WEEKLY_HOURS)]
     holiday_calendar: str
     first_response_minutes: int
     update_interval_minutes: int

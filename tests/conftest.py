@@ -16,13 +16,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from api.app import build_context, create_app
+from api.contract import documented
 from api.db import create_engine
 from api.metadata import metadata
 from api.migrations import upgrade
 from api.settings import Settings, load_settings
 from core.time import FrozenClock
 from tests.harness import localstripe
-from tests.outside import CheckedGateway
+from tests.outside import CheckedGateway, ContractCheck
 from tests.world import World
 
 POSTGRES_URL = os.environ.get(
@@ -133,6 +134,11 @@ async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[Litestar]
     shared = _APPS.get(backend)
     if shared is None:
         shared = _APPS[backend] = create_app(settings, clock=clock, configure_logs=False)
+        # Every response of every test is checked against the OpenAPI document.
+        shared.state.contract = ContractCheck(
+            shared.asgi_handler, documented(shared.openapi_schema.to_schema())
+        )
+        shared.asgi_handler = shared.state.contract
     alchemy = shared.state.ctx.alchemy
     engine, read_engine = (
         create_engine(settings),
@@ -143,9 +149,16 @@ async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[Litestar]
     ctx = build_context(settings, clock=clock, alchemy=alchemy, read_engine=read_engine)
     ctx.gateway = CheckedGateway(ctx.gateway, shared)  # the connection rule, checked on every Stripe call
     shared.state.ctx = ctx
+    contract: ContractCheck = shared.state.contract
+    contract.violations.clear()
     yield shared
-    await engine.dispose()
-    await read_engine.dispose()
+    # The test client's lifespan closed what its requests opened (in its own event loop, gone now);
+    # drop the pools without touching connections of a closed loop.
+    await engine.dispose(close=False)
+    await read_engine.dispose(close=False)
+    assert not contract.violations, "responses the OpenAPI document does not describe:\n" + "\n".join(
+        contract.violations
+    )
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ calendar URL), the app must hold no pooled connection at that moment (DESIGN.md)
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from litestar import Litestar
@@ -41,3 +42,47 @@ class CheckedGateway:
             return await found(*args, **kwargs)
 
         return checked
+
+
+class ContractCheck:
+    """Wraps a test app: every response's status, and a problem's code, must be documented for its
+    operation in the OpenAPI document. Violations are collected; the app fixture fails the test."""
+
+    def __init__(self, app: Any, documented: dict[tuple[str, str], dict[int, set[str] | None]]) -> None:
+        self.app = app
+        self.documented = documented
+        self.violations: list[str] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # Any: ASGI types
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        seen: dict[str, Any] = {"status": None, "problem": False}
+        body = bytearray()
+
+        async def watch(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                headers = {k.lower(): v for k, v in message.get("headers", [])}
+                seen["problem"] = headers.get(b"content-type", b"").startswith(b"application/problem+json")
+            elif message["type"] == "http.response.body" and seen["problem"]:
+                body.extend(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, watch)
+        self._check(str(scope.get("method")), scope.get("path_template"), seen["status"], bytes(body))
+
+    def _check(self, method: str, template: str | None, status: int | None, body: bytes) -> None:
+        responses = self.documented.get((method, template or ""))
+        if responses is None or status is None:
+            return  # not an operation of the document (an unknown address, the docs pages)
+        if status not in responses:
+            self.violations.append(f"{method} {template} answered {status}, which is not documented")
+            return
+        codes = responses[status]
+        if codes is not None and body:
+            code = json.loads(body).get("code")
+            if code not in codes:
+                self.violations.append(
+                    f"{method} {template} answered {status} {code}, documented: {sorted(codes)}"
+                )

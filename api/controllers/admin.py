@@ -11,8 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts import audit, clients
 from accounts.schemas import AuditEventOut, IntegrationClientIn, IntegrationClientOut
+from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
+from core.errors import InvalidInput, NotFound
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
@@ -21,6 +23,7 @@ class IntegrationClientController(Controller):
     path = "/v1/integration-clients"
     tags = ["integration clients"]
 
+    @problems(InvalidInput)
     @get("/", summary="List integration clients")
     async def list_clients(
         self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
@@ -30,6 +33,7 @@ class IntegrationClientController(Controller):
             items=[IntegrationClientOut.build(c) for c in page.items], next_cursor=page.next_cursor
         )
 
+    @problems(InvalidInput)
     @post("/", summary="Register an integration client (the secret is shown once)")
     async def create_client(
         self, data: JSONBody[IntegrationClientIn], actor: CurrentActor, db: DB, ctx: Ctx
@@ -39,6 +43,7 @@ class IntegrationClientController(Controller):
         )
         return IntegrationClientOut.build(client, secret)
 
+    @problems(NotFound)
     @post(
         "/{client_id:uuid}/deactivate",
         summary="Deactivate a client: its tokens stop working at once",
@@ -56,6 +61,7 @@ class AuditController(Controller):
     path = "/v1/audit"
     tags = ["audit"]
 
+    @problems(InvalidInput)
     @get("/", summary="The audit log, newest first")
     async def list_audit(
         self,

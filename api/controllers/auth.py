@@ -14,14 +14,15 @@ from litestar.params import JSONBody, URLEncodedBody
 from accounts import login as login_flows
 from accounts.directory import get_organization
 from accounts.eligibility import support_contact
-from accounts.errors import InvalidCredentials, InvalidToken
+from accounts.errors import InvalidCredentials, InvalidToken, LoginThrottled, ThrottleUnavailable
 from accounts.models import User
 from accounts.roles import SCOPE_DESCRIPTIONS
 from accounts.schemas import LoginIn, MeOut, OrganizationOut, TokenOut, UserOut
 from accounts.signing import verification_keys
+from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor, client_address
 from api.problems import Problem, ProblemKind
-from core.errors import InvalidInput
+from core.errors import InvalidInput, NotFound
 
 GRANT_TYPES = ["client_credentials", "refresh_token"]
 
@@ -36,11 +37,29 @@ class TokenRequest(msgspec.Struct, kw_only=True):
     client_secret: str | None = None
 
 
-def oauth_problem(error: oauth_errors.OAuth2Error, description: str, *, status: int = 400) -> Problem:
+def _oauth_kind(error: type[oauth_errors.OAuth2Error], status: int = 400) -> ProblemKind:
+    code = str(error.error)
+    return ProblemKind(status, f"oauth_{code}", f"OAuth error: {code}", f"Ошибка OAuth: {code}")
+
+
+# The RFC 6749 errors the token endpoint answers, each a problem of its own.
+OAUTH_KINDS = {
+    error.error: _oauth_kind(error, 401 if error is oauth_errors.InvalidClientError else 400)
+    for error in (
+        oauth_errors.InvalidRequestError,
+        oauth_errors.InvalidClientError,
+        oauth_errors.InvalidGrantError,
+        oauth_errors.UnsupportedGrantTypeError,
+        oauth_errors.InvalidScopeError,
+    )
+}
+
+
+def oauth_problem(error: oauth_errors.OAuth2Error, description: str) -> Problem:
     """An RFC 6749 §5.2 error body (``error``, ``error_description``) that is also an RFC 9457 problem."""
     code = str(error.error)
-    kind = ProblemKind(status, f"oauth_{code}", f"OAuth error: {code}", f"Ошибка OAuth: {code}")
-    headers = {"WWW-Authenticate": 'Basic realm="deskline"'} if status == 401 else None
+    kind = OAUTH_KINDS[code]
+    headers = {"WWW-Authenticate": 'Basic realm="deskline"'} if kind.status == 401 else None
     return Problem(
         kind, description, headers=headers, extra={"error": code, "error_description": description}
     )
@@ -49,6 +68,7 @@ def oauth_problem(error: oauth_errors.OAuth2Error, description: str, *, status: 
 class AuthController(Controller):
     tags = ["identity"]
 
+    @problems(InvalidCredentials, LoginThrottled, ThrottleUnavailable)
     @post("/v1/auth/login", summary="Log in with e-mail and password", status_code=200)
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, ctx: Ctx
@@ -72,6 +92,7 @@ class AuthController(Controller):
             refresh_token=pair.refresh_token,
         )
 
+    @problems(kinds=OAUTH_KINDS.values())
     @post(
         "/v1/oauth/token",
         summary="OAuth 2.0 token endpoint (client_credentials, refresh_token)",
@@ -105,9 +126,7 @@ class AuthController(Controller):
             client_id, client_secret = extract_basic_authorization(request.headers)
             client_id, client_secret = client_id or data.client_id, client_secret or data.client_secret
             if not client_id or not client_secret:
-                raise oauth_problem(
-                    oauth_errors.InvalidClientError(), "Client authentication is required.", status=401
-                )
+                raise oauth_problem(oauth_errors.InvalidClientError(), "Client authentication is required.")
             try:
                 access = await login_flows.client_credentials(
                     db,
@@ -119,7 +138,7 @@ class AuthController(Controller):
                     now=now,
                 )
             except InvalidCredentials as exc:
-                raise oauth_problem(oauth_errors.InvalidClientError(), exc.detail, status=401) from exc
+                raise oauth_problem(oauth_errors.InvalidClientError(), exc.detail) from exc
             except InvalidInput as exc:
                 raise oauth_problem(oauth_errors.InvalidScopeError(), exc.detail) from exc
             return TokenOut(
@@ -164,6 +183,7 @@ class AuthController(Controller):
         metadata.validate()
         return dict(metadata)
 
+    @problems(NotFound)
     @get("/v1/me", summary="The caller: roles, scopes, organization, designated-contact status")
     async def me(self, actor: CurrentActor, db: DB) -> MeOut:
         user = await db.get(User, actor.id) if actor.kind == "user" else None

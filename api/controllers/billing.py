@@ -8,14 +8,16 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from api.contract import STRIPE_EVENT, problems
 from api.db import unit_of_work
 from api.dependencies import DB, Ctx, CurrentActor
 from api.payment_flows import Outside, settle_refunds
 from api.schemas import PageOut
 from billing import payments, refunds, webhooks
-from billing.errors import PaymentRefused
+from billing.errors import PaymentProviderUnavailable, PaymentRefused, WebhookRejected
 from billing.models import RefundStatus
 from billing.schemas import PaymentOut, RefundIn, RefundOut, WebhookAck
+from core.errors import Conflict, InvalidInput, NotFound
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
@@ -23,6 +25,7 @@ MAX_WEBHOOK_BYTES = 1024 * 1024
 class BillingController(Controller):
     tags = ["billing"]
 
+    @problems(WebhookRejected, PaymentProviderUnavailable, body=STRIPE_EVENT)
     @post(
         "/v1/billing/stripe/webhook",
         summary="Stripe events (verified by the Stripe-Signature header; each event applied once)",
@@ -42,6 +45,7 @@ class BillingController(Controller):
         await settle_refunds(db, Outside.of(ctx), received.refunds_owed)
         return WebhookAck(received=True, outcome=received.outcome)
 
+    @problems(NotFound, Conflict, InvalidInput, PaymentRefused)
     @post("/v1/payments/{payment_id:uuid}/refunds", summary="Refund (part of) a payment (staff; audited)")
     async def create_refund(
         self, payment_id: FromPath[uuid.UUID], data: JSONBody[RefundIn], actor: CurrentActor, db: DB, ctx: Ctx
@@ -55,6 +59,7 @@ class BillingController(Controller):
             raise PaymentRefused(f"Stripe refused the refund: {made.last_error}", refund_id=str(made.id))
         return RefundOut.build(made, paid)
 
+    @problems(InvalidInput)
     @get("/v1/payments", summary="Payments (customers: their organization's)")
     async def list_payments(
         self,

@@ -10,15 +10,19 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
+from api.contract import problems
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
+from api.idempotency import IdempotencyKey
 from api.payment_flows import Outside, hold_with_payment, payment_out, settle_refunds
 from api.schemas import PageOut
 from billing import checkout
+from billing.errors import PaymentProviderUnavailable
 from billing.refunds import refund_cancelled_booking
-from core.errors import NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.idempotency import KeyReused, RequestInFlight
 from scheduling import bookings, feeds, ics, lifecycle, preconditions
-from scheduling.errors import IllegalBookingTransition
+from scheduling.errors import IllegalBookingTransition, SlotNotOffered, SlotTaken
 from scheduling.models import BookingStatus
 from scheduling.schemas import (
     BookingIn,
@@ -39,6 +43,16 @@ class BookingController(Controller):
     path = "/v1/bookings"
     tags = ["scheduling"]
 
+    @problems(
+        PermissionDenied,
+        NotFound,
+        InvalidInput,
+        SlotNotOffered,
+        SlotTaken,
+        PaymentProviderUnavailable,
+        RequestInFlight,
+        KeyReused,
+    )
     @post("/", summary="Hold a slot (pending payment); Idempotency-Key makes retries safe")
     async def create_booking(
         self,
@@ -47,12 +61,14 @@ class BookingController(Controller):
         actor: CurrentActor,
         db: DB,
         ctx: Ctx,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[BookingOut]:
         require_offset(data.starts_at, "starts_at")
         # The slot is held first; then the edge asks billing for the payment (scheduling knows no
         # billing), with no transaction open while Stripe answers.
-        return await hold_with_payment(request, db, actor, ctx, data)
+        return await hold_with_payment(request, db, actor, ctx, data, key=idempotency_key)
 
+    @problems(InvalidInput)
     @get("/", summary="Bookings (customers: their organization's; engineers: their sessions)")
     async def list_bookings(
         self,
@@ -66,6 +82,7 @@ class BookingController(Controller):
         now = ctx.clock.now()
         return PageOut(items=[booking_out(b, now) for b in page.items], next_cursor=page.next_cursor)
 
+    @problems(NotFound)
     @get(
         "/{booking_id:uuid}",
         summary="One booking, with its payment (and, to its customer while unpaid, the client secret)",
@@ -82,6 +99,7 @@ class BookingController(Controller):
             )
         return booking_out(booking, ctx.clock.now(), shown)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
         "/{booking_id:uuid}/cancel",
         summary="Cancel; the service's policy decides the refund",
@@ -99,6 +117,7 @@ class BookingController(Controller):
             await settle_refunds(db, Outside.of(ctx), [owed.id])
         return body
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition, InvalidInput, SlotNotOffered, SlotTaken)
     @post(
         "/{booking_id:uuid}/reschedule",
         summary="Move to another free slot (same guarantees)",
@@ -119,6 +138,7 @@ class BookingController(Controller):
         )
         return booking_out(moved, now)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post("/{booking_id:uuid}/start", summary="The assigned engineer starts the session", status_code=200)
     async def start(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
@@ -126,6 +146,7 @@ class BookingController(Controller):
         now = ctx.clock.now()
         return booking_out(await lifecycle.start(db, actor, booking_id, now=now), now)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
         "/{booking_id:uuid}/complete",
         summary="The engineer completes the session with a report",
@@ -142,6 +163,7 @@ class BookingController(Controller):
         now = ctx.clock.now()
         return booking_out(await lifecycle.complete(db, actor, booking_id, data.report, now=now), now)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
         "/{booking_id:uuid}/no-show",
         summary="Record a no-show: party=customer (engineer waited) or engineer (full refund)",
@@ -164,12 +186,14 @@ class BookingController(Controller):
             await settle_refunds(db, Outside.of(ctx), [owed.id])
         return body
 
+    @problems(NotFound)
     @get("/{booking_id:uuid}/preconditions", summary="The checklist with what is provided (secrets masked)")
     async def get_preconditions(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> PreconditionsOut:
         return await _preconditions_out(db, actor, booking_id, ctx)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition, InvalidInput)
     @put(
         "/{booking_id:uuid}/preconditions",
         summary="Provide access preconditions (validated against the checklist)",
@@ -185,6 +209,7 @@ class BookingController(Controller):
         await preconditions.provide(db, actor, booking_id, data.values, ctx.keyring, now=ctx.clock.now())
         return await _preconditions_out(db, actor, booking_id, ctx)
 
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
         "/{booking_id:uuid}/preconditions/reveal",
         summary="The assigned engineer reveals secrets (audited)",
@@ -198,6 +223,7 @@ class BookingController(Controller):
         )
         return RevealedOut(secrets=revealed)
 
+    @problems(NotFound, IllegalBookingTransition)
     @get(
         "/{booking_id:uuid}/invite.ics",
         summary="The session invite (METHOD:REQUEST, or CANCEL)",
@@ -253,12 +279,14 @@ class CalendarFeedController(Controller):
     path = "/v1/calendar-feeds"
     tags = ["scheduling"]
 
+    @problems(Conflict, PermissionDenied)
     @post("/", summary="Create my personal ICS feed (engineer: my sessions; customer: my organization's)")
     async def create_feed(self, actor: CurrentActor, db: DB, ctx: Ctx) -> FeedOut:
         feed, token = await feeds.create_feed(db, actor, now=ctx.clock.now())
         url = f"{ctx.settings.public_url.rstrip('/')}/v1/calendar-feeds/{token}.ics"
         return FeedOut(id=feed.id, owner_kind=feed.owner_kind, url=url)
 
+    @problems(NotFound)
     @post(
         "/{feed_id:uuid}/revoke", summary="Revoke a feed: its address stops working at once", status_code=200
     )
@@ -268,6 +296,7 @@ class CalendarFeedController(Controller):
         feed = await feeds.revoke_feed(db, actor, feed_id, now=ctx.clock.now())
         return FeedOut(id=feed.id, owner_kind=feed.owner_kind)
 
+    @problems(NotFound)
     @get(
         "/{feed:str}",
         summary="The feed itself (the token in the address is the credential)",

@@ -10,8 +10,9 @@ from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from accounts.actor import Actor
+from api.contract import HOLIDAY_ICS, problems
 from api.dependencies import DB, Ctx
-from core.errors import NotFound
+from core.errors import InvalidInput, NotFound
 from core.holidays import (
     MAX_ICS_BYTES,
     Holiday,
@@ -42,6 +43,7 @@ class HolidayController(Controller):
     path = "/v1/calendars/holidays"
     tags = ["calendars"]
 
+    @problems(NotFound)
     @get(
         "/",
         summary="Holidays of a calendar (public for the calendars published regulations use; staff: any)",
@@ -58,6 +60,7 @@ class HolidayController(Controller):
             raise NotFound("No published holiday calendar has this name.")
         return [_out(h) for h in await list_holidays(db, calendar, year=year)]
 
+    @problems(InvalidInput, body=HOLIDAY_ICS)
     @post(
         "/",
         summary="Import holidays from an ICS file (text/calendar body)",
@@ -75,6 +78,7 @@ class HolidayController(Controller):
         rows = await import_holidays(db, calendar, parsed, source="ics", now=ctx.clock.now(), replace=replace)
         return [_out(h) for h in rows]
 
+    @problems(InvalidInput)
     @put("/{day:date}", summary="Add or rename one holiday")
     async def put_holiday(
         self,
@@ -90,6 +94,7 @@ class HolidayController(Controller):
         )
         return [_out(h) for h in rows if h.day == day]
 
+    @problems(NotFound)
     @delete("/{day:date}", summary="Remove one holiday", status_code=204)
     async def delete_holiday(self, day: FromPath[date], db: DB, calendar: CalendarKey = "default") -> None:
         if not await remove_holiday(db, calendar, day):

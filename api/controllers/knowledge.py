@@ -8,7 +8,9 @@ from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
+from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
+from core.errors import Conflict, NotFound
 from support import kb
 from support.parties import is_support_staff
 from support.schemas import ArticleIn, ArticleOut, ArticlePatch
@@ -44,6 +46,7 @@ class KnowledgeBaseController(Controller):
             article_out(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
         ]
 
+    @problems(Conflict)
     @post("/", summary="Write an article")
     async def create_article(
         self, data: JSONBody[ArticleIn], actor: CurrentActor, db: DB, ctx: Ctx
@@ -51,16 +54,19 @@ class KnowledgeBaseController(Controller):
         del actor
         return article_out(await kb.create_article(db, data, now=ctx.clock.now()))
 
+    @problems(NotFound)
     @get("/{slug:str}", summary="One article")
     async def get_article(self, request: Request[Any, Any, Any], slug: FromPath[str], db: DB) -> ArticleOut:
         return article_out(await kb.get_article(db, slug, include_drafts=_sees_drafts(request)))
 
+    @problems(NotFound)
     @patch("/{slug:str}", summary="Change an article")
     async def update_article(
         self, slug: FromPath[str], data: JSONBody[ArticlePatch], db: DB, ctx: Ctx
     ) -> ArticleOut:
         return article_out(await kb.update_article(db, slug, data, now=ctx.clock.now()))
 
+    @problems(NotFound)
     @delete("/{slug:str}", summary="Delete an article", status_code=204)
     async def delete_article(self, slug: FromPath[str], db: DB) -> None:
         await kb.delete_article(db, slug)

@@ -9,7 +9,7 @@ from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from accounts import directory, eligibility, purchases
-from accounts.errors import PurchaseImportFailed
+from accounts.errors import DuplicatePurchase, EmailTaken, InvalidSupportContact, PurchaseImportFailed
 from accounts.models import SupportContact, User
 from accounts.schemas import (
     EligibilityOut,
@@ -25,9 +25,10 @@ from accounts.schemas import (
     UserOut,
     UserPatch,
 )
+from api.contract import PURCHASES_CSV, problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
-from core.errors import NotFound
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the previous page")]
@@ -47,6 +48,7 @@ class OrganizationController(Controller):
     path = "/v1/organizations"
     tags = ["organizations"]
 
+    @problems(InvalidInput)
     @get("/", summary="List organizations (customers see their own)")
     async def list_organizations(
         self,
@@ -59,6 +61,7 @@ class OrganizationController(Controller):
         page = await directory.list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
         return PageOut(items=[OrganizationOut.build(o) for o in page.items], next_cursor=page.next_cursor)
 
+    @problems(InvalidInput, Conflict)
     @post("/", summary="Create an organization")
     async def create_organization(
         self, data: JSONBody[OrganizationIn], actor: CurrentActor, db: DB, ctx: Ctx
@@ -67,6 +70,7 @@ class OrganizationController(Controller):
             await directory.create_organization(db, actor, data, now=ctx.clock.now())
         )
 
+    @problems(NotFound)
     @get("/{organization_id:uuid}", summary="Get an organization")
     async def get_organization(
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
@@ -74,6 +78,7 @@ class OrganizationController(Controller):
         org = await directory.get_organization(db, actor, organization_id)
         return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
 
+    @problems(NotFound, InvalidInput, Conflict)
     @patch("/{organization_id:uuid}", summary="Change an organization")
     async def update_organization(
         self,
@@ -85,6 +90,7 @@ class OrganizationController(Controller):
         org = await directory.update_organization(db, actor, organization_id, data)
         return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
 
+    @problems(NotFound, InvalidInput)
     @get("/{organization_id:uuid}/users", summary="List the organization's users")
     async def list_users(
         self,
@@ -97,6 +103,7 @@ class OrganizationController(Controller):
         page = await directory.list_users(db, actor, organization_id, limit=limit, cursor=cursor)
         return PageOut(items=[UserOut.build(u) for u in page.items], next_cursor=page.next_cursor)
 
+    @problems(NotFound, PermissionDenied, InvalidInput, EmailTaken)
     @post("/{organization_id:uuid}/users", summary="Add a user to the organization")
     async def create_user(
         self,
@@ -110,12 +117,14 @@ class OrganizationController(Controller):
             await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now())
         )
 
+    @problems(NotFound)
     @get("/{organization_id:uuid}/users/{user_id:uuid}", summary="Get one user of the organization")
     async def get_user(
         self, organization_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> UserOut:
         return UserOut.build(await directory.get_user(db, actor, organization_id, user_id))
 
+    @problems(NotFound, PermissionDenied, InvalidInput)
     @patch(
         "/{organization_id:uuid}/users/{user_id:uuid}", summary="Change a user (name, phone, role, active)"
     )
@@ -131,6 +140,7 @@ class OrganizationController(Controller):
         user = await directory.update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
         return UserOut.build(user)
 
+    @problems(NotFound, InvalidInput)
     @get("/{organization_id:uuid}/purchases", summary="List the organization's purchase records")
     async def list_purchases(
         self,
@@ -143,6 +153,7 @@ class OrganizationController(Controller):
         page = await purchases.list_purchases(db, actor, organization_id, limit=limit, cursor=cursor)
         return PageOut(items=[PurchaseOut.build(p) for p in page.items], next_cursor=page.next_cursor)
 
+    @problems(NotFound, InvalidInput, DuplicatePurchase)
     @post("/{organization_id:uuid}/purchases", summary="Record one purchase")
     async def record_purchase(
         self,
@@ -155,6 +166,7 @@ class OrganizationController(Controller):
         purchase = await purchases.record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
         return PurchaseOut.build(purchase)
 
+    @problems(NotFound, PurchaseImportFailed, DuplicatePurchase, body=PURCHASES_CSV)
     @post(
         "/{organization_id:uuid}/purchases/import",
         summary="Record purchases in bulk from CSV (all or nothing)",
@@ -178,6 +190,7 @@ class OrganizationController(Controller):
         rows = await purchases.import_purchases_csv(db, actor, organization_id, text, now=ctx.clock.now())
         return PurchaseImportOut(imported=len(rows), items=[PurchaseOut.build(p) for p in rows])
 
+    @problems(NotFound)
     @get(
         "/{organization_id:uuid}/eligibility", summary="May the organization use free basic support, and why"
     )
@@ -194,6 +207,7 @@ class OrganizationController(Controller):
             support_contact=_contact_out(await eligibility.support_contact(db, organization_id)),
         )
 
+    @problems(NotFound)
     @get("/{organization_id:uuid}/support-contact", summary="The designated support contact")
     async def get_support_contact(
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
@@ -207,6 +221,7 @@ class OrganizationController(Controller):
             )
         return contact
 
+    @problems(NotFound, PermissionDenied, InvalidSupportContact)
     @put("/{organization_id:uuid}/support-contact", summary="Name the one designated support contact")
     async def put_support_contact(
         self,

@@ -10,10 +10,12 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 
 from accounts.actor import Actor
+from api.contract import BUSY_ICS, problems
 from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
-from core.errors import FieldProblem, InvalidInput
+from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from scheduling import bookings, busy, catalog, engineers
+from scheduling.errors import CalendarImportFailed
 from scheduling.fetch import FetchPolicy, fetch_ics
 from scheduling.models import BusySource, Engineer, Service
 from scheduling.schemas import (
@@ -87,10 +89,12 @@ class ServiceController(Controller):
             service_out(s) for s in await catalog.list_services(db, include_inactive=_sees_inactive(request))
         ]
 
+    @problems(InvalidInput)
     @post("/", summary="Define a service (sales)")
     async def create_service(self, data: JSONBody[ServiceIn], db: DB, ctx: Ctx) -> ServiceOut:
         return service_out(await catalog.create_service(db, data, now=ctx.clock.now()))
 
+    @problems(NotFound)
     @get("/{service_id:uuid}", summary="One service with its precondition checklist")
     async def get_service(
         self, request: Request[Any, Any, Any], service_id: FromPath[uuid.UUID], db: DB
@@ -99,6 +103,7 @@ class ServiceController(Controller):
             await catalog.get_service(db, service_id, include_inactive=_sees_inactive(request))
         )
 
+    @problems(NotFound, InvalidInput)
     @patch("/{service_id:uuid}", summary="Change a service (sales)")
     async def update_service(
         self, service_id: FromPath[uuid.UUID], data: JSONBody[ServicePatch], db: DB, ctx: Ctx
@@ -110,10 +115,12 @@ class EngineerCalendarController(Controller):
     path = "/v1/engineers/{engineer_id:uuid}"
     tags = ["scheduling"]
 
+    @problems(NotFound)
     @get("/working-hours", summary="An engineer's zone, weekly hours and skills")
     async def get_hours(self, engineer_id: FromPath[uuid.UUID], db: DB) -> WorkingHoursOut:
         return hours_out(await engineers.get_engineer(db, engineer_id))
 
+    @problems(NotFound, PermissionDenied, InvalidInput)
     @put("/working-hours", summary="Set an engineer's zone, weekly hours and skills")
     async def put_hours(
         self,
@@ -125,10 +132,12 @@ class EngineerCalendarController(Controller):
     ) -> WorkingHoursOut:
         return hours_out(await engineers.set_working_hours(db, actor, engineer_id, data, now=ctx.clock.now()))
 
+    @problems(NotFound)
     @get("/busy-calendars", summary="Imported busy calendars")
     async def list_busy(self, engineer_id: FromPath[uuid.UUID], db: DB) -> list[BusySourceOut]:
         return [source_out(s) for s in await busy.list_sources(db, engineer_id)]
 
+    @problems(NotFound, PermissionDenied, CalendarImportFailed, body=BUSY_ICS)
     @post(
         "/busy-calendars",
         summary="Import busy time: an ICS file as the text/calendar body, or ?url= to fetch one; "
@@ -169,6 +178,7 @@ def _fetch_policy(ctx: Ctx) -> FetchPolicy:
 class AvailabilityController(Controller):
     tags = ["scheduling"]
 
+    @problems(NotFound, InvalidInput)
     @get("/v1/availability", summary="Free start times for a service in the caller's time zone")
     async def get_availability(
         self,

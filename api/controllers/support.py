@@ -8,21 +8,28 @@ from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.datastructures import ResponseHeader
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
+from accounts.errors import NoSupportContact, NotEligible, NotSupportContact
+from api.contract import ATTACHMENT_FORM, RFC822, problems
 from api.controllers.scheduling import require_offset
 from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
-from api.idempotency import idempotent
+from api.idempotency import IdempotencyKey, idempotent
 from api.schemas import PageOut
 from api.uploads import receive_file
-from core.errors import FieldProblem, InvalidInput, PreconditionFailed
+from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from core.idempotency import KeyReused, RequestInFlight
 from core.storage import LocalStorage
 from scheduling import bookings
+from scheduling.errors import SlotNotOffered, SlotTaken
 from scheduling.schemas import BookingOut
 from scheduling.views import booking_out
 from support import attachments, explanations, filing, lifecycle, stats, tickets
+from support.errors import AttachmentRejected, ExplanationTooEarly, IllegalTransition, InboundEmailRejected
 from support.inbound_email import receive_email
 from support.models import AttachmentKind, TicketStatus
 from support.parties import load_ticket
@@ -63,9 +70,22 @@ INBOUND_EMAIL_MAX_BYTES = 50 * 1024 * 1024
 REVISION = re.compile(r'^(?:W/)?"(\d+)"$')
 
 
-def expected_revision(request: Request[Any, Any, Any]) -> int | None:
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(
+        name="If-Match",
+        max_length=64,
+        description='The ETag of the version you read (e.g. "3"); the change is refused with 412 if the '
+        "ticket changed since. `*` or no header: no precondition.",
+    ),
+]
+ETAG = ResponseHeader(
+    name="ETag", documentation_only=True, description='The ticket\'s revision, e.g. "3": send it as If-Match'
+)
+
+
+def expected_revision(header: str | None) -> int | None:
     """The revision an ``If-Match`` header names; absent or ``*`` means no precondition."""
-    header = request.headers.get("if-match")
     if header is None or header.strip() == "*":
         return None
     found = REVISION.match(header.strip())
@@ -86,10 +106,12 @@ class RegulationController(Controller):
     path = "/v1/support/regulation"
     tags = ["basic support"]
 
+    @problems()
     @get("/", summary="The support regulation in force (public)")
     async def get_regulation(self, db: DB, ctx: Ctx) -> RegulationOut:
         return regulation_out(await current_regulation(db, now=ctx.clock.now()))
 
+    @problems(InvalidInput, Conflict)
     @post("/", summary="Publish a new version of the regulation")
     async def publish(
         self, data: JSONBody[RegulationIn], actor: CurrentActor, db: DB, ctx: Ctx
@@ -111,9 +133,16 @@ class TicketController(Controller):
     path = "/v1/support/tickets"
     tags = ["basic support"]
 
-    @post("/", summary="File a free ticket (designated support contact only)")
+    @problems(NotEligible, NoSupportContact, NotSupportContact, Conflict, RequestInFlight, KeyReused)
+    @post("/", summary="File a free ticket (designated support contact only)", response_headers=[ETAG])
     async def create_ticket(
-        self, request: Request[Any, Any, Any], data: JSONBody[TicketIn], actor: CurrentActor, db: DB, ctx: Ctx
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[TicketIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
 
@@ -121,8 +150,9 @@ class TicketController(Controller):
             filed = await filing.create_ticket(db, actor, data, now=now)
             return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
-        return await idempotent(request, db, actor, ctx, file)
+        return await idempotent(request, db, actor, ctx, file, key=idempotency_key)
 
+    @problems(InvalidInput)
     @get("/", summary="List tickets (customers: their organization's)")
     async def list_tickets(
         self,
@@ -140,31 +170,40 @@ class TicketController(Controller):
         now = ctx.clock.now()
         return PageOut(items=await ticket_summaries(db, page.items, now=now), next_cursor=page.next_cursor)
 
-    @get("/{ticket_id:uuid}", summary="A ticket with its clock, messages, attachments and explanations")
+    @problems(NotFound)
+    @get(
+        "/{ticket_id:uuid}",
+        summary="A ticket with its clock, messages, attachments and explanations",
+        response_headers=[ETAG],
+    )
     async def get_ticket(
         self, ticket_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[TicketOut]:
         ticket = await load_ticket(db, actor, ticket_id)
         return with_etag(await ticket_detail(db, actor, ticket, now=ctx.clock.now()))
 
+    @problems(NotFound, NotSupportContact, PreconditionFailed, Conflict, InvalidInput)
     @patch(
-        "/{ticket_id:uuid}", summary="Complete the intake or declare an item impossible to provide (If-Match)"
+        "/{ticket_id:uuid}",
+        summary="Complete the intake or declare an item impossible to provide (If-Match)",
+        response_headers=[ETAG],
     )
     async def update_ticket(
         self,
-        request: Request[Any, Any, Any],
         ticket_id: FromPath[uuid.UUID],
         data: JSONBody[TicketPatch],
         actor: CurrentActor,
         db: DB,
         ctx: Ctx,
+        if_match: IfMatch = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
         ticket = await tickets.update_intake(
-            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(request)
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await ticket_detail(db, actor, ticket, now=now))
 
+    @problems(NotFound, NotSupportContact, PermissionDenied, Conflict)
     @post(
         "/{ticket_id:uuid}/messages",
         summary="Reply on a ticket (staff may add internal notes and cite articles)",
@@ -175,6 +214,7 @@ class TicketController(Controller):
         m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now())
         return message_out(m)
 
+    @problems(NotFound, NotSupportContact, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
     @post(
         "/{ticket_id:uuid}/attachments",
         summary="Upload a file (multipart/form-data: file, kind=device_database|other)",
@@ -215,6 +255,7 @@ class TicketController(Controller):
         )
         return attachment_out(a)
 
+    @problems(NotFound)
     @get(
         "/{ticket_id:uuid}/attachments/{attachment_id:uuid}",
         summary="Download an attachment",
@@ -236,26 +277,31 @@ class TicketController(Controller):
             headers={"Digest": f"sha-256={a.sha256}", "X-Content-Type-Options": "nosniff"},
         )
 
+    @problems(
+        NotFound, NotSupportContact, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput
+    )
     @post(
         "/{ticket_id:uuid}/transitions",
         summary="Move the ticket through its lifecycle (If-Match)",
         status_code=200,
+        response_headers=[ETAG],
     )
     async def transition(
         self,
-        request: Request[Any, Any, Any],
         ticket_id: FromPath[uuid.UUID],
         data: JSONBody[TransitionIn],
         actor: CurrentActor,
         db: DB,
         ctx: Ctx,
+        if_match: IfMatch = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
         ticket = await lifecycle.transition(
-            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(request)
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await ticket_detail(db, actor, ticket, now=now))
 
+    @problems(NotFound, InvalidInput, SlotNotOffered, SlotTaken)
     @post(
         "/{ticket_id:uuid}/remote-sessions",
         summary="Support proposes a free remote session for this ticket (confirmed at once, no charge)",
@@ -292,6 +338,7 @@ class TicketController(Controller):
         )
         return booking_out(booking, now)
 
+    @problems(NotFound, NotSupportContact, ExplanationTooEarly)
     @post("/{ticket_id:uuid}/explanation-requests", summary="Ask why the first response is late")
     async def request_explanation(
         self,
@@ -309,6 +356,7 @@ class TicketController(Controller):
 class SupportOperationsController(Controller):
     tags = ["basic support"]
 
+    @problems(InvalidInput)
     @get("/v1/support/explanation-requests", summary="Explanation requests for the support lead")
     async def list_explanations(
         self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
@@ -316,6 +364,7 @@ class SupportOperationsController(Controller):
         page = await explanations.list_explanations(db, limit=limit, cursor=cursor)
         return PageOut(items=[explanation_out(e) for e in page.items], next_cursor=page.next_cursor)
 
+    @problems(InvalidInput)
     @get(
         "/v1/support/stats",
         summary="Public statistics per month: answered within the regulation, response times",
@@ -346,10 +395,22 @@ class SupportOperationsController(Controller):
             ]
         )
 
+    @problems(
+        InboundEmailRejected,
+        NotEligible,
+        NoSupportContact,
+        NotSupportContact,
+        NotFound,
+        Conflict,
+        body=RFC822,
+    )
     @post(
         "/v1/support/inbound-email",
-        summary="A forwarded RFC 822 e-mail becomes a ticket or a message (integration scope)",
+        summary="A forwarded RFC 822 e-mail becomes a ticket (201) or a message on the ticket it quotes",
         request_max_body_size=INBOUND_EMAIL_MAX_BYTES,
+        responses={
+            200: ResponseSpec(data_container=TicketOut, description="A message added to the quoted ticket")
+        },
     )
     async def inbound_email(
         self, body: RawBody, actor: CurrentActor, db: DB, ctx: Ctx

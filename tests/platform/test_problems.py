@@ -118,6 +118,10 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     assert body["code"] == "internal_error"
     assert "hunter2" not in response.text
     assert "Traceback" not in response.text
+    # A 500 is never part of the contract: the suite's check of every response flags it too.
+    contract = world.app.state.contract
+    assert contract.violations == ["GET /v1/organizations answered 500, which is not documented"]
+    contract.violations.clear()
 
 
 async def test_an_empty_ticket_body_lists_every_missing_field(world: World) -> None:
