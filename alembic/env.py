@@ -46,6 +46,9 @@ async def _run_async() -> None:
     engine = create_async_engine(_url())
     async with engine.connect() as connection:
         if connection.dialect.name == "sqlite":
+            # WAL is a property of the file: set once here, so the processes sharing the database
+            # later never have to switch it while another one holds a lock.
+            await connection.exec_driver_sql("PRAGMA journal_mode=WAL")
             await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         await connection.run_sync(_run)
         await connection.commit()

@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -137,27 +138,44 @@ def servers(settings: Mapping[str, str], count: int) -> Iterator[list[ServerProc
 @dataclass
 class DelayingProxy:
     """A TCP proxy to ``upstream`` that holds every request for ``delay`` seconds before passing it on
-    (a slow Stripe); ``refuse()`` makes it refuse connections (Stripe down)."""
+    (a slow Stripe). It runs its own event loop in a thread, so whatever the test's loop is doing
+    (waiting on a test client, sending two hundred requests) it keeps answering."""
 
     upstream: str
     delay: float
     port: int = 0
     requests: int = 0
+    _loop: asyncio.AbstractEventLoop | None = field(default=None, repr=False)
     _server: asyncio.Server | None = field(default=None, repr=False)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", self.port)
+    def start(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._loop.run_forever, daemon=True).start()
+        self._server = asyncio.run_coroutine_threadsafe(
+            asyncio.start_server(self._handle, "127.0.0.1", self.port), self._loop
+        ).result(10)
         self.port = self._server.sockets[0].getsockname()[1]
 
-    async def refuse(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self._server = None
+    def stop(self) -> None:
+        if self._loop is None:
+            return
+        server = self._server
+
+        async def close() -> None:
+            if server is not None:
+                server.close()
+            current = asyncio.current_task()
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(close(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._loop = self._server = None
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         host, port = httpx.URL(self.upstream).host, httpx.URL(self.upstream).port
@@ -189,11 +207,11 @@ class DelayingProxy:
 @asynccontextmanager
 async def delaying_proxy(upstream: str, delay: float) -> AsyncIterator[DelayingProxy]:
     proxy = DelayingProxy(upstream, delay)
-    await proxy.start()
+    proxy.start()
     try:
         yield proxy
     finally:
-        await proxy.refuse()
+        proxy.stop()
 
 
 def refused_port() -> int:

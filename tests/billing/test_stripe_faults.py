@@ -7,6 +7,7 @@ import asyncio
 import json
 import socket
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -31,7 +32,7 @@ from core import idempotency
 from scheduling import bookings
 from scheduling.models import Booking, BookingStatus
 from tests.billing.helpers import pay_in_browser, signed
-from tests.harness import refused_port
+from tests.harness import delaying_proxy, refused_port
 from tests.world import World
 
 SLOT = "2026-01-13T10:00:00+03:00"
@@ -227,3 +228,28 @@ async def test_every_stripe_call_is_bounded_by_the_configured_timeouts(settings:
     http: Any = gateway._client._requestor._client  # Any: SDK internals
     assert http._timeout.read == 7.5
     assert http._timeout.connect == settings.stripe_connect_timeout_seconds
+
+
+async def test_a_hold_waiting_for_a_slow_stripe_blocks_no_other_write(
+    world: World, settings: Settings
+) -> None:
+    """On SQLite a hold that kept its transaction across Stripe would keep every writer waiting."""
+    headers, body = await _customer_and_service(world)
+    _, admin = await world.staff(Role.ADMIN)
+    async with (
+        delaying_proxy(settings.stripe_api_base or "", 2.0) as slow_stripe,
+        app_with(world, settings, stripe_api_base=slow_stripe.url) as client,
+    ):
+
+        async def meanwhile() -> float:
+            await asyncio.sleep(0.5)  # the hold is waiting for Stripe by now
+            begun = time.perf_counter()
+            response = await client.post("/v1/organizations", json={"name": "Meanwhile"}, headers=admin)
+            assert response.status_code == 201, response.text
+            return time.perf_counter() - begun
+
+        hold, other_write = await asyncio.gather(
+            client.post("/v1/bookings", json=body, headers=headers), meanwhile()
+        )
+    assert hold.status_code == 201, hold.text
+    assert other_write < 1.0, f"a write waited {other_write:.2f} s behind a hold waiting for Stripe"

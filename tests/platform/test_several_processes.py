@@ -31,8 +31,6 @@ from tests.world import World
 
 REDIS = os.environ.get("DESKLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
-pytestmark = pytest.mark.serial
-
 
 def _hold_sqlite_write_lock(path: str, seconds: float) -> threading.Event:
     """Another writer (think: a second server process) holds SQLite's write lock for a while."""

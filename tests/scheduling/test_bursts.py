@@ -35,8 +35,9 @@ postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indire
 pytestmark = pytest.mark.serial
 
 
+@postgresql_only
 async def test_two_hundred_holds_with_a_slow_stripe_give_one_booking_and_no_server_error(
-    world: World, settings: Settings, localstripe_url: str
+    world: World, settings: Settings, localstripe_url: str, database_url: str
 ) -> None:
     race = await prepare_race(world)
     async with delaying_proxy(localstripe_url, STRIPE_LATENCY) as stripe:
