@@ -128,24 +128,46 @@ def main() -> None:
 @click.option("--workers", default=1, show_default=True, type=int)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
-    """Serve the API with uvicorn."""
+    """Serve the API with uvicorn (in development without Stripe keys, with a local Stripe stand-in)."""
     import uvicorn
 
+    from api import stripe_stand_in
     from api.logging import configure_logging
 
     settings = _settings()
     _preflight(settings)
     configure_logging(settings)
-    uvicorn.run(
-        "api.asgi:create",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        reload=reload,
-        log_config=None,
-        access_log=False,
-    )
+    stand_in = None
+    if settings.uses_stripe_stand_in:
+        try:
+            stand_in = stripe_stand_in.start(settings.stripe_stand_in_port)
+        except stripe_stand_in.StandInFailed as exc:
+            raise click.ClickException(f"the local Stripe stand-in could not start: {exc}") from exc
+        reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - recognising, not binding
+        stripe_stand_in.register_webhook(
+            stand_in.url,
+            f"http://{reachable}:{port}/v1/billing/stripe/webhook",
+            settings.stripe_webhook_secret,
+        )
+        click.echo(
+            f"Stripe stand-in (localstripe) on {stand_in.url}; pay a held booking with "
+            "`deskline billing pay --booking ID`",
+            err=True,
+        )
+    try:
+        uvicorn.run(
+            "api.asgi:create",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            reload=reload,
+            log_config=None,
+            access_log=False,
+        )
+    finally:
+        if stand_in is not None:
+            stand_in.stop()
 
 
 def _preflight(settings: Settings) -> None:
@@ -264,6 +286,57 @@ def reconcile_payments(fail_on_difference: bool) -> None:
     )
     if differences and fail_on_difference:
         raise SystemExit(1)
+
+
+@billing.command("pay")
+@click.option("--booking", "booking_id", required=True, help="The booking (its id) whose payment to make.")
+@click.option(
+    "--wait", default=15.0, show_default=True, help="Seconds to wait for Stripe's webhook to confirm it."
+)
+def pay_booking(booking_id: str, wait: float) -> None:
+    """Development only: pay a held booking with a test card through the Stripe stand-in, as the
+    customer's browser would with the client secret, then wait for the webhook to confirm it."""
+    import time
+    import uuid
+
+    from api import stripe_stand_in
+    from billing.checkout import payment_of_booking
+    from scheduling.models import Booking
+
+    settings = _settings()
+    if settings.environment == "production" or settings.stripe_base is None:
+        raise click.ClickException(
+            "`billing pay` drives the local Stripe stand-in; it is for development only"
+        )
+    try:
+        key = uuid.UUID(booking_id)
+    except ValueError as exc:
+        raise click.ClickException(f"{booking_id!r} is not a booking id (a UUID)") from exc
+
+    async def payment_intent(session: AsyncSession) -> str | None:
+        payment = await payment_of_booking(session, key)
+        return payment.stripe_payment_intent_id if payment is not None else None
+
+    async def status(session: AsyncSession) -> str:
+        booking = await session.get(Booking, key)
+        return booking.status.value if booking is not None else "unknown"
+
+    intent = _in_transaction(settings, payment_intent)
+    if intent is None:
+        raise click.ClickException(
+            "this booking has no payment to make (no such booking, or no payment started)"
+        )
+    intent_status = stripe_stand_in.pay(settings.stripe_base, settings.stripe_secret_key, intent)
+    deadline = time.monotonic() + wait
+    current = _in_transaction(settings, status)
+    while current == "pending_payment" and time.monotonic() < deadline:
+        time.sleep(0.3)
+        current = _in_transaction(settings, status)
+    click.echo(
+        json.dumps(
+            {"booking_id": booking_id, "payment_intent": intent, "stripe": intent_status, "status": current}
+        )
+    )
 
 
 @billing.command("settle-refunds")

@@ -85,7 +85,7 @@ def build_gateway(settings: Settings) -> StripeGateway:
     """Stripe with the configured limits: every call bounded in time, one retry on a network error."""
     return StripeGateway(
         settings.stripe_secret_key,
-        settings.stripe_api_base,
+        settings.stripe_base,
         StripeLimits(
             connect_seconds=settings.stripe_connect_timeout_seconds,
             read_seconds=settings.stripe_read_timeout_seconds,

@@ -14,6 +14,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
+STRIPE_PLACEHOLDER_KEY = "sk_test_deskline"
 
 
 class SettingsError(Exception):
@@ -71,9 +72,12 @@ class Settings(BaseSettings):
     oidc_jwks_path: Path | None = None
     oidc_audience: str | None = None
 
-    stripe_secret_key: str = "sk_test_deskline"  # noqa: S105 - test-mode placeholder
+    stripe_secret_key: str = STRIPE_PLACEHOLDER_KEY
     stripe_webhook_secret: str = "whsec_deskline"  # noqa: S105 - test-mode placeholder
     stripe_api_base: str | None = None
+    # Development without Stripe keys: `deskline serve` runs a local stand-in (localstripe) on this port.
+    stripe_stand_in: Literal["auto", "off"] = "auto"
+    stripe_stand_in_port: int = Field(default=8420, gt=0, lt=65_536)
     # Every Stripe call is bounded: connecting, then each read; one retry on a network error.
     stripe_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
     stripe_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
@@ -116,9 +120,31 @@ class Settings(BaseSettings):
     def _production_secrets(self) -> Settings:
         if self.environment == "production" and (self.secret_key == DEV_SECRET or len(self.secret_key) < 32):
             raise ValueError("DESKLINE_SECRET_KEY must be set to at least 32 random characters in production")
+        if self.environment == "production" and self.stripe_secret_key == STRIPE_PLACEHOLDER_KEY:
+            raise ValueError(
+                "DESKLINE_STRIPE_SECRET_KEY must be set in production "
+                "(the local Stripe stand-in is for development)"
+            )
         if self.oidc_issuer and not self.oidc_jwks_path:
             raise ValueError("DESKLINE_OIDC_JWKS_PATH is required when DESKLINE_OIDC_ISSUER is set")
         return self
+
+    @property
+    def uses_stripe_stand_in(self) -> bool:
+        """Development with no Stripe configured: payments go to the local stand-in."""
+        return (
+            self.environment == "development"
+            and self.stripe_stand_in == "auto"
+            and self.stripe_api_base is None
+            and self.stripe_secret_key == STRIPE_PLACEHOLDER_KEY
+        )
+
+    @property
+    def stripe_base(self) -> str | None:
+        """Where Stripe calls go: the configured base, the stand-in in development, else Stripe itself."""
+        if self.uses_stripe_stand_in:
+            return f"http://127.0.0.1:{self.stripe_stand_in_port}"
+        return self.stripe_api_base
 
     @property
     def is_sqlite(self) -> bool:

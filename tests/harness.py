@@ -20,13 +20,10 @@ from pathlib import Path
 
 import httpx
 
+from api.stripe_stand_in import LAUNCHER
+
 ROOT = Path(__file__).resolve().parent.parent
-LOCALSTRIPE = (
-    "import sys\n"
-    "from aiohttp import web\n"
-    "from localstripe.server import app\n"
-    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
-)
+LOCALSTRIPE = LAUNCHER  # the same stand-in `deskline serve` runs in development
 
 
 def free_port() -> int:

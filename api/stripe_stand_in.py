@@ -1,0 +1,99 @@
+"""A local stand-in for Stripe in development: localstripe on loopback, started and stopped with the
+server, its webhooks pointed at the app and signed with the app's webhook secret, so holding, paying,
+cancelling and refunding work on a fresh clone with no account anywhere. It also serves a Stripe.js
+replacement at ``/js.stripe.com/v3/`` for a browser's card form. Production refuses it (settings).
+
+Payment without a browser: ``deskline billing pay --booking ID`` does what Stripe.js would do with
+the client secret (attach a test card, confirm); the stand-in then delivers the signed webhook.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+
+import httpx
+
+# localstripe pickles its whole store to one fixed file on every write, which serialises every
+# instance on the machine and slows as the store grows: the stand-in keeps its store in memory.
+LAUNCHER = (
+    "import sys\n"
+    "from aiohttp import web\n"
+    "from localstripe.resources import store\n"
+    "type(store).dump_to_disk = lambda self: None\n"
+    "from localstripe.server import app\n"
+    "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
+)
+TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
+
+
+class StandInFailed(RuntimeError):
+    """The stand-in could not start (its port is taken, or localstripe is not installed)."""
+
+
+@dataclass
+class StandIn:
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def start(port: int, *, seconds: float = 30) -> StandIn:
+    """Run localstripe on 127.0.0.1:``port`` and wait until it answers."""
+    if _listening(port):
+        raise StandInFailed(
+            f"port {port} is taken; set DESKLINE_STRIPE_STAND_IN_PORT to a free one "
+            "(or stop the other process)"
+        )
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
+        [sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise StandInFailed(f"localstripe exited: {error.strip().splitlines()[-1:] or 'no output'}")
+        if _listening(port):
+            return StandIn(process, f"http://127.0.0.1:{port}")
+        time.sleep(0.05)
+    process.kill()
+    raise StandInFailed(f"localstripe did not answer on port {port} within {seconds:.0f} s")
+
+
+def register_webhook(stand_in_url: str, target_url: str, secret: str) -> None:
+    """Have the stand-in deliver its events to ``target_url``, signed with ``secret``."""
+    response = httpx.post(
+        f"{stand_in_url}/_config/webhooks/deskline", data={"url": target_url, "secret": secret}, timeout=10
+    )
+    response.raise_for_status()
+
+
+def pay(stand_in_url: str, secret_key: str, payment_intent: str) -> str:
+    """What Stripe.js does with a client secret: a test card attached to the intent, then confirmed.
+    Returns the intent's status (``succeeded``)."""
+    headers = {"Authorization": f"Bearer {secret_key}"}
+    with httpx.Client(base_url=stand_in_url, headers=headers, timeout=10) as client:
+        method = client.post(
+            "/v1/payment_methods",
+            data={"type": "card", **{f"card[{key}]": str(value) for key, value in TEST_CARD.items()}},
+        )
+        method.raise_for_status()
+        client.post(f"/v1/payment_intents/{payment_intent}", data={"payment_method": method.json()["id"]})
+        confirmed = client.post(f"/v1/payment_intents/{payment_intent}/confirm")
+        confirmed.raise_for_status()
+        return str(confirmed.json()["status"])
