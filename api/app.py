@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyInitPlugin
@@ -11,9 +12,10 @@ from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, OpenAPI, SecurityScheme
 from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.roles import SCOPE_DESCRIPTIONS
@@ -42,6 +44,11 @@ from core.time import Clock, SystemClock
 from scheduling.bookings import SchedulingPolicy
 
 API_VERSION = "1.0.0"
+# The documentation pages load nothing from the internet: pinned Swagger UI and Redoc bundles ship in
+# the package (api/static/docs, see its README) and are served from here.
+DOCS_ASSETS = Path(__file__).resolve().parent / "static" / "docs"
+DOCS_ASSETS_URL = "/schema/assets"
+FAVICON = f"<link rel='icon' type='image/png' href='{DOCS_ASSETS_URL}/favicon-32x32.png'>"
 BEARER = "BearerJWT"
 OAUTH2 = "OAuth2ClientCredentials"
 
@@ -75,7 +82,21 @@ def _openapi_config(settings: Settings) -> OpenAPIConfig:
             "(en, ru)."
         ),
         path="/schema",
-        render_plugins=[ScalarRenderPlugin(path="/"), SwaggerRenderPlugin(path="/swagger")],
+        render_plugins=[
+            RedocRenderPlugin(
+                path=["/", "/redoc"],
+                js_url=f"{DOCS_ASSETS_URL}/redoc.standalone.js",
+                google_fonts=False,
+                favicon=FAVICON,
+            ),
+            SwaggerRenderPlugin(
+                path="/swagger",
+                js_url=f"{DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                css_url=f"{DOCS_ASSETS_URL}/swagger-ui.css",
+                standalone_preset_js_url=f"{DOCS_ASSETS_URL}/swagger-ui-standalone-preset.js",
+                favicon=FAVICON,
+            ),
+        ],
         components=Components(
             security_schemes={
                 BEARER: SecurityScheme(
@@ -201,7 +222,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
         app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]
     )
     app = Litestar(
-        route_handlers=[*CONTROLLERS, PrometheusController],
+        route_handlers=[
+            *CONTROLLERS,
+            PrometheusController,
+            create_static_files_router(
+                DOCS_ASSETS_URL, [DOCS_ASSETS], include_in_schema=False, name="docs-assets"
+            ),
+        ],
         plugins=[SQLAlchemyInitPlugin(config=alchemy), create_problem_plugin()],
         middleware=[prometheus.middleware],
         guards=[access_guard],
