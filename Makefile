@@ -27,8 +27,12 @@ $(BIN)/deskline: $(UV) pyproject.toml uv.lock
 
 install: $(BIN)/deskline
 
+# `make run PORT=8080 HOST=0.0.0.0` serves elsewhere (the walkthroughs then need DESKLINE_URL).
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
 run: install migrate
-	$(BIN)/deskline serve --host 127.0.0.1 --port 8000
+	$(BIN)/deskline serve --host $(HOST) --port $(PORT)
 
 migrate: install
 	$(BIN)/deskline migrate

@@ -102,6 +102,11 @@ def explain(exc: BaseException) -> str | None:
             "the SQLite database stayed locked by another process longer than "
             "DESKLINE_SQLITE_BUSY_TIMEOUT_MS; retry, or raise the timeout"
         )
+    if "no such table" in text or ("relation" in text and "does not exist" in text):
+        return (
+            "the database named in DESKLINE_DATABASE_URL has no Deskline schema yet (or an old one); "
+            "run `deskline migrate` (or `make migrate`)"
+        )
     if "does not exist" in text and "database" in text:
         return (
             "the PostgreSQL database named in DESKLINE_DATABASE_URL does not exist; create it "

@@ -19,8 +19,16 @@ import httpx
 
 # localstripe pickles its whole store to one fixed file on every write, which serialises every
 # instance on the machine and slows as the store grows: the stand-in keeps its store in memory.
+# It also ends when the process that started it does, however that one ends (uvicorn re-raises SIGTERM
+# after its graceful shutdown, so no `finally` of ours runs then; SIGKILL leaves no chance at all).
 LAUNCHER = (
-    "import sys\n"
+    "import os, sys, threading, time\n"
+    "parent = os.getppid()\n"
+    "def orphaned():\n"
+    "    while os.getppid() == parent:\n"
+    "        time.sleep(0.5)\n"
+    "    os._exit(0)\n"
+    "threading.Thread(target=orphaned, daemon=True).start()\n"
     "from aiohttp import web\n"
     "from localstripe.resources import store\n"
     "type(store).dump_to_disk = lambda self: None\n"

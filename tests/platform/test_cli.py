@@ -86,3 +86,12 @@ def test_keys_rotate_creates_a_new_signing_key_each_time(tmp_path: Path) -> None
     second = runner.invoke(main, ["keys", "rotate"], env=_env(tmp_path))
     assert first.exit_code == second.exit_code == 0, first.output + second.output
     assert json.loads(first.output)["kid"] != json.loads(second.output)["kid"]
+
+
+def test_a_database_without_the_schema_says_to_migrate_in_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["users", "create", "--email", "root@example.com", "--role", "admin"], env=_env(tmp_path)
+    )
+    assert result.exit_code != 0
+    assert "deskline migrate" in result.output
+    assert "Traceback" not in result.output
