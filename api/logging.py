@@ -118,8 +118,9 @@ def configure_logging(settings: Settings) -> None:
     for noisy in ("uvicorn.access",):
         logging.getLogger(noisy).handlers[:] = []
         logging.getLogger(noisy).propagate = False
-    # httpx logs every outgoing URL at INFO; calendar and webhook URLs may carry credentials.
-    for chatty in ("httpx", "httpcore"):
+    # httpx logs every outgoing URL at INFO; calendar and webhook URLs may carry credentials. Alembic
+    # announces each of its plugins at INFO whenever it is imported, which says nothing to an operator.
+    for chatty in ("httpx", "httpcore", "alembic.runtime.plugins"):
         logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))
 
 
