@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import date
 from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
-from litestar.datastructures import ResponseHeader
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
 from accounts.errors import NoSupportContact, NotEligible, NotSupportContact
@@ -19,6 +17,7 @@ from api.controllers.scheduling import require_offset
 from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import IdempotencyKey, idempotent
+from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
 from api.uploads import receive_file
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
@@ -67,35 +66,6 @@ OptionalMonth = Annotated[
     str | None, QueryParameter(name="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 ]
 INBOUND_EMAIL_MAX_BYTES = 50 * 1024 * 1024
-REVISION = re.compile(r'^(?:W/)?"(\d+)"$')
-
-
-IfMatch = Annotated[
-    str | None,
-    HeaderParameter(
-        name="If-Match",
-        max_length=64,
-        description='The ETag of the version you read (e.g. "3"); the change is refused with 412 if the '
-        "ticket changed since. `*` or no header: no precondition.",
-    ),
-]
-ETAG = ResponseHeader(
-    name="ETag", documentation_only=True, description='The ticket\'s revision, e.g. "3": send it as If-Match'
-)
-
-
-def expected_revision(header: str | None) -> int | None:
-    """The revision an ``If-Match`` header names; absent or ``*`` means no precondition."""
-    if header is None or header.strip() == "*":
-        return None
-    found = REVISION.match(header.strip())
-    if found is None:
-        raise PreconditionFailed('If-Match must be an ETag this API returned, e.g. "3".')
-    return int(found.group(1))
-
-
-def with_etag(body: TicketOut, status_code: int = 200) -> Response[TicketOut]:
-    return Response(body, status_code=status_code, headers={"ETag": f'"{body.revision}"'})
 
 
 def storage_of(ctx: Ctx) -> LocalStorage:
