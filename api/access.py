@@ -155,6 +155,13 @@ RULES: dict[str, Rule] = {
     "POST /v1/payments/{payment_id}/refunds": rule(ADMIN, LEAD),
     "GET /v1/payments": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     # calendars
+    "GET /v1/contracts": rule(ALL_ROLES, scopes=(Scope.CONTRACTS_READ,)),
+    "POST /v1/contracts": rule(SALES, ADMIN),
+    "GET /v1/contracts/{contract_id}": rule(ALL_ROLES, scopes=(Scope.CONTRACTS_READ,)),
+    "PATCH /v1/contracts/{contract_id}": rule(SALES, ADMIN),
+    "POST /v1/contracts/{contract_id}/activate": rule(SALES, ADMIN),
+    "POST /v1/contracts/{contract_id}/terminate": rule(SALES, ADMIN),
+    "POST /v1/contracts/{contract_id}/amendments": rule(SALES, ADMIN),
     "GET /v1/calendars/holidays": PUBLIC,  # a published regulation's holidays; staff see every calendar
     "POST /v1/calendars/holidays": rule(LEAD, ADMIN),
     "PUT /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),

@@ -28,6 +28,7 @@ from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController
 from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
+from api.controllers.contracts import ContractController
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
@@ -69,6 +70,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     BookingController,
     CalendarFeedController,
     BillingController,
+    ContractController,
 ]
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from accounts import errors as accounts_errors
 from api.problems import Problem, ProblemKind
 from billing import errors as billing_errors
+from contracts import errors as contract_errors
 from core import errors as core_errors
 from core import idempotency
 from scheduling import errors as scheduling_errors
@@ -166,6 +167,27 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     ),
     support_errors.InboundEmailRejected: ProblemKind(
         422, "inbound_email_rejected", "The e-mail cannot be accepted", "Письмо не может быть принято"
+    ),
+    contract_errors.ContractNotDraft: ProblemKind(
+        409,
+        "contract_not_draft",
+        "An active contract is amended, not edited",
+        "Действующий договор не редактируется, а дополняется",
+    ),
+    contract_errors.ContractsOverlap: ProblemKind(
+        409,
+        "contracts_overlap",
+        "Another contract is active on these days",
+        "На эти дни уже действует другой договор",
+    ),
+    contract_errors.ContractIncomplete: ProblemKind(
+        422, "contract_incomplete", "The contract is not complete", "Договор заполнен не полностью"
+    ),
+    contract_errors.IllegalContractTransition: ProblemKind(
+        409,
+        "illegal_contract_transition",
+        "Not allowed for this contract now",
+        "Для этого договора сейчас недопустимо",
     ),
     accounts_errors.NotEligible: ProblemKind(
         403, "not_eligible", "Not eligible for basic support", "Нет права на базовую поддержку"

@@ -7,6 +7,7 @@ from sqlmodel import SQLModel
 
 import accounts.models  # noqa: F401  (each import registers its area's tables)
 import billing.models  # noqa: F401
+import contracts.models  # noqa: F401
 import core.counters
 import core.holidays
 import core.idempotency  # noqa: F401

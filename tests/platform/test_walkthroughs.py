@@ -57,7 +57,7 @@ def _kept(state: Path) -> dict[str, str]:
     return kept
 
 
-def test_the_walkthroughs_book_pay_invite_cancel_and_refund_with_no_manual_step(
+def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contracting(
     served: tuple[ServerProcess, dict[str, str]], tmp_path: Path
 ) -> None:
     server, settings = served
@@ -76,6 +76,7 @@ def test_the_walkthroughs_book_pay_invite_cancel_and_refund_with_no_manual_step(
         booking = client.get(f"/v1/bookings/{kept['BOOKING']}", headers=customer).json()
         payments = client.get("/v1/payments", params={"booking_id": kept["BOOKING"]}, headers=customer).json()
         ticket = client.get(f"/v1/support/tickets/{kept['TICKET']}", headers=customer).json()
+        contract = client.get(f"/v1/contracts/{kept['CONTRACT']}", headers=customer).json()
     assert booking["status"] == "cancelled"
     assert booking["cancellation_refund"] == "full"
     (payment,) = payments["items"]
@@ -83,6 +84,8 @@ def test_the_walkthroughs_book_pay_invite_cancel_and_refund_with_no_manual_step(
     assert payment["refunded_minor"] == payment["amount_minor"] == 500_000
     assert sorted(r["amount_minor"] for r in payment["refunds"]) == [200_000, 300_000]
     assert any(m["author_kind"] == "email" for m in ticket["messages"]), "the e-mail reply reached the ticket"
+    assert contract["status"] == "active"
+    assert [v["terms"]["included_session_minutes"] for v in contract["versions"]] == [240, 480]
 
 
 def _readme_block_after(marker: str) -> str | None:

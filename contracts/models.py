@@ -1,0 +1,66 @@
+"""Tables of SLA contracts: the agreement, and its versions (the draft's terms, then each amendment)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
+
+
+class ContractState(StrEnum):
+    """What was decided; the public status (expired, terminated) is derived from dates at read time."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+
+
+class Contract(SQLModel, table=True):
+    """One SLA agreement with one customer organisation. No two active contracts of an organisation
+    cover the same day: PostgreSQL enforces it with an exclusion constraint (migration 0013); on
+    SQLite the serialised write transaction and the check in ``contracts.agreements`` do."""
+
+    __tablename__ = "contracts_contract"
+    __table_args__ = (
+        enum_check("state", ContractState),
+        sa.CheckConstraint("ends_on >= starts_on", name="ends_after_start"),
+    )
+
+    id: uuid.UUID = id_field()
+    organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
+    number: str = Field(max_length=64, unique=True)
+    state: ContractState = enum_field(ContractState, index=True)
+    signed_on: date | None = Field(default=None)
+    starts_on: date
+    ends_on: date  # the last day covered by the agreement as signed
+    # The first day no longer covered: ends_on + 1, or the termination's effective date if earlier.
+    ends_before: date
+    terminated_on: date | None = Field(default=None)
+    termination_reason: str | None = Field(default=None, sa_type=sa.Text)
+    revision: int = Field(default=1)
+    created_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = utc_field()
+    updated_at: datetime = utc_field()
+    activated_at: datetime | None = utc_field(nullable=True)
+
+
+class ContractVersion(SQLModel, table=True):
+    """The terms in force from ``effective_from``: version 1 is the signed text (edited while a draft),
+    each amendment adds the next. A ticket is measured against the version in force when it opened."""
+
+    __tablename__ = "contracts_contract_version"
+    __table_args__ = (sa.UniqueConstraint("contract_id", "version", name="uq_contracts_contract_version"),)
+
+    id: uuid.UUID = id_field()
+    contract_id: uuid.UUID = uuid_fk("contracts_contract.id", ondelete="CASCADE")
+    version: int
+    effective_from: date
+    reason: str = Field(default="", sa_type=sa.Text)
+    terms: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # Any: contracts.schemas.Terms
+    created_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = utc_field()

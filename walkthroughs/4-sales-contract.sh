@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# 4. An SLA contract: sales draft it for the customer company, activate it once complete, amend it from
+#    a later day (history kept); the customer's users read it. Runs after 1-first-steps.sh.
+. walkthroughs/lib.sh
+SALES=$(token "$SALES_EMAIL" a-long-staff-password)
+CUSTOMER=$(token "$CONTACT_EMAIL" another-long-password)
+START=$(date -d "$(date +%Y-%m-01) +1 month" +%F)   # the first day of next month
+END=$(date -d "$START +1 year -1 day" +%F)
+AMENDED_FROM=$(date -d "$START +1 month" +%F)
+
+# a draft may be incomplete: here everything but the signing date (the terms are a sample file)
+CONTRACT=$(call $B/v1/contracts -H "Authorization: Bearer $SALES" -H 'content-type: application/json' \
+  -d "{\"organization_id\":\"$ORG\",\"number\":\"SLA-$RUN\",\"starts_on\":\"$START\",\"ends_on\":\"$END\",
+       \"terms\":$(cat $SAMPLES/sla-terms.json)}" | field id)
+# activating an incomplete draft answers 422 contract_incomplete, listing every missing field
+curl -s -X POST $B/v1/contracts/$CONTRACT/activate -H "Authorization: Bearer $SALES"; echo
+# drafts are edited with the ETag they were read with (412 if someone changed them since)
+REVISION=$(call $B/v1/contracts/$CONTRACT -H "Authorization: Bearer $SALES" | field revision)
+call -X PATCH $B/v1/contracts/$CONTRACT -H "Authorization: Bearer $SALES" -H "If-Match: \"$REVISION\"" \
+  -H 'content-type: application/json' -d "{\"signed_on\":\"$(date +%F)\"}"
+call -X POST $B/v1/contracts/$CONTRACT/activate -H "Authorization: Bearer $SALES" | field status   # -> active
+
+# an active contract is not edited (409 contract_not_draft points at amendments): it is amended from a day
+curl -s -X PATCH $B/v1/contracts/$CONTRACT -H "Authorization: Bearer $SALES" -H 'content-type: application/json' \
+  -d '{"terms":{"included_session_minutes":480}}'; echo
+call $B/v1/contracts/$CONTRACT/amendments -H "Authorization: Bearer $SALES" -H 'content-type: application/json' \
+  -d "{\"effective_from\":\"$AMENDED_FROM\",\"reason\":\"Eight included hours a month\",
+       \"terms\":{\"included_session_minutes\":480}}" | field versions.1.effective_from   # version 1 stays in the history
+
+# the customer's users read their contracts (never drafts); integrations with the contracts:read scope too
+call $B/v1/contracts -H "Authorization: Bearer $CUSTOMER"
+
+keep CONTRACT
