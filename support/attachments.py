@@ -75,9 +75,10 @@ async def attach_file(
         )
     )
     await session.flush()
-    regulation = await session.get(RegulationVersion, ticket.regulation_id)
-    assert regulation is not None
-    await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
+    if ticket.regulation_id is not None:  # a basic ticket may be waiting for this file to start its clock
+        regulation = await session.get(RegulationVersion, ticket.regulation_id)
+        assert regulation is not None
+        await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
     touch(ticket, now)
     await session.flush()
     return attachment

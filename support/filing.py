@@ -31,6 +31,7 @@ from core.errors import Conflict
 from support import kb
 from support.intake import intake_completed, missing_items
 from support.models import (
+    BASIC,
     RegulationVersion,
     Ticket,
     TicketArticle,
@@ -277,7 +278,9 @@ def _sqlite_filing() -> tuple[sa.Insert, sa.Insert]:
             | {
                 "number": sa.select(
                     sa.func.coalesce(sa.func.max(table_of(Ticket).c.number), FIRST_NUMBER - 1) + 1
-                ).scalar_subquery()
+                )
+                .where(table_of(Ticket).c.line == BASIC)
+                .scalar_subquery()
             }
         )
         .returning(table_of(Ticket).c.number),

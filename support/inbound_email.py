@@ -21,7 +21,7 @@ from core.text import cleaned
 from support.attachments import attach_file
 from support.errors import InboundEmailRejected
 from support.filing import create_email_ticket
-from support.models import AttachmentKind, Ticket
+from support.models import BASIC, AttachmentKind, Ticket
 from support.schemas import MessageIn
 from support.tickets import add_message
 
@@ -73,7 +73,11 @@ async def receive_email(
     ticket: Ticket | None = None
     if reference:
         ticket = (
-            await session.scalars(sa.select(Ticket).where(col(Ticket.number) == int(reference.group(1))))
+            await session.scalars(
+                sa.select(Ticket).where(
+                    col(Ticket.line) == BASIC, col(Ticket.number) == int(reference.group(1))
+                )
+            )
         ).first()
     if ticket is not None and ticket.organization_id == user.organization_id:
         await add_message(

@@ -75,9 +75,7 @@ async def transition(
     if party not in allowed:  # the move exists, but not for this caller's role: a refusal, not a conflict
         who = " or ".join(sorted(allowed))
         raise PermissionDenied(f"Only {who} may move a ticket from {source} to {target}.")
-    regulation = await session.get(RegulationVersion, ticket.regulation_id)
-    assert regulation is not None
-    await _apply(session, actor, ticket, regulation, data, now=now)
+    await _apply(session, actor, ticket, data, now=now)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,
@@ -96,7 +94,6 @@ async def _apply(
     session: AsyncSession,
     actor: Actor,
     ticket: Ticket,
-    regulation: RegulationVersion,
     data: TransitionIn,
     *,
     now: datetime,
@@ -106,6 +103,8 @@ async def _apply(
     if target == S.NEW:
         if not waiting_for_intake:
             raise IllegalTransition("Only a ticket waiting for its intake can be accepted as new.")
+        regulation = await session.get(RegulationVersion, ticket.regulation_id)
+        assert regulation is not None, "only basic tickets wait for an intake"
         missing = await missing_items(session, ticket, regulation)
         completed = await intake_completed(
             session, ticket, regulation, now=now, actor_id=actor.id, accepted_missing=missing

@@ -51,15 +51,25 @@ class RegulationVersion(SQLModel, table=True):
     text: str = Field(default="", sa_type=sa.Text)
 
 
+BASIC = "basic"  # the line of free tickets; contracts adds "sla" (support/lines.py)
+
+
 class Ticket(SQLModel, table=True):
+    """A ticket of one service line. Lines share the lifecycle and the clock; each numbers its own."""
+
     __tablename__ = "support_ticket"
-    __table_args__ = (enum_check("status", TicketStatus),)
+    __table_args__ = (
+        enum_check("status", TicketStatus),
+        sa.UniqueConstraint("line", "number", name="uq_support_ticket_line_number"),
+    )
 
     id: uuid.UUID = id_field()
-    number: int = Field(unique=True)
+    line: str = Field(default=BASIC, max_length=16, index=True)
+    number: int
     organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
     filed_by: uuid.UUID = uuid_fk("accounts_user.id")
-    regulation_id: uuid.UUID = uuid_fk("support_regulation_version.id", index=False)
+    # The regulation a free ticket is measured by (SLA tickets are measured by their contract).
+    regulation_id: uuid.UUID | None = uuid_fk("support_regulation_version.id", index=False, nullable=True)
     status: TicketStatus = enum_field(TicketStatus, index=True)
     waiting_reason: WaitingReason | None = Field(default=None, sa_type=StrEnumType(WaitingReason))
     channel: str = Field(default="api", max_length=16)

@@ -1,8 +1,10 @@
-"""Who is who on a ticket: support staff, the organisation's designated contact, other readers."""
+"""Who is who on a ticket: support staff, the customers who may act on it, other readers; and basic
+support's own line (its customers act through the organisation's designated contact)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,8 +12,11 @@ from accounts.actor import Actor
 from accounts.eligibility import support_contact
 from accounts.errors import NotSupportContact
 from accounts.roles import Role
+from core.business_time import BusinessCalendar
 from core.errors import NotFound
-from support.models import Ticket
+from support.lines import line_of, register
+from support.models import BASIC, RegulationVersion, Ticket
+from support.regulation import regulation_calendar
 
 SUPPORT_STAFF = (Role.SUPPORT_ENGINEER, Role.SUPPORT_LEAD, Role.ADMIN)
 
@@ -28,22 +33,48 @@ def may_read(actor: Actor, ticket: Ticket) -> bool:
 
 
 async def load_ticket(
-    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, *, for_update: bool = False
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, *, for_update: bool = False, line: str = BASIC
 ) -> Ticket:
+    """A ticket of ``line`` the actor may read: each line's operations see only their own queue."""
     ticket = await session.get(Ticket, ticket_id, with_for_update=for_update)
-    if ticket is None or not may_read(actor, ticket):
+    if ticket is None or ticket.line != line or not may_read(actor, ticket):
         raise NotFound("No ticket with this id.")
     return ticket
 
 
 async def require_contact(session: AsyncSession, actor: Actor, ticket: Ticket) -> None:
-    """Customers act on free tickets only through the organisation's current designated contact."""
-    contact = await support_contact(session, ticket.organization_id)
-    if contact is None or contact[1].id != actor.id:
-        raise NotSupportContact(
-            "Only your organization's designated support contact can act on free tickets.",
-        )
+    """Customers act on a ticket as its line allows (basic support: the designated contact only)."""
+    await line_of(ticket).require_customer_party(session, actor, ticket)
 
 
 def party_of(actor: Actor) -> str:
     return "staff" if is_support_staff(actor) else "customer"
+
+
+class BasicLine:
+    """Free tickets: the designated contact acts; clocks run on the regulation the ticket opened
+    under; the next update is due an interval after the last public staff reply."""
+
+    name = BASIC
+    prefix = "DL"
+
+    async def require_customer_party(self, session: AsyncSession, actor: Actor, ticket: Ticket) -> None:
+        contact = await support_contact(session, ticket.organization_id)
+        if contact is None or contact[1].id != actor.id:
+            raise NotSupportContact(
+                "Only your organization's designated support contact can act on free tickets.",
+            )
+
+    async def calendar(self, session: AsyncSession, ticket: Ticket) -> BusinessCalendar:
+        regulation = await session.get(RegulationVersion, ticket.regulation_id)
+        assert regulation is not None, "a basic ticket keeps its regulation"
+        return await regulation_calendar(session, regulation)
+
+    def after_staff_reply(self, ticket: Ticket, now: datetime) -> None:
+        ticket.updates_counted_from = now
+
+    def after_customer_message(self, ticket: Ticket, now: datetime) -> None:
+        del ticket, now  # a customer's message does not move basic support's update interval
+
+
+register(BasicLine())

@@ -22,7 +22,7 @@ STATS_SQL = sa.text(
                CASE WHEN was_paused_for_information OR intake_completed_at > created_at
                     THEN 1 ELSE 0 END AS paused
         FROM support_ticket
-        WHERE intake_month IS NOT NULL AND intake_month >= :first AND intake_month <= :last
+        WHERE line = 'basic' AND intake_month IS NOT NULL AND intake_month >= :first AND intake_month <= :last
     ),
     ranked AS (
         SELECT month, minutes,

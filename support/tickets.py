@@ -15,7 +15,9 @@ from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied, 
 from core.pagination import Page, paginate
 from support import kb
 from support.intake import complete_intake_if_ready, missing_items
+from support.lines import line_of
 from support.models import (
+    BASIC,
     RegulationVersion,
     Ticket,
     TicketArticle,
@@ -26,7 +28,6 @@ from support.models import (
     WaitingReason,
 )
 from support.parties import is_support_staff, load_ticket, require_contact
-from support.regulation import regulation_calendar
 from support.schemas import MessageIn, TicketPatch
 
 TICKET_COUNTER = "support_ticket"
@@ -70,7 +71,7 @@ async def list_tickets(
     status: TicketStatus | None = None,
     organization_id: uuid.UUID | None = None,
 ) -> Page[Ticket]:
-    statement = sa.select(Ticket)
+    statement = sa.select(Ticket).where(col(Ticket.line) == BASIC)
     if actor.is_customer:
         statement = statement.where(col(Ticket.organization_id) == actor.organization_id)
     elif organization_id is not None:
@@ -96,7 +97,7 @@ async def update_intake(
     if ticket.status == TicketStatus.CLOSED:
         raise Conflict("The ticket is closed; reopen it first.")
     regulation = await session.get(RegulationVersion, ticket.regulation_id)
-    assert regulation is not None
+    assert regulation is not None, "a basic ticket keeps its regulation"
     for field in EDITABLE_FIELDS:
         value = getattr(data, field)
         if value is not msgspec.UNSET:
@@ -164,6 +165,7 @@ async def add_message(
             await record_staff_reply(session, ticket, now=now)
     else:
         await resume_after_information(session, ticket, now=now, actor_id=actor.id)
+        line_of(ticket).after_customer_message(ticket, now)
     touch(ticket, now)
     await session.flush()
     return message
@@ -203,14 +205,13 @@ async def record_session_proposal(
 
 
 async def record_staff_reply(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
-    """A public staff reply: the first one after intake completion answers the regulation's promise of a
-    first response, and every one restarts the interval within which the next update is due."""
-    ticket.updates_counted_from = now
+    """A public staff reply: the first one after intake completion answers the promise of a first
+    response; what it does to the update timer is the line's rule (support/lines.py)."""
+    line = line_of(ticket)
+    line.after_staff_reply(ticket, now)
     if ticket.intake_completed_at is None or ticket.first_responded_at is not None:
         return
-    regulation = await session.get(RegulationVersion, ticket.regulation_id)
-    assert regulation is not None
-    calendar = await regulation_calendar(session, regulation)
+    calendar = await line.calendar(session, ticket)
     ticket.first_responded_at = now
     ticket.first_response_business_minutes = int(
         calendar.elapsed(ticket.intake_completed_at, now).total_seconds() // 60

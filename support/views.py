@@ -93,7 +93,7 @@ async def _basics(
     """Each ticket's regulation, missing items and clock, in a fixed number of queries however many
     tickets there are (a page of the list, or the one ticket shown)."""
     ids = [t.id for t in tickets]
-    wanted = {t.regulation_id for t in tickets}
+    wanted = {t.regulation_id for t in tickets if t.regulation_id is not None}
     regulations = {
         r.id: r
         for r in (
@@ -105,6 +105,7 @@ async def _basics(
     calendars: dict[uuid.UUID, BusinessCalendar] = {}
     found = []
     for ticket in tickets:
+        assert ticket.regulation_id is not None, "basic support's views show basic tickets"
         regulation = regulations[ticket.regulation_id]
         # The calendar (and its holidays) matters only for paused time and the next update.
         calendar = None
