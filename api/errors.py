@@ -189,6 +189,12 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
         "Not allowed for this contract now",
         "Для этого договора сейчас недопустимо",
     ),
+    contract_errors.ContractNotInForce: ProblemKind(
+        409, "contract_not_in_force", "The contract is not in force", "Договор не действует"
+    ),
+    contract_errors.NotCovered: ProblemKind(
+        403, "not_covered", "Not covered by the contract", "Договор не распространяется на вас"
+    ),
     accounts_errors.NotEligible: ProblemKind(
         403, "not_eligible", "Not eligible for basic support", "Нет права на базовую поддержку"
     ),

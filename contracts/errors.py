@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import Conflict, InvalidInput
+from core.errors import Conflict, InvalidInput, PermissionDenied
 
 
 class ContractNotDraft(Conflict):
@@ -19,3 +19,11 @@ class ContractIncomplete(InvalidInput):
 
 class IllegalContractTransition(Conflict):
     """The lifecycle does not allow this now (e.g. terminating a draft, amending an expired contract)."""
+
+
+class ContractNotInForce(Conflict):
+    """SLA tickets are filed only under a contract in force today."""
+
+
+class NotCovered(PermissionDenied):
+    """The user is not among those the contract covers."""

@@ -64,3 +64,18 @@ class ContractVersion(SQLModel, table=True):
     terms: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # Any: contracts.schemas.Terms
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = utc_field()
+
+
+class SlaTicket(SQLModel, table=True):
+    """What makes a ticket of the ``sla`` line an SLA ticket: the contract and the version it is
+    measured by (the one in force when it opened), its priority, and since when the priority's
+    targets count (its opening, or the last priority change)."""
+
+    __tablename__ = "contracts_sla_ticket"
+    __table_args__ = (sa.CheckConstraint("priority IN ('P1', 'P2', 'P3', 'P4')", name="priority_allowed"),)
+
+    ticket_id: uuid.UUID = Field(foreign_key="support_ticket.id", primary_key=True, ondelete="CASCADE")
+    contract_id: uuid.UUID = uuid_fk("contracts_contract.id")
+    contract_version: int
+    priority: str = Field(max_length=2)
+    timers_from: datetime = utc_field()

@@ -154,3 +154,76 @@ class ContractOut(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     activated_at: datetime | None
+
+
+class SlaTicketIn(Input):
+    priority: Priority
+    subject: Name
+    description: LongText
+    affected_applications: LongText | None = None
+    impact: LongText | None = None
+
+
+class PriorityChangeIn(Input):
+    priority: Priority
+    reason: LongText
+
+
+class TimerOut(msgspec.Struct, kw_only=True):
+    """One SLA timer. ``due_at`` is null while the timer is paused (the ticket awaits the customer) or
+    does not run (no customer message awaits an answer); ``breached`` says the target was (or is) missed
+    and ``breach_minutes`` by how many business minutes."""
+
+    target_minutes: int
+    started_at: datetime | None
+    due_at: datetime | None
+    stopped_at: datetime | None
+    breached: bool
+    breach_minutes: int
+
+
+class SlaClockOut(msgspec.Struct, kw_only=True):
+    priority: Priority
+    contract_version: int
+    running: bool
+    paused_minutes: int
+    first_response: TimerOut
+    update: TimerOut
+    resolution: TimerOut
+
+
+class SlaMessageOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    author_id: uuid.UUID | None
+    author_kind: str
+    body: str
+    internal: bool
+    created_at: datetime
+
+
+class SlaEventOut(msgspec.Struct, kw_only=True):
+    occurred_at: datetime
+    kind: str
+    actor_id: uuid.UUID | None
+    data: dict[str, Any]  # Any: the event's JSON details
+
+
+class SlaTicketOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    number: str
+    contract_id: uuid.UUID
+    organization_id: uuid.UUID
+    filed_by: uuid.UUID
+    status: str
+    subject: str
+    description: str
+    author_name: str
+    author_email: str
+    clock: SlaClockOut
+    created_at: datetime
+    updated_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+    revision: int
+    messages: list[SlaMessageOut] = msgspec.field(default_factory=list)
+    timeline: list[SlaEventOut] = msgspec.field(default_factory=list)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from accounts.actor import Actor
 from contracts import terms as rules
 from contracts.agreements import in_force, local_today, status_of, version_in_force, versions_of
-from contracts.models import Contract, ContractVersion
-from contracts.schemas import ContractOut, VersionOut
+from contracts.models import Contract, ContractVersion, SlaTicket
+from contracts.schemas import ContractOut, SlaEventOut, SlaMessageOut, SlaTicketOut, VersionOut
+from contracts.sla import SlaLine, clock_of
+from support.models import Ticket, TicketEvent, TicketMessage
+from support.parties import is_support_staff
 
 
 def version_out(version: ContractVersion) -> VersionOut:
@@ -44,4 +50,68 @@ async def contract_out(session: AsyncSession, contract: Contract, *, now: dateti
         created_at=contract.created_at,
         updated_at=contract.updated_at,
         activated_at=contract.activated_at,
+    )
+
+
+async def sla_ticket_out(
+    session: AsyncSession,
+    actor: Actor,
+    ticket: Ticket,
+    sla: SlaTicket,
+    *,
+    now: datetime,
+    detail: bool = False,
+) -> SlaTicketOut:
+    """An SLA ticket with its three timers; with ``detail`` its conversation (internal notes and the
+    timeline for support staff only)."""
+    messages: list[SlaMessageOut] = []
+    timeline: list[SlaEventOut] = []
+    if detail:
+        staff = is_support_staff(actor)
+        rows = await session.scalars(
+            sa.select(TicketMessage)
+            .where(col(TicketMessage.ticket_id) == ticket.id)
+            .order_by(col(TicketMessage.created_at))
+        )
+        messages = [
+            SlaMessageOut(
+                id=m.id,
+                author_id=m.author_id,
+                author_kind=m.author_kind,
+                body=m.body,
+                internal=m.internal,
+                created_at=m.created_at,
+            )
+            for m in rows.all()
+            if staff or not m.internal
+        ]
+        if staff:
+            events = await session.scalars(
+                sa.select(TicketEvent)
+                .where(col(TicketEvent.ticket_id) == ticket.id)
+                .order_by(col(TicketEvent.occurred_at))
+            )
+            timeline = [
+                SlaEventOut(occurred_at=e.occurred_at, kind=e.kind, actor_id=e.actor_id, data=e.data)
+                for e in events.all()
+            ]
+    return SlaTicketOut(
+        id=ticket.id,
+        number=f"{SlaLine.prefix}-{ticket.number}",
+        contract_id=sla.contract_id,
+        organization_id=ticket.organization_id,
+        filed_by=ticket.filed_by,
+        status=ticket.status.value,
+        subject=ticket.project_name,
+        description=ticket.description,
+        author_name=ticket.author_name,
+        author_email=ticket.author_email,
+        clock=await clock_of(session, ticket, sla, now=now),
+        created_at=ticket.created_at,
+        updated_at=ticket.updated_at,
+        resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
+        revision=ticket.revision,
+        messages=messages,
+        timeline=timeline,
     )

@@ -12,6 +12,7 @@ from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from support.errors import IllegalTransition
 from support.intake import intake_completed, missing_items
 from support.models import (
+    BASIC,
     RegulationVersion,
     Ticket,
     TicketEvent,
@@ -60,8 +61,9 @@ async def transition(
     *,
     now: datetime,
     expected_revision: int | None = None,
+    line: str = BASIC,
 ) -> Ticket:
-    ticket = await load_ticket(session, actor, ticket_id, for_update=True)
+    ticket = await load_ticket(session, actor, ticket_id, for_update=True, line=line)
     if not is_support_staff(actor):
         await require_contact(session, actor, ticket)
     check_revision(ticket, expected_revision)

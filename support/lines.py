@@ -28,10 +28,10 @@ class TicketLine(Protocol):
     async def calendar(self, session: AsyncSession, ticket: Ticket) -> BusinessCalendar:
         """The business calendar the ticket's clocks run on."""
 
-    def after_staff_reply(self, ticket: Ticket, now: datetime) -> None:
-        """What a public staff reply does to the update timer."""
+    async def after_staff_reply(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+        """What a public staff reply does to the update timer (and what it records)."""
 
-    def after_customer_message(self, ticket: Ticket, now: datetime) -> None:
+    async def after_customer_message(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         """What a customer's message (one that does not end a pause) does to the update timer."""
 
 

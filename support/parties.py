@@ -70,11 +70,11 @@ class BasicLine:
         assert regulation is not None, "a basic ticket keeps its regulation"
         return await regulation_calendar(session, regulation)
 
-    def after_staff_reply(self, ticket: Ticket, now: datetime) -> None:
+    async def after_staff_reply(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         ticket.updates_counted_from = now
 
-    def after_customer_message(self, ticket: Ticket, now: datetime) -> None:
-        del ticket, now  # a customer's message does not move basic support's update interval
+    async def after_customer_message(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+        del session, ticket, now  # a customer's message does not move basic support's update interval
 
 
 register(BasicLine())

@@ -136,10 +136,11 @@ async def add_message(
     *,
     now: datetime,
     author_kind: str | None = None,
+    line: str = BASIC,
 ) -> TicketMessage:
     """A reply. Staff replies may be internal notes and may cite articles; the first public staff reply
     after the intake is complete is the first response. A customer reply ends an information pause."""
-    ticket = await load_ticket(session, actor, ticket_id, for_update=True)
+    ticket = await load_ticket(session, actor, ticket_id, for_update=True, line=line)
     staff = is_support_staff(actor)
     if not staff:
         await require_contact(session, actor, ticket)
@@ -165,7 +166,7 @@ async def add_message(
             await record_staff_reply(session, ticket, now=now)
     else:
         await resume_after_information(session, ticket, now=now, actor_id=actor.id)
-        line_of(ticket).after_customer_message(ticket, now)
+        await line_of(ticket).after_customer_message(session, ticket, now)
     touch(ticket, now)
     await session.flush()
     return message
@@ -208,7 +209,7 @@ async def record_staff_reply(session: AsyncSession, ticket: Ticket, *, now: date
     """A public staff reply: the first one after intake completion answers the promise of a first
     response; what it does to the update timer is the line's rule (support/lines.py)."""
     line = line_of(ticket)
-    line.after_staff_reply(ticket, now)
+    await line.after_staff_reply(session, ticket, now)
     if ticket.intake_completed_at is None or ticket.first_responded_at is not None:
         return
     calendar = await line.calendar(session, ticket)

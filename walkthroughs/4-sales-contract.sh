@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # 4. An SLA contract: sales draft it for the customer company, activate it once complete, amend it from
-#    a later day (history kept); the customer's users read it. Runs after 1-first-steps.sh.
+#    a later day (history kept); a covered user files an SLA ticket with a priority, support answers it.
+#    Runs after 1-first-steps.sh.
 . walkthroughs/lib.sh
 SALES=$(token "$SALES_EMAIL" a-long-staff-password)
+ENGINEER=$(token "$ENGINEER_EMAIL" a-long-staff-password)
 CUSTOMER=$(token "$CONTACT_EMAIL" another-long-password)
-START=$(date -d "$(date +%Y-%m-01) +1 month" +%F)   # the first day of next month
+START=$(date +%F)   # in force from today, for a year
 END=$(date -d "$START +1 year -1 day" +%F)
-AMENDED_FROM=$(date -d "$START +1 month" +%F)
+AMENDED_FROM=$(date -d "$(date +%Y-%m-01) +1 month" +%F)   # the first day of next month
 
 # a draft may be incomplete: here everything but the signing date (the terms are a sample file)
 CONTRACT=$(call $B/v1/contracts -H "Authorization: Bearer $SALES" -H 'content-type: application/json' \
@@ -30,4 +32,17 @@ call $B/v1/contracts/$CONTRACT/amendments -H "Authorization: Bearer $SALES" -H '
 # the customer's users read their contracts (never drafts); integrations with the contracts:read scope too
 call $B/v1/contracts -H "Authorization: Bearer $CUSTOMER"
 
-keep CONTRACT
+# a covered user files an SLA ticket with a priority: three timers on the contract's calendar
+SLA_TICKET=$(call $B/v1/contracts/$CONTRACT/tickets -H "Authorization: Bearer $CUSTOMER" \
+  -H 'content-type: application/json' \
+  -d '{"priority":"P2","subject":"Orders do not reach the terminals","description":"Since 9:00 no order arrives."}' \
+  | field id)
+call $B/v1/contracts/$CONTRACT/tickets/$SLA_TICKET -H "Authorization: Bearer $CUSTOMER" | field clock
+# support's first public reply stops the first-response timer; a customer message then starts the update timer
+call $B/v1/contracts/$CONTRACT/tickets/$SLA_TICKET/messages -H "Authorization: Bearer $ENGINEER" \
+  -H 'content-type: application/json' -d '{"body":"We are on it: the exchange service is restarting."}'
+# staff may change the priority: the running targets restart from then (on the timeline)
+call $B/v1/contracts/$CONTRACT/tickets/$SLA_TICKET/priority -H "Authorization: Bearer $ENGINEER" \
+  -H 'content-type: application/json' -d '{"priority":"P1","reason":"All warehouses are affected"}' | field clock.priority
+
+keep CONTRACT SLA_TICKET

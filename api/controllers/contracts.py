@@ -12,11 +12,31 @@ from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from contracts import agreements
-from contracts.errors import ContractIncomplete, ContractNotDraft, ContractsOverlap, IllegalContractTransition
-from contracts.schemas import AmendmentIn, ContractIn, ContractOut, ContractPatch, TerminationIn
-from contracts.views import contract_out
-from core.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from contracts import agreements, sla
+from contracts.errors import (
+    ContractIncomplete,
+    ContractNotDraft,
+    ContractNotInForce,
+    ContractsOverlap,
+    IllegalContractTransition,
+    NotCovered,
+)
+from contracts.schemas import (
+    AmendmentIn,
+    ContractIn,
+    ContractOut,
+    ContractPatch,
+    PriorityChangeIn,
+    SlaMessageOut,
+    SlaTicketIn,
+    SlaTicketOut,
+    TerminationIn,
+)
+from contracts.views import contract_out, sla_ticket_out
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
+from support import lifecycle, tickets
+from support.errors import IllegalTransition
+from support.schemas import MessageIn, TransitionIn
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
@@ -149,3 +169,125 @@ class ContractController(Controller):
         await agreements.amend(db, actor, contract_id, data, now=now)
         contract = await agreements.load_contract(db, actor, contract_id)
         return with_etag(await contract_out(db, contract, now=now), status_code=201)
+
+
+class SlaTicketController(Controller):
+    path = "/v1/contracts/{contract_id:uuid}/tickets"
+    tags = ["SLA contracts"]
+
+    @problems(NotFound, ContractNotInForce, NotCovered, InvalidInput)
+    @post(
+        "/", summary="File an SLA ticket with a priority (users the contract covers)", response_headers=[ETAG]
+    )
+    async def file_ticket(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        data: JSONBody[SlaTicketIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[SlaTicketOut]:
+        now = ctx.clock.now()
+        ticket = await sla.file_ticket(db, actor, contract_id, data, now=now)
+        _, row = await sla.load_sla_ticket(db, actor, contract_id, ticket.id)
+        return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True), status_code=201)
+
+    @problems(NotFound, InvalidInput)
+    @get("/", summary="The contract's SLA tickets with their timers")
+    async def list_tickets(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        limit: Limit = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> PageOut[SlaTicketOut]:
+        page = await sla.list_tickets(db, actor, contract_id, limit=limit, cursor=cursor)
+        now = ctx.clock.now()
+        items = []
+        for ticket in page.items:
+            _, row = await sla.load_sla_ticket(db, actor, contract_id, ticket.id)
+            items.append(await sla_ticket_out(db, actor, ticket, row, now=now))
+        return PageOut(items=items, next_cursor=page.next_cursor)
+
+    @problems(NotFound)
+    @get("/{ticket_id:uuid}", summary="An SLA ticket: timers, messages, timeline", response_headers=[ETAG])
+    async def get_ticket(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[SlaTicketOut]:
+        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        return with_etag(await sla_ticket_out(db, actor, ticket, row, now=ctx.clock.now(), detail=True))
+
+    @problems(NotFound, NotCovered, PermissionDenied, Conflict)
+    @post("/{ticket_id:uuid}/messages", summary="Reply on an SLA ticket (covered users, support staff)")
+    async def add_message(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[MessageIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> SlaMessageOut:
+        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now(), line=sla.SLA)
+        return SlaMessageOut(
+            id=m.id,
+            author_id=m.author_id,
+            author_kind=m.author_kind,
+            body=m.body,
+            internal=m.internal,
+            created_at=m.created_at,
+        )
+
+    @problems(NotFound, NotCovered, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput)
+    @post(
+        "/{ticket_id:uuid}/transitions",
+        summary="Move an SLA ticket through the shared ticket lifecycle (If-Match)",
+        status_code=200,
+        response_headers=[ETAG],
+    )
+    async def transition(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[TransitionIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        if_match: IfMatch = None,
+    ) -> Response[SlaTicketOut]:
+        now = ctx.clock.now()
+        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        await lifecycle.transition(
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match), line=sla.SLA
+        )
+        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True))
+
+    @problems(NotFound, PermissionDenied, ContractNotInForce)
+    @post(
+        "/{ticket_id:uuid}/priority",
+        summary="Change an SLA ticket's priority (support staff; running targets restart now)",
+        status_code=200,
+        response_headers=[ETAG],
+    )
+    async def change_priority(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        data: JSONBody[PriorityChangeIn],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[SlaTicketOut]:
+        now = ctx.clock.now()
+        await sla.change_priority(db, actor, contract_id, ticket_id, data, now=now)
+        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True))

@@ -77,6 +77,9 @@ def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contractin
         payments = client.get("/v1/payments", params={"booking_id": kept["BOOKING"]}, headers=customer).json()
         ticket = client.get(f"/v1/support/tickets/{kept['TICKET']}", headers=customer).json()
         contract = client.get(f"/v1/contracts/{kept['CONTRACT']}", headers=customer).json()
+        sla_ticket = client.get(
+            f"/v1/contracts/{kept['CONTRACT']}/tickets/{kept['SLA_TICKET']}", headers=customer
+        ).json()
     assert booking["status"] == "cancelled"
     assert booking["cancellation_refund"] == "full"
     (payment,) = payments["items"]
@@ -86,6 +89,8 @@ def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contractin
     assert any(m["author_kind"] == "email" for m in ticket["messages"]), "the e-mail reply reached the ticket"
     assert contract["status"] == "active"
     assert [v["terms"]["included_session_minutes"] for v in contract["versions"]] == [240, 480]
+    assert sla_ticket["clock"]["priority"] == "P1"
+    assert sla_ticket["clock"]["first_response"]["stopped_at"] is not None
 
 
 def _readme_block_after(marker: str) -> str | None:
