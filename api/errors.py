@@ -192,6 +192,12 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     contract_errors.ContractNotInForce: ProblemKind(
         409, "contract_not_in_force", "The contract is not in force", "Договор не действует"
     ),
+    contract_errors.IncludedHoursExhausted: ProblemKind(
+        409,
+        "included_hours_exhausted",
+        "The contract's included hours are used up",
+        "Включённые в договор часы исчерпаны",
+    ),
     contract_errors.NotCovered: ProblemKind(
         403, "not_covered", "Not covered by the contract", "Договор не распространяется на вас"
     ),

@@ -25,10 +25,12 @@ from billing import checkout, refunds
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
 from billing.models import Payment, PaymentStatus
+from contracts import sessions as contract_sessions
 from core import idempotency
 from core.crypto import KeyRing
 from core.time import Clock
 from scheduling import bookings
+from scheduling.models import Booking, BookingStatus
 from scheduling.payments import release_unpaid_hold
 from scheduling.schemas import BookingIn, BookingOut, PaymentStartOut
 from scheduling.views import booking_out
@@ -85,10 +87,17 @@ async def hold_with_payment(
     try:
         async with unit_of_work(db, is_sqlite=out.is_sqlite):
             plan = await _held_payment(db, actor, ctx, data, claim)
+            if isinstance(plan, Booking):  # the contract's included minutes cover it: nothing to pay
+                now = out.clock.now()
+                covered = booking_out(plan, now)
+                if claim is not None:
+                    await idempotency.complete(db, claim, 201, msgspec.to_builtins(covered), now=now)
     except BaseException:
         if claim is not None:
             await _release(db, out, claim)
         raise
+    if isinstance(plan, Booking):
+        return Response(covered, status_code=201)
     try:
         started = await checkout.start(out.gateway, plan)
     except PaymentProviderUnavailable as exc:
@@ -115,24 +124,38 @@ async def hold_with_payment(
 
 async def _held_payment(
     db: AsyncSession, actor: Actor, ctx: AppContext, data: BookingIn, claim: idempotency.Claim | None
-) -> checkout.PaymentPlan:
-    """Hold the slot and record its payment, or pick up what an abandoned attempt already held."""
+) -> checkout.PaymentPlan | Booking:
+    """Hold the slot and record its payment, or pick up what an abandoned attempt already held. A
+    session under a contract that its included minutes cover is confirmed at once: nothing to pay."""
     now = ctx.clock.now()
     if claim is not None and (payment_id := claim.progress.get("payment_id")):
         payment = await db.get(Payment, uuid.UUID(str(payment_id)))
         if payment is not None:
             log.info("hold_resumed", booking_id=str(payment.booking_id), payment_id=str(payment.id))
             return await checkout.plan_of(db, payment)
-    booking = await bookings.create_hold(
-        db,
-        actor,
-        service_id=data.service_id,
-        starts_at=data.starts_at,
-        tz=data.time_zone,
-        funding=data.funding,
-        policy=ctx.scheduling,
-        now=now,
-    )
+    if data.funding == "contract":
+        booking = await contract_sessions.book(
+            db,
+            actor,
+            service_id=data.service_id,
+            starts_at=data.starts_at,
+            tz=data.time_zone,
+            policy=ctx.scheduling,
+            now=now,
+        )
+        if booking.status == BookingStatus.CONFIRMED:
+            return booking
+    else:
+        booking = await bookings.create_hold(
+            db,
+            actor,
+            service_id=data.service_id,
+            starts_at=data.starts_at,
+            tz=data.time_zone,
+            funding=data.funding,
+            policy=ctx.scheduling,
+            now=now,
+        )
     plan = await checkout.prepare(db, booking, now=now)
     if claim is not None:
         progress = {"booking_id": str(booking.id), "payment_id": str(plan.payment_id)}

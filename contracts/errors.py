@@ -27,3 +27,7 @@ class ContractNotInForce(Conflict):
 
 class NotCovered(PermissionDenied):
     """The user is not among those the contract covers."""
+
+
+class IncludedHoursExhausted(Conflict):
+    """The month's included session minutes are booked and the contract refuses overage."""

@@ -79,3 +79,15 @@ class SlaTicket(SQLModel, table=True):
     contract_version: int
     priority: str = Field(max_length=2)
     timers_from: datetime = utc_field()
+
+
+class ContractSession(SQLModel, table=True):
+    """A remote session booked under a contract: how many of its minutes the month's included minutes
+    covered, and how many were overage (charged through billing like a paid session)."""
+
+    __tablename__ = "contracts_contract_session"
+
+    booking_id: uuid.UUID = Field(foreign_key="scheduling_booking.id", primary_key=True, ondelete="CASCADE")
+    contract_id: uuid.UUID = uuid_fk("contracts_contract.id")
+    included_minutes: int
+    overage_minutes: int

@@ -85,7 +85,7 @@ async def _sla_of(session: AsyncSession, ticket: Ticket) -> SlaTicket:
     return sla
 
 
-async def _covered(session: AsyncSession, actor: Actor, contract: Contract, terms: Terms) -> str | None:
+async def covered_why(session: AsyncSession, actor: Actor, contract: Contract, terms: Terms) -> str | None:
     """Why the actor is not covered by the contract, or None when covered."""
     if not actor.is_customer or actor.organization_id != contract.organization_id:
         return "only users of the contract's organisation are covered"
@@ -118,7 +118,7 @@ class SlaLine:
         sla = await _sla_of(session, ticket)
         contract = await session.get(Contract, sla.contract_id)
         assert contract is not None
-        why = await _covered(session, actor, contract, await _measured_by(session, sla))
+        why = await covered_why(session, actor, contract, await _measured_by(session, sla))
         if why is not None:
             raise NotCovered(f"You cannot act on this SLA ticket: {why}.")
 
@@ -200,7 +200,7 @@ async def file_ticket(
 ) -> Ticket:
     """A covered user files an SLA ticket; its first-response clock starts at once."""
     contract, version, terms = await _contract_in_force(session, actor, contract_id, now)
-    why = await _covered(session, actor, contract, terms)
+    why = await covered_why(session, actor, contract, terms)
     if why is not None:
         raise NotCovered(f"You are not covered by contract {contract.number}: {why}.")
     user = await session.get(User, actor.id)

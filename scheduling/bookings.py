@@ -167,8 +167,8 @@ async def create_hold(
         raise PermissionDenied("Bookings are made by users of a customer organization.")
     if funding != "payment":
         raise InvalidInput(
-            "Customers book with funding=payment; support proposes sessions for free tickets, and contract "
-            "funding comes with SLA contracts.",
+            "Customers book with funding=payment (or funding=contract under an SLA contract); support "
+            "proposes sessions for free tickets.",
             errors=[FieldProblem("funding", "not available to this caller")],
         )
     return await take_slot(
@@ -223,8 +223,12 @@ async def take_slot(
     policy: SchedulingPolicy,
     now: datetime,
     confirmed: bool,
+    price_minor: int | None = None,
+    currency: str | None = None,
 ) -> Booking:
-    """Take a free slot with the least-booked qualified engineer: a hold, or a confirmed session."""
+    """Take a free slot with the least-booked qualified engineer: a hold, or a confirmed session. The
+    price is the service's unless the caller sets one (support sessions are free; contract sessions
+    cost only their overage)."""
     zone = zone_of(tz, "time_zone")
     service = await get_service(session, service_id, include_inactive=False)
     duration, before, after = _service_span(service)
@@ -276,8 +280,10 @@ async def take_slot(
             blocked_from=starts_at - before,
             blocked_until=starts_at + duration + after,
             hold_expires_at=None if confirmed else now + policy.hold,
-            price_minor=0 if funding == "support_ticket" else service.price_minor,
-            currency=service.currency,
+            price_minor=(0 if funding == "support_ticket" else service.price_minor)
+            if price_minor is None
+            else price_minor,
+            currency=currency or service.currency,
             created_at=now,
             updated_at=now,
         )

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 4. An SLA contract: sales draft it for the customer company, activate it once complete, amend it from
 #    a later day (history kept); a covered user files an SLA ticket with a priority, support answers it.
-#    Runs after 1-first-steps.sh.
+#    A session booked under the contract uses its included minutes. Runs after walkthroughs 1 to 3.
 . walkthroughs/lib.sh
 SALES=$(token "$SALES_EMAIL" a-long-staff-password)
 ENGINEER=$(token "$ENGINEER_EMAIL" a-long-staff-password)
@@ -44,5 +44,13 @@ call $B/v1/contracts/$CONTRACT/tickets/$SLA_TICKET/messages -H "Authorization: B
 # staff may change the priority: the running targets restart from then (on the timeline)
 call $B/v1/contracts/$CONTRACT/tickets/$SLA_TICKET/priority -H "Authorization: Bearer $ENGINEER" \
   -H 'content-type: application/json' -d '{"priority":"P1","reason":"All warehouses are affected"}' | field clock.priority
+
+# a remote session under the contract: confirmed at once while the month's included minutes last
+# (beyond them it waits for an overage payment, or is refused: 409 included_hours_exhausted)
+FROM=$(date -u -d '+7 days' +%Y-%m-%dT00:00:00Z) TO=$(date -u -d '+14 days' +%Y-%m-%dT00:00:00Z)
+STARTS=$(call "$B/v1/availability?service_id=$SERVICE&from=$FROM&to=$TO&tz=Europe/Moscow" \
+  -H "Authorization: Bearer $CUSTOMER" | field slots.0.starts_at)
+call $B/v1/bookings -H "Authorization: Bearer $CUSTOMER" -H 'content-type: application/json' \
+  -d "{\"service_id\":\"$SERVICE\",\"starts_at\":\"$STARTS\",\"funding\":\"contract\"}" | field status   # -> confirmed
 
 keep CONTRACT SLA_TICKET

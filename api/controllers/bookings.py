@@ -19,6 +19,7 @@ from api.schemas import PageOut
 from billing import checkout
 from billing.errors import PaymentProviderUnavailable
 from billing.refunds import refund_cancelled_booking
+from contracts.errors import ContractNotInForce, IncludedHoursExhausted, NotCovered
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.idempotency import KeyReused, RequestInFlight
 from scheduling import bookings, feeds, ics, lifecycle, preconditions
@@ -52,8 +53,15 @@ class BookingController(Controller):
         PaymentProviderUnavailable,
         RequestInFlight,
         KeyReused,
+        ContractNotInForce,
+        NotCovered,
+        IncludedHoursExhausted,
     )
-    @post("/", summary="Hold a slot (pending payment); Idempotency-Key makes retries safe")
+    @post(
+        "/",
+        summary="Hold a slot (pending payment), or book under an SLA contract (funding=contract: confirmed "
+        "while the month's included minutes last); Idempotency-Key makes retries safe",
+    )
     async def create_booking(
         self,
         request: Request[Any, Any, Any],
