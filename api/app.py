@@ -28,7 +28,7 @@ from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController
 from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
-from api.controllers.contracts import ContractController, SlaTicketController
+from api.controllers.contracts import ContractController, ContractReportController, SlaTicketController
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
@@ -72,6 +72,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     BillingController,
     ContractController,
     SlaTicketController,
+    ContractReportController,
 ]
 
 

@@ -150,6 +150,7 @@ def document(app: Litestar, schema: OpenAPI) -> None:
                     )
                 kinds = operation_kinds(handler, method, route.path_format or "/", operation)
                 _write_responses(operation, kinds)
+                _write_alternates(operation, handler.opt.get("alternate_media", {}))
 
 
 def _metrics_are_text(schema: OpenAPI) -> None:
@@ -163,6 +164,19 @@ def _metrics_are_text(schema: OpenAPI) -> None:
                 content={"text/plain": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
             )
         }
+
+
+def _write_alternates(operation: Operation, alternates: dict[str, str]) -> None:
+    """Other media types the success answer comes in (chosen by Accept), beside the JSON one."""
+    success = (operation.responses or {}).get("200")
+    if not alternates or not isinstance(success, OpenAPIResponse):
+        return
+    content = dict(success.content or {})
+    for media_type, description in alternates.items():
+        content[media_type] = OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING, description=description)
+        )
+    success.content = content
 
 
 def _write_responses(operation: Operation, kinds: set[ProblemKind]) -> None:

@@ -91,3 +91,26 @@ class ContractSession(SQLModel, table=True):
     contract_id: uuid.UUID = uuid_fk("contracts_contract.id")
     included_minutes: int
     overage_minutes: int
+
+
+class SlaOutcome(SQLModel, table=True):
+    """One SLA timer that ended: met, or breached by ``breach_minutes`` business minutes. Written when
+    the timer stops (the first public reply, a reply to waiting customer messages, the resolution), with
+    the priority and targets in force then, so a month's report is an aggregate over these rows. A
+    resolution outcome is removed when the ticket reopens (its timer runs on)."""
+
+    __tablename__ = "contracts_sla_outcome"
+    __table_args__ = (
+        sa.CheckConstraint("timer IN ('first_response', 'update', 'resolution')", name="timer_allowed"),
+        sa.Index("ix_contracts_sla_outcome_contract_month", "contract_id", "month"),
+    )
+
+    id: uuid.UUID = id_field()
+    ticket_id: uuid.UUID = uuid_fk("support_ticket.id", ondelete="CASCADE")
+    contract_id: uuid.UUID = uuid_fk("contracts_contract.id", index=False)
+    priority: str = Field(max_length=2)
+    timer: str = Field(max_length=16)
+    due_at: datetime = utc_field()
+    ended_at: datetime = utc_field()
+    breach_minutes: int
+    month: str = Field(max_length=7)  # YYYY-MM of ended_at in the contract calendar's zone

@@ -35,7 +35,7 @@ from contracts.agreements import (
     versions_of,
 )
 from contracts.errors import ContractNotInForce, NotCovered
-from contracts.models import Contract, ContractVersion, SlaTicket
+from contracts.models import Contract, ContractVersion, SlaOutcome, SlaTicket
 from contracts.schemas import (
     Priority,
     PriorityChangeIn,
@@ -126,18 +126,25 @@ class SlaLine:
         return await calendar_of(session, await _measured_by(session, await _sla_of(session, ticket)))
 
     async def after_staff_reply(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-        """The reply answers the customer's waiting messages: the update timer stops (recorded on the
-        timeline with its overrun when it came late) and does not run again until the customer writes."""
+        """The reply stops the first-response timer (the first public reply) or the update timer (the
+        customer's waiting messages are answered): each ends as an outcome, met or breached, and a late
+        update is also put on the timeline. The update timer then waits for the customer to write."""
         waiting_since = ticket.updates_counted_from
         ticket.updates_counted_from = None
-        if waiting_since is None or ticket.first_responded_at is None:
+        first_response = ticket.first_responded_at is None and ticket.intake_completed_at is not None
+        if not first_response and waiting_since is None:
             return
         sla = await _sla_of(session, ticket)
         terms = await _measured_by(session, sla)
         calendar = await calendar_of(session, terms)
-        target = _targets(terms, sla.priority).update
-        due = calendar.add(waiting_since, target)
-        if now > due:
+        if first_response:
+            assert ticket.first_response_due_at is not None
+            _record(session, ticket, sla, calendar, "first_response", ticket.first_response_due_at, now)
+            return
+        assert waiting_since is not None
+        due = calendar.add(waiting_since, _targets(terms, sla.priority).update)
+        outcome = _record(session, ticket, sla, calendar, "update", due, now)
+        if outcome.breach_minutes:
             session.add(
                 TicketEvent(
                     ticket_id=ticket.id,
@@ -145,7 +152,7 @@ class SlaLine:
                     kind="update_breached",
                     data={
                         "due_at": due.isoformat(),
-                        "breach_minutes": int(calendar.elapsed(due, now) // MINUTE),
+                        "breach_minutes": outcome.breach_minutes,
                         "priority": sla.priority,
                     },
                 )
@@ -155,6 +162,63 @@ class SlaLine:
         del session
         if ticket.first_responded_at is not None and ticket.updates_counted_from is None:
             ticket.updates_counted_from = now
+
+    async def after_transition(
+        self, session: AsyncSession, ticket: Ticket, source: TicketStatus, now: datetime
+    ) -> None:
+        """Resolving (or closing unresolved) ends the resolution timer; reopening lets it run on."""
+        done = {TicketStatus.RESOLVED, TicketStatus.CLOSED}
+        if ticket.status in done and source not in done:
+            sla = await _sla_of(session, ticket)
+            terms = await _measured_by(session, sla)
+            calendar = await calendar_of(session, terms)
+            pauses = (await pauses_of_tickets(session, [ticket.id])).get(ticket.id, [])
+            timer = _timer(
+                calendar,
+                target=_targets(terms, sla.priority).resolution,
+                started=sla.timers_from,
+                stopped=now,
+                pauses=pauses,
+                now=now,
+            )
+            assert timer.due_at is not None
+            _record(
+                session, ticket, sla, calendar, "resolution", timer.due_at, now, breach=timer.breach_minutes
+            )
+        elif source in done and ticket.status not in done:
+            await session.execute(
+                sa.delete(SlaOutcome).where(
+                    col(SlaOutcome.ticket_id) == ticket.id, col(SlaOutcome.timer) == "resolution"
+                )
+            )
+
+
+def _record(
+    session: AsyncSession,
+    ticket: Ticket,
+    sla: SlaTicket,
+    calendar: BusinessCalendar,
+    timer: str,
+    due: datetime,
+    ended: datetime,
+    *,
+    breach: int | None = None,
+) -> SlaOutcome:
+    """An ended timer, with its overrun in business minutes (0 when met) and the month it ended in."""
+    if breach is None:
+        breach = int(calendar.elapsed(due, ended) // MINUTE) if ended > due else 0
+    outcome = SlaOutcome(
+        ticket_id=ticket.id,
+        contract_id=sla.contract_id,
+        priority=sla.priority,
+        timer=timer,
+        due_at=due,
+        ended_at=ended,
+        breach_minutes=breach,
+        month=calendar.local_date(ended).strftime("%Y-%m"),
+    )
+    session.add(outcome)
+    return outcome
 
 
 register(SlaLine())

@@ -11,6 +11,7 @@ from accounts.actor import Actor
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from support.errors import IllegalTransition
 from support.intake import intake_completed, missing_items
+from support.lines import line_of
 from support.models import (
     BASIC,
     RegulationVersion,
@@ -78,6 +79,7 @@ async def transition(
         who = " or ".join(sorted(allowed))
         raise PermissionDenied(f"Only {who} may move a ticket from {source} to {target}.")
     await _apply(session, actor, ticket, data, now=now)
+    await line_of(ticket).after_transition(session, ticket, source, now)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,

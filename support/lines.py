@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from core.business_time import BusinessCalendar
-from support.models import Ticket
+from support.models import Ticket, TicketStatus
 
 
 class TicketLine(Protocol):
@@ -33,6 +33,11 @@ class TicketLine(Protocol):
 
     async def after_customer_message(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         """What a customer's message (one that does not end a pause) does to the update timer."""
+
+    async def after_transition(
+        self, session: AsyncSession, ticket: Ticket, source: TicketStatus, now: datetime
+    ) -> None:
+        """What a status change (resolving, closing, reopening) records for the line."""
 
 
 LINES: dict[str, TicketLine] = {}

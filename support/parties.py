@@ -15,7 +15,7 @@ from accounts.roles import Role
 from core.business_time import BusinessCalendar
 from core.errors import NotFound
 from support.lines import line_of, register
-from support.models import BASIC, RegulationVersion, Ticket
+from support.models import BASIC, RegulationVersion, Ticket, TicketStatus
 from support.regulation import regulation_calendar
 
 SUPPORT_STAFF = (Role.SUPPORT_ENGINEER, Role.SUPPORT_LEAD, Role.ADMIN)
@@ -75,6 +75,11 @@ class BasicLine:
 
     async def after_customer_message(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         del session, ticket, now  # a customer's message does not move basic support's update interval
+
+    async def after_transition(
+        self, session: AsyncSession, ticket: Ticket, source: TicketStatus, now: datetime
+    ) -> None:
+        del session, ticket, source, now  # basic support's statistics read the ticket itself
 
 
 register(BasicLine())

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
+from api.report_formats import report_csv, report_html
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from contracts import agreements, sla
+from contracts import agreements, reports, sla
 from contracts.errors import (
     ContractIncomplete,
     ContractNotDraft,
@@ -21,6 +22,7 @@ from contracts.errors import (
     IllegalContractTransition,
     NotCovered,
 )
+from contracts.reports import Report
 from contracts.schemas import (
     AmendmentIn,
     ContractIn,
@@ -169,6 +171,47 @@ class ContractController(Controller):
         await agreements.amend(db, actor, contract_id, data, now=now)
         contract = await agreements.load_contract(db, actor, contract_id)
         return with_etag(await contract_out(db, contract, now=now), status_code=201)
+
+
+REPORT_FORMATS = {
+    "text/csv": "The report as CSV (one row per priority and timer, per breach, then sessions and credits)",
+    "text/html": "The report as a printable page (save it as PDF from the browser)",
+}
+Period = Annotated[str, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM")]
+
+
+class ContractReportController(Controller):
+    path = "/v1/contracts/{contract_id:uuid}/report"
+    tags = ["SLA contracts"]
+
+    @problems(NotFound, InvalidInput)
+    @get(
+        "/",
+        summary="A month's report: timers met and breached per priority, session hours, service credits "
+        "(JSON; Accept: text/csv or text/html for people)",
+        opt={"alternate_media": REPORT_FORMATS},
+    )
+    async def report(
+        self,
+        request: Request[Any, Any, Any],
+        contract_id: FromPath[uuid.UUID],
+        period: Period,
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> Response[Report]:
+        found = await reports.monthly_report(db, actor, contract_id, period, now=ctx.clock.now())
+        wanted = request.accept.best_match(["application/json", *REPORT_FORMATS], default="application/json")
+        if wanted == "text/csv":
+            filename = f"sla-report-{found.number}-{period}.csv"
+            return Response(
+                report_csv(found),  # type: ignore[arg-type]  # a text body under the same operation
+                media_type="text/csv; charset=utf-8",
+                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            )
+        if wanted == "text/html":
+            return Response(report_html(found), media_type="text/html; charset=utf-8")  # type: ignore[arg-type]
+        return Response(found)
 
 
 class SlaTicketController(Controller):

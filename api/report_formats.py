@@ -1,0 +1,154 @@
+"""A contract's monthly report for people: CSV for accountants, a printable HTML page a customer can
+save as PDF. (JSON is the report itself.)"""
+
+from __future__ import annotations
+
+import csv
+import io
+from html import escape
+
+from contracts.reports import Report
+
+TIMER_NAMES = {"first_response": "First response", "update": "Update interval", "resolution": "Resolution"}
+
+
+def _money(minor: int, currency: str) -> str:
+    return f"{minor // 100}.{minor % 100:02d} {currency}"
+
+
+def report_csv(report: Report) -> str:
+    """One row per priority and timer, then one per breach, then sessions and credits."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(
+        [
+            "section",
+            "priority",
+            "timer",
+            "ticket",
+            "opened",
+            "met",
+            "breached",
+            "breach_minutes",
+            "due_at",
+            "ended_at",
+            "value",
+        ]
+    )
+    for line in report.priorities:
+        for timer, tally in line.timers.items():
+            writer.writerow(
+                [
+                    "timers",
+                    line.priority,
+                    timer,
+                    "",
+                    line.opened,
+                    tally.met,
+                    tally.breached,
+                    tally.breach_minutes,
+                    "",
+                    "",
+                    "",
+                ]
+            )
+    for breach in report.breaches:
+        writer.writerow(
+            [
+                "breach",
+                breach.priority,
+                breach.timer,
+                breach.ticket,
+                "",
+                "",
+                1,
+                breach.breach_minutes,
+                breach.due_at.isoformat(),
+                breach.ended_at.isoformat(),
+                "",
+            ]
+        )
+    sessions = report.sessions
+    writer.writerow(
+        [
+            "sessions",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            f"{sessions.used_included_minutes}/{sessions.included_minutes} included minutes used, "
+            f"{sessions.overage_minutes} overage",
+        ]
+    )
+    writer.writerow(
+        [
+            "service_credits",
+            "",
+            "",
+            "",
+            "",
+            "",
+            report.credits.breaches,
+            "",
+            "",
+            "",
+            report.credits.amount_minor,
+        ]
+    )
+    return out.getvalue()
+
+
+def report_html(report: Report) -> str:
+    """A self-contained printable page (no script, no external asset)."""
+    rows = "".join(
+        f"<tr><td>{escape(line.priority)}</td><td>{line.opened}</td><td>{line.open_now}</td>"
+        + "".join(
+            f"<td>{t.met}</td><td>{t.breached}</td><td>{t.breach_minutes}</td>" for t in line.timers.values()
+        )
+        + "</tr>"
+        for line in report.priorities
+    )
+    breaches = (
+        "".join(
+            f"<tr><td>{escape(b.ticket)}</td><td>{escape(b.priority)}</td><td>{escape(TIMER_NAMES[b.timer])}</td>"
+            f"<td>{b.due_at.isoformat()}</td><td>{b.ended_at.isoformat()}</td><td>{b.breach_minutes}</td></tr>"
+            for b in report.breaches
+        )
+        or '<tr><td colspan="6">No breach this month.</td></tr>'
+    )
+    headers = "".join(f'<th colspan="3">{name}</th>' for name in TIMER_NAMES.values())
+    s, c = report.sessions, report.credits
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>SLA report {escape(report.number)} {escape(report.period)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; }} table {{ border-collapse: collapse; margin-bottom: 1.5em; }}
+th, td {{ border: 1px solid #999; padding: 0.3em 0.6em; text-align: right; }} th {{ background: #eee; }}
+td:first-child {{ text-align: left; }} @media print {{ body {{ margin: 0; }} }}
+</style></head><body>
+<h1>SLA report: contract {escape(report.number)}, {escape(report.period)}</h1>
+<p>Times in business minutes of the contract's calendar ({escape(report.time_zone)}); terms of version
+{report.contract_version}.</p>
+<h2>Targets by priority</h2>
+<table><thead>
+<tr><th rowspan="2">Priority</th><th rowspan="2">Opened</th><th rowspan="2">Open</th>{headers}</tr>
+<tr>{"<th>met</th><th>breached</th><th>minutes over</th>" * 3}</tr>
+</thead><tbody>{rows}</tbody></table>
+<h2>Breaches</h2>
+<table><thead>
+<tr><th>Ticket</th><th>Priority</th><th>Timer</th><th>Due</th><th>Ended</th><th>Minutes over</th></tr>
+</thead><tbody>{breaches}</tbody></table>
+<h2>Remote sessions</h2>
+<p>{s.count} session(s); {s.used_included_minutes} of {s.included_minutes} included minutes used;
+{s.overage_minutes} overage minutes ({_money(s.overage_amount_minor, report.currency)}).</p>
+<h2>Service credits</h2>
+<p>{c.breaches} breach(es): {c.percent}% of the monthly fee (capped at {c.cap_percent}%):
+<strong>{_money(c.amount_minor, report.currency)}</strong>
+of {_money(report.monthly_fee_minor, report.currency)}.</p>
+</body></html>
+"""

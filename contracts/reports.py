@@ -1,0 +1,244 @@
+"""A contract's monthly report: per priority, the tickets opened, the timers that ended in the month
+(met or breached, each breach with its overrun in business minutes), the session minutes used against
+the included ones, and the service credits due. Aggregated in SQL over the ended timers
+(``SlaOutcome``), each of which was measured when it stopped by the targets, calendar and priority in
+force for its ticket then, so a month that spans an amendment, a priority change, a DST change or a
+holiday needs no recomputation here.
+
+Service credits: every breached timer is one breach; each costs the percentage of the monthly fee the
+credit rule gives its priority, and the month's total is capped. The fee and the rule are those of the
+version in force on the month's first day covered by the contract."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.actor import Actor
+from contracts import terms as rules
+from contracts.agreements import load_contract, local_today, version_in_force, versions_of
+from contracts.models import ContractSession, SlaOutcome, SlaTicket
+from contracts.schemas import Priority
+from core.errors import FieldProblem, InvalidInput
+from scheduling.models import Booking, BookingStatus
+from support.models import Ticket, TicketStatus
+
+TIMERS = ("first_response", "update", "resolution")
+
+
+@dataclass
+class Tally:
+    met: int = 0
+    breached: int = 0
+    breach_minutes: int = 0
+
+
+@dataclass
+class PriorityLine:
+    priority: str
+    opened: int = 0
+    open_now: int = 0
+    timers: dict[str, Tally] = field(default_factory=lambda: {t: Tally() for t in TIMERS})
+
+
+@dataclass(frozen=True)
+class Breach:
+    ticket: str
+    priority: str
+    timer: str
+    due_at: datetime
+    ended_at: datetime
+    breach_minutes: int
+
+
+@dataclass(frozen=True)
+class Sessions:
+    count: int
+    included_minutes: int
+    used_included_minutes: int
+    overage_minutes: int
+    overage_amount_minor: int
+
+
+@dataclass(frozen=True)
+class Credits:
+    breaches: int
+    percent: float
+    cap_percent: float
+    amount_minor: int
+
+
+@dataclass(frozen=True)
+class Report:
+    contract_id: uuid.UUID
+    number: str
+    period: str
+    time_zone: str
+    contract_version: int
+    currency: str
+    monthly_fee_minor: int
+    priorities: list[PriorityLine]
+    breaches: list[Breach]
+    sessions: Sessions
+    credits: Credits
+
+
+def _month(period: str) -> tuple[date, date]:
+    year, month = (int(part) for part in period.split("-"))
+    first = date(year, month, 1)
+    return first, date(year + (month == 12), month % 12 + 1, 1)
+
+
+async def monthly_report(
+    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, period: str, *, now: datetime
+) -> Report:
+    contract = await load_contract(session, actor, contract_id)
+    versions = await versions_of(session, contract.id)
+    latest = rules.loaded(versions[-1].terms)
+    first, following = _month(period)
+    if first > local_today(latest, now):
+        raise InvalidInput(
+            "A report covers a month that has begun.",
+            errors=[FieldProblem("period", "in the future", "query")],
+        )
+    if following <= contract.starts_on or first >= contract.ends_before or contract.activated_at is None:
+        raise InvalidInput(
+            "The contract was not in force in that month.",
+            errors=[FieldProblem("period", "outside the contract", "query")],
+        )
+    version = version_in_force(versions, max(first, contract.starts_on))
+    terms = rules.loaded(version.terms)
+    assert terms.calendar is not None
+    assert terms.service_credits is not None
+    assert terms.monthly_fee_minor is not None
+    zone = ZoneInfo(terms.calendar.time_zone)
+    start, end = datetime.combine(first, time(), zone), datetime.combine(following, time(), zone)
+
+    lines = {p.value: PriorityLine(p.value) for p in Priority}
+    tallies = await session.execute(
+        sa.select(
+            col(SlaOutcome.priority),
+            col(SlaOutcome.timer),
+            sa.func.count(),
+            sa.func.sum(sa.case((col(SlaOutcome.breach_minutes) > 0, 1), else_=0)),
+            sa.func.sum(col(SlaOutcome.breach_minutes)),
+        )
+        .where(col(SlaOutcome.contract_id) == contract.id, col(SlaOutcome.month) == period)
+        .group_by(col(SlaOutcome.priority), col(SlaOutcome.timer))
+    )
+    for priority, timer, count, breached, minutes in tallies.all():
+        tally = lines[priority].timers[timer]
+        tally.breached, tally.breach_minutes = int(breached or 0), int(minutes or 0)
+        tally.met = int(count) - tally.breached
+    opened = await session.execute(
+        sa.select(col(SlaTicket.priority), sa.func.count())
+        .join(Ticket, col(Ticket.id) == col(SlaTicket.ticket_id))
+        .where(
+            col(SlaTicket.contract_id) == contract.id,
+            col(Ticket.created_at) >= start,
+            col(Ticket.created_at) < end,
+        )
+        .group_by(col(SlaTicket.priority))
+    )
+    for priority, count in opened.all():
+        lines[priority].opened = int(count)
+    still_open = await session.execute(
+        sa.select(col(SlaTicket.priority), sa.func.count())
+        .join(Ticket, col(Ticket.id) == col(SlaTicket.ticket_id))
+        .where(
+            col(SlaTicket.contract_id) == contract.id,
+            col(Ticket.created_at) < end,
+            col(Ticket.status).not_in([TicketStatus.RESOLVED, TicketStatus.CLOSED]),
+        )
+        .group_by(col(SlaTicket.priority))
+    )
+    for priority, count in still_open.all():
+        lines[priority].open_now = int(count)
+    breaches = [
+        Breach(
+            ticket=f"SLA-{number}",
+            priority=priority,
+            timer=timer,
+            due_at=due_at,
+            ended_at=ended_at,
+            breach_minutes=int(minutes),
+        )
+        for number, priority, timer, due_at, ended_at, minutes in (
+            await session.execute(
+                sa.select(
+                    col(Ticket.number),
+                    col(SlaOutcome.priority),
+                    col(SlaOutcome.timer),
+                    col(SlaOutcome.due_at),
+                    col(SlaOutcome.ended_at),
+                    col(SlaOutcome.breach_minutes),
+                )
+                .join(Ticket, col(Ticket.id) == col(SlaOutcome.ticket_id))
+                .where(
+                    col(SlaOutcome.contract_id) == contract.id,
+                    col(SlaOutcome.month) == period,
+                    col(SlaOutcome.breach_minutes) > 0,
+                )
+                .order_by(col(SlaOutcome.ended_at), col(Ticket.number))
+            )
+        ).all()
+    ]
+    used = (
+        await session.execute(
+            sa.select(
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(col(ContractSession.included_minutes)), 0),
+                sa.func.coalesce(sa.func.sum(col(ContractSession.overage_minutes)), 0),
+                sa.func.coalesce(
+                    sa.func.sum(
+                        sa.case((col(ContractSession.overage_minutes) > 0, col(Booking.price_minor)), else_=0)
+                    ),
+                    0,
+                ),
+            )
+            .join(Booking, col(Booking.id) == col(ContractSession.booking_id))
+            .where(
+                col(ContractSession.contract_id) == contract.id,
+                col(Booking.starts_at) >= start,
+                col(Booking.starts_at) < end,
+                col(Booking.status).not_in([BookingStatus.CANCELLED, BookingStatus.EXPIRED]),
+            )
+        )
+    ).one()
+    rule = terms.service_credits
+    percent = sum(
+        rule.percent_per_breach.get(Priority(line.priority), 0.0)
+        * sum(t.breached for t in line.timers.values())
+        for line in lines.values()
+    )
+    capped = min(percent, rule.cap_percent)
+    return Report(
+        contract_id=contract.id,
+        number=contract.number,
+        period=period,
+        time_zone=terms.calendar.time_zone,
+        contract_version=version.version,
+        currency=terms.currency or "",
+        monthly_fee_minor=terms.monthly_fee_minor,
+        priorities=list(lines.values()),
+        breaches=breaches,
+        sessions=Sessions(
+            count=int(used[0]),
+            included_minutes=terms.included_session_minutes or 0,
+            used_included_minutes=int(used[1]),
+            overage_minutes=int(used[2]),
+            overage_amount_minor=int(used[3]),
+        ),
+        credits=Credits(
+            breaches=len(breaches),
+            percent=round(percent, 4),
+            cap_percent=rule.cap_percent,
+            amount_minor=int(terms.monthly_fee_minor * capped // 100),
+        ),
+    )
