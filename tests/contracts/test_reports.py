@@ -78,8 +78,9 @@ def _p1(report: dict[str, Any], priority: str = "P1") -> dict[str, Any]:
     return line
 
 
-def _msk(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC) - MSK  # type: ignore[misc]  # year, month, day, hour, minute
+def _msk(year: int, month: int, day: int, hour: int, minute: int) -> datetime:
+    """A moment given in Moscow time."""
+    return datetime(year, month, day, hour, minute, tzinfo=UTC) - MSK
 
 
 async def test_first_responses_are_counted_met_and_breached_with_their_overrun(world: World) -> None:
