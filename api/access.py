@@ -153,6 +153,8 @@ RULES: dict[str, Rule] = {
     # billing
     "POST /v1/billing/stripe/webhook": PUBLIC,  # authenticated by the Stripe-Signature header
     "POST /v1/payments/{payment_id}/refunds": rule(ADMIN, LEAD),
+    "GET /v1/invoices": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
+    "POST /v1/invoices": rule(ADMIN),
     "GET /v1/payments": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     # calendars
     "GET /v1/contracts": rule(ALL_ROLES, scopes=(Scope.CONTRACTS_READ,)),

@@ -25,7 +25,7 @@ from api.context import AppContext, build_gateway, build_keyring, build_token_po
 from api.contract import document as document_problems
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
-from api.controllers.billing import BillingController
+from api.controllers.billing import BillingController, InvoiceController
 from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
 from api.controllers.contracts import ContractController, ContractReportController, SlaTicketController
@@ -70,6 +70,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     BookingController,
     CalendarFeedController,
     BillingController,
+    InvoiceController,
     ContractController,
     SlaTicketController,
     ContractReportController,

@@ -364,6 +364,40 @@ def settle_refunds_command() -> None:
     click.echo(json.dumps(asyncio.run(_with_session(settings, settle))))
 
 
+@billing.command("invoice")
+@click.option("--period", required=True, help="The month to invoice, YYYY-MM (it must have ended).")
+def invoice_command(period: str) -> None:
+    """Invoice a month: one invoice per SLA contract in force (again: the same invoices, and the ones
+    Stripe could not take yet are issued now)."""
+    import re
+
+    from api.invoicing_flow import invoice_period
+    from core.time import SystemClock
+
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
+        raise click.ClickException(f"--period {period!r} is not a month (YYYY-MM)")
+    settings = _settings()
+
+    async def run(session: AsyncSession) -> list[dict[str, object]]:
+        found = await invoice_period(
+            session, _gateway(settings), SystemClock(), period, is_sqlite=settings.is_sqlite
+        )
+        return [
+            {
+                "number": i.number,
+                "status": i.status.value,
+                "total_minor": i.total_minor,
+                "error": i.last_error,
+            }
+            for i in found
+        ]
+
+    invoiced = asyncio.run(_with_session(settings, run))
+    click.echo(json.dumps({"period": period, "invoices": invoiced}, indent=2))
+    if any(i["status"] != "issued" for i in invoiced):
+        raise SystemExit(1)
+
+
 @main.group()
 def support() -> None:
     """Basic-support housekeeping."""

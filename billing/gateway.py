@@ -9,6 +9,7 @@ an answer, means it may have acted (the idempotency key then makes a retry safe)
 from __future__ import annotations
 
 import contextvars
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -90,7 +91,13 @@ class PaymentGateway(Protocol):
     async def intent_state(self, payment_intent: str) -> IntentState: ...
 
     async def create_invoice(
-        self, *, customer: str, amount: int, currency: str, description: str, idempotency_key: str
+        self,
+        *,
+        customer: str,
+        currency: str,
+        lines: list[tuple[str, int]],
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> str: ...
 
 
@@ -182,21 +189,17 @@ class StripeGateway:
         )
 
     async def create_invoice(
-        self, *, customer: str, amount: int, currency: str, description: str, idempotency_key: str
+        self,
+        *,
+        customer: str,
+        currency: str,
+        lines: list[tuple[str, int]],
+        metadata: dict[str, str],
+        idempotency_key: str,
     ) -> str:
-        """An invoice sent to the customer for one line (contract fees); each step keyed by our record."""
-        await self._call(
-            "add the invoice item",
-            lambda: self._client.v1.invoice_items.create_async(
-                {
-                    "customer": customer,
-                    "amount": amount,
-                    "currency": currency.lower(),
-                    "description": description,
-                },
-                self._options(f"{idempotency_key}-item"),
-            ),
-        )
+        """A finalised invoice sent to the customer with exactly ``lines`` (description, amount; credits
+        are negative): the invoice, then each line on it, then finalising, each step keyed by our record,
+        so a retry after any failure continues where it stopped."""
         invoice = await self._call(
             "create the invoice",
             lambda: self._client.v1.invoices.create_async(
@@ -204,9 +207,31 @@ class StripeGateway:
                     "customer": customer,
                     "collection_method": "send_invoice",
                     "days_until_due": 14,
-                    "pending_invoice_items_behavior": "include",
+                    "pending_invoice_items_behavior": "exclude",
+                    "currency": currency.lower(),
+                    "metadata": metadata,
                 },
                 self._options(idempotency_key),
             ),
         )
-        return str(invoice.id)
+        invoice_id = str(invoice.id)
+        for position, (description, amount) in enumerate(lines, start=1):
+            params: Any = {  # Any: the SDK's TypedDict
+                "customer": customer,
+                "invoice": invoice_id,
+                "amount": amount,
+                "currency": currency.lower(),
+                "description": description,
+            }
+            options = self._options(f"{idempotency_key}-line-{position}")
+            await self._call(
+                "add the invoice line",
+                functools.partial(self._client.v1.invoice_items.create_async, params, options),
+            )
+        await self._call(
+            "finalise the invoice",
+            lambda: self._client.v1.invoices.finalize_invoice_async(
+                invoice_id, None, self._options(f"{idempotency_key}-finalize")
+            ),
+        )
+        return invoice_id

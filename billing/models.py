@@ -112,3 +112,44 @@ class Refund(SQLModel, table=True):
     last_error: str | None = Field(default=None, max_length=500)
     created_by: uuid.UUID | None = Field(default=None)
     created_at: datetime = utc_field()
+
+
+class InvoiceStatus(StrEnum):
+    PENDING = "pending"  # recorded; not yet (fully) in Stripe
+    ISSUED = "issued"  # finalised in Stripe and sent to the customer
+
+
+class Invoice(SQLModel, table=True):
+    """An invoice Deskline issues (the source of truth); Stripe gets the same lines. One per source and
+    period: invoicing the same month again finds it instead of making another."""
+
+    __tablename__ = "billing_invoice"
+    __table_args__ = (
+        enum_check("status", InvoiceStatus),
+        sa.UniqueConstraint("source", "source_id", "period", name="uq_billing_invoice_source_period"),
+    )
+
+    id: uuid.UUID = id_field()
+    number: str = Field(max_length=32, unique=True)
+    organization_id: uuid.UUID = uuid_fk("accounts_organization.id")
+    source: str = Field(max_length=32)  # what is invoiced: "contract"
+    source_id: uuid.UUID
+    period: str = Field(max_length=7)  # YYYY-MM
+    currency: str = Field(max_length=3)
+    total_minor: int = Field(sa_type=sa.BigInteger)
+    status: InvoiceStatus = enum_field(InvoiceStatus, index=True)
+    stripe_invoice_id: str | None = Field(default=None, max_length=255)
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: datetime = utc_field()
+    issued_at: datetime | None = utc_field(nullable=True)
+
+
+class InvoiceLine(SQLModel, table=True):
+    __tablename__ = "billing_invoice_line"
+    __table_args__ = (sa.UniqueConstraint("invoice_id", "position", name="uq_billing_invoice_line_position"),)
+
+    id: uuid.UUID = id_field()
+    invoice_id: uuid.UUID = uuid_fk("billing_invoice.id", ondelete="CASCADE")
+    position: int
+    description: str = Field(max_length=500)
+    amount_minor: int = Field(sa_type=sa.BigInteger)  # negative for credits

@@ -80,3 +80,32 @@ class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 class WebhookAck(msgspec.Struct, kw_only=True):
     received: bool
     outcome: str
+
+
+class InvoiceLineOut(msgspec.Struct, kw_only=True):
+    position: int
+    description: str
+    amount_minor: int
+
+
+class InvoiceOut(msgspec.Struct, kw_only=True):
+    """``status`` pending: recorded, not yet issued in Stripe (``last_error`` says why); issued: sent."""
+
+    id: uuid.UUID
+    number: str
+    organization_id: uuid.UUID
+    source: str
+    source_id: uuid.UUID
+    period: str
+    currency: str
+    total_minor: int
+    status: str
+    stripe_invoice_id: str | None
+    last_error: str | None
+    lines: list[InvoiceLineOut]
+    created_at: datetime
+    issued_at: datetime | None
+
+
+class InvoiceRunIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    period: Annotated[str, msgspec.Meta(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="The month, YYYY-MM")]

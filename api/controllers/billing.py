@@ -11,12 +11,21 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.contract import STRIPE_EVENT, problems
 from api.db import unit_of_work
 from api.dependencies import DB, Ctx, CurrentActor
+from api.invoicing_flow import invoice_period
 from api.payment_flows import Outside, settle_refunds
 from api.schemas import PageOut
-from billing import payments, refunds, webhooks
+from billing import invoices, payments, refunds, webhooks
 from billing.errors import PaymentProviderUnavailable, PaymentRefused, WebhookRejected
-from billing.models import RefundStatus
-from billing.schemas import PaymentOut, RefundIn, RefundOut, WebhookAck
+from billing.models import Invoice, RefundStatus
+from billing.schemas import (
+    InvoiceLineOut,
+    InvoiceOut,
+    InvoiceRunIn,
+    PaymentOut,
+    RefundIn,
+    RefundOut,
+    WebhookAck,
+)
 from core.errors import Conflict, InvalidInput, NotFound
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
@@ -74,3 +83,62 @@ class BillingController(Controller):
             items=[PaymentOut.build(p, refunds_by_payment[p.id]) for p in page.items],
             next_cursor=page.next_cursor,
         )
+
+
+async def _invoices_out(db: DB, found: list[Invoice]) -> list[InvoiceOut]:
+    lines = await invoices.lines_of(db, [i.id for i in found])
+    return [
+        InvoiceOut(
+            id=i.id,
+            number=i.number,
+            organization_id=i.organization_id,
+            source=i.source,
+            source_id=i.source_id,
+            period=i.period,
+            currency=i.currency,
+            total_minor=i.total_minor,
+            status=i.status.value,
+            stripe_invoice_id=i.stripe_invoice_id,
+            last_error=i.last_error,
+            lines=[
+                InvoiceLineOut(
+                    position=line.position, description=line.description, amount_minor=line.amount_minor
+                )
+                for line in lines[i.id]
+            ],
+            created_at=i.created_at,
+            issued_at=i.issued_at,
+        )
+        for i in found
+    ]
+
+
+class InvoiceController(Controller):
+    path = "/v1/invoices"
+    tags = ["billing"]
+
+    @problems(InvalidInput)
+    @get("/", summary="Invoices with their lines (customers: their organization's)")
+    async def list_invoices(
+        self,
+        actor: CurrentActor,
+        db: DB,
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+        cursor: FromQuery[str | None] = None,
+        period: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
+    ) -> PageOut[InvoiceOut]:
+        page = await invoices.list_invoices(db, actor, limit=limit, cursor=cursor, period=period)
+        return PageOut(items=await _invoices_out(db, list(page.items)), next_cursor=page.next_cursor)
+
+    @problems(InvalidInput)
+    @post(
+        "/",
+        summary="Invoice a month that has ended: one invoice per contract in force (again: the same ones, "
+        "and those Stripe could not take yet are issued now)",
+        status_code=200,
+    )
+    async def invoice_month(self, data: JSONBody[InvoiceRunIn], db: DB, ctx: Ctx) -> list[InvoiceOut]:
+        out = Outside.of(ctx)
+        found = await invoice_period(db, out.gateway, out.clock, data.period, is_sqlite=out.is_sqlite)
+        async with unit_of_work(db, is_sqlite=out.is_sqlite, write=False):
+            return await _invoices_out(db, found)

@@ -12,8 +12,10 @@ import httpx
 from billing.gateway import StripeGateway
 
 STRIPE_OBJECTS = {
+    "/v1/customers": {"id": "cus_1", "object": "customer"},
     "/v1/invoiceitems": {"id": "ii_1", "object": "invoiceitem"},
     "/v1/invoices": {"id": "in_1", "object": "invoice", "status": "draft"},
+    "/v1/invoices/in_1/finalize": {"id": "in_1", "object": "invoice", "status": "open"},
     "/v1/refunds": {"id": "re_1", "object": "refund", "status": "succeeded"},
 }
 
@@ -32,21 +34,35 @@ def recording_gateway() -> tuple[StripeGateway, list[httpx.Request]]:
     return gateway, sent
 
 
-async def test_invoice_sends_an_item_then_the_invoice_each_with_its_own_idempotency_key() -> None:
+async def test_an_invoice_is_created_then_given_each_line_then_finalised_each_step_keyed() -> None:
     gateway, sent = recording_gateway()
     invoice_id = await gateway.create_invoice(
         customer="cus_1",
-        amount=1_200_000,
         currency="RUB",
-        description="SLA contract, March",
+        lines=[("SLA contract SLA-7, 2026-03: monthly fee", 15_000_000), ("Service credits", -750_000)],
+        metadata={"deskline_invoice_id": "42"},
         idempotency_key="deskline-invoice-42",
     )
     assert invoice_id == "in_1"
-    assert [r.url.path for r in sent] == ["/v1/invoiceitems", "/v1/invoices"]
-    assert [r.headers["idempotency-key"] for r in sent] == ["deskline-invoice-42-item", "deskline-invoice-42"]
-    item = parse_qs(sent[0].content.decode())
-    assert item["amount"] == ["1200000"]
-    assert item["currency"] == ["rub"]
+    assert [r.url.path for r in sent] == [
+        "/v1/invoices",
+        "/v1/invoiceitems",
+        "/v1/invoiceitems",
+        "/v1/invoices/in_1/finalize",
+    ]
+    assert [r.headers["idempotency-key"] for r in sent] == [
+        "deskline-invoice-42",
+        "deskline-invoice-42-line-1",
+        "deskline-invoice-42-line-2",
+        "deskline-invoice-42-finalize",
+    ]
+    invoice = parse_qs(sent[0].content.decode())
+    assert (invoice["pending_invoice_items_behavior"], invoice["currency"]) == (["exclude"], ["rub"])
+    lines = [parse_qs(r.content.decode()) for r in sent[1:3]]
+    assert [(line["invoice"], line["amount"]) for line in lines] == [
+        (["in_1"], ["15000000"]),
+        (["in_1"], ["-750000"]),
+    ]
 
 
 async def test_a_retried_refund_sends_the_same_idempotency_key() -> None:

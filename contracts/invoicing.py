@@ -1,0 +1,83 @@
+"""What a contract's month is invoiced for: the monthly fee of the version in force on the month's
+first covered day, less the month's service credits. Overage session minutes appear as a line and, as
+they were charged by card when booked, as the same amount paid. Recorded through billing, which issues
+the invoice in Stripe."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.actor import SYSTEM_ACTOR
+from billing import invoices
+from billing.models import Invoice
+from contracts.models import Contract, ContractState
+from contracts.reports import monthly_report
+from core.errors import FieldProblem, InvalidInput
+
+
+def _month(period: str) -> tuple[date, date]:
+    year, month = (int(part) for part in period.split("-"))
+    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
+
+
+async def invoice_month(session: AsyncSession, period: str, *, now: datetime) -> list[Invoice]:
+    """Record the invoice of every contract in force during ``period`` (a month that has ended); the
+    ones already recorded are returned as they are."""
+    first, following = _month(period)
+    if following > now.date():
+        raise InvalidInput(
+            "Only a month that has ended is invoiced.", errors=[FieldProblem("period", "not ended yet")]
+        )
+    contracts = (
+        await session.scalars(
+            sa.select(Contract)
+            .where(
+                col(Contract.state) == ContractState.ACTIVE,
+                col(Contract.starts_on) < following,
+                col(Contract.ends_before) > first,
+            )
+            .order_by(col(Contract.number))
+        )
+    ).all()
+    recorded = []
+    for contract in contracts:
+        report = await monthly_report(session, SYSTEM_ACTOR, contract.id, period, now=now)
+        lines = [
+            invoices.Line(f"SLA contract {report.number}, {period}: monthly fee", report.monthly_fee_minor)
+        ]
+        if report.sessions.overage_minutes:
+            amount = report.sessions.overage_amount_minor
+            lines += [
+                invoices.Line(
+                    f"Remote sessions: {report.sessions.overage_minutes} minutes beyond the included", amount
+                ),
+                invoices.Line(
+                    "Remote sessions beyond the included minutes: paid by card when booked", -amount
+                ),
+            ]
+        credits = report.credits
+        if credits.amount_minor:
+            share = min(credits.percent, credits.cap_percent)
+            lines.append(
+                invoices.Line(
+                    f"Service credits: {credits.breaches} breach(es), {share}% of the fee",
+                    -credits.amount_minor,
+                )
+            )
+        recorded.append(
+            await invoices.record(
+                session,
+                organization_id=contract.organization_id,
+                source="contract",
+                source_id=contract.id,
+                period=period,
+                currency=report.currency,
+                lines=lines,
+                now=now,
+            )
+        )
+    return recorded

@@ -1,0 +1,142 @@
+"""Invoicing a month: one invoice per contract in force, the monthly fee less the service credits,
+recorded in Deskline (the source of truth) and issued in Stripe with the same lines; invoicing the
+month again changes nothing. localstripe cannot take one-off invoices: the Stripe side is proved from
+the recorded requests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import Organization
+from accounts.roles import Role
+from api.invoicing_flow import invoice_period
+from billing.errors import PaymentProviderUnavailable
+from billing.models import Invoice, InvoiceStatus
+from tests.billing.test_gateway_requests import recording_gateway
+from tests.contracts.helpers import active_contract, complete_terms
+from tests.world import World
+
+IN_FORCE = {"starts_on": date(2026, 1, 1), "ends_on": date(2026, 12, 31), "signed_on": date(2025, 12, 20)}
+
+
+async def _contract_with_one_breach(world: World) -> dict[str, Any]:
+    """A contract whose January had one P1 first response 30 minutes late (5% credit of 15,000,000)."""
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    engineer = await world.user(Role.SUPPORT_ENGINEER)
+    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)
+    ticket = await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets",
+        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
+        headers=await world.headers(customer),
+    )
+    world.clock.advance(timedelta(minutes=60))
+    await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets/{ticket.json()['id']}/messages",
+        json={"body": "On it"},
+        headers=await world.headers(engineer),
+    )
+    world.clock.current = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
+    return contract
+
+
+async def _invoices(session: AsyncSession) -> list[Invoice]:
+    return list((await session.scalars(sa.select(Invoice))).all())
+
+
+async def test_a_month_is_invoiced_per_contract_as_the_fee_less_the_credits(world: World) -> None:
+    contract = await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    response = await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)
+    assert response.status_code == 200, response.text
+    (invoice,) = response.json()
+    assert (invoice["source_id"], invoice["period"], invoice["currency"]) == (
+        contract["id"],
+        "2026-01",
+        "RUB",
+    )
+    assert [line["amount_minor"] for line in invoice["lines"]] == [15_000_000, -750_000]
+    assert invoice["total_minor"] == 14_250_000
+
+
+async def test_invoicing_a_month_again_finds_the_same_invoices(world: World) -> None:
+    await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    first = (await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)).json()
+    second = (await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)).json()
+    assert [i["number"] for i in first] == [i["number"] for i in second]
+    async with world.session() as session:
+        assert len(await _invoices(session)) == 1
+
+
+async def test_a_month_that_has_not_ended_is_not_invoiced(world: World) -> None:
+    await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    response = await world.client.post("/v1/invoices", json={"period": "2026-02"}, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "period"
+    async with world.session() as session:
+        assert await _invoices(session) == []
+
+
+async def test_the_invoice_is_issued_in_stripe_with_the_same_lines_each_step_keyed(world: World) -> None:
+    await _contract_with_one_breach(world)
+    gateway, sent = recording_gateway()
+    async with world.sessions() as session:
+        (invoice,) = await invoice_period(
+            session, gateway, world.clock, "2026-01", is_sqlite=world.ctx.settings.is_sqlite
+        )
+    assert (invoice.status, invoice.stripe_invoice_id) == (InvoiceStatus.ISSUED, "in_1")
+    keys = [r.headers["idempotency-key"] for r in sent if r.url.path != "/v1/customers"]
+    assert keys == [
+        f"deskline-invoice-{invoice.id}",
+        *(f"deskline-invoice-{invoice.id}-line-{n}" for n in (1, 2)),
+        f"deskline-invoice-{invoice.id}-finalize",
+    ]
+    amounts = [
+        dict(x.split("=") for x in r.content.decode().split("&"))["amount"]
+        for r in sent
+        if r.url.path == "/v1/invoiceitems"
+    ]
+    assert amounts == ["15000000", "-750000"]
+
+
+async def test_an_invoice_stripe_could_not_take_stays_pending_with_the_reason(world: World) -> None:
+    await _contract_with_one_breach(world)
+    failing: Any = _Unreachable()  # Any: only the first call of the gateway is needed
+    async with world.sessions() as session:
+        (invoice,) = await invoice_period(
+            session, failing, world.clock, "2026-01", is_sqlite=world.ctx.settings.is_sqlite
+        )
+    assert invoice.status == InvoiceStatus.PENDING
+    assert invoice.last_error is not None
+    assert "Stripe" in invoice.last_error
+
+
+class _Unreachable:
+    """Stripe cannot be reached: the first call fails before anything is sent."""
+
+    async def ensure_customer(self, **_: Any) -> str:
+        raise PaymentProviderUnavailable(
+            "Stripe did not create the customer (APIConnectionError).", reached=False
+        )
+
+
+async def test_customers_read_their_own_invoices_only(world: World) -> None:
+    contract = await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)
+    own = await world.headers(await world.user(Role.CUSTOMER_USER, await _organization_of(world, contract)))
+    stranger = await world.headers(await world.user(Role.CUSTOMER_USER, await world.organization()))
+    assert len((await world.client.get("/v1/invoices", headers=own)).json()["items"]) == 1
+    assert (await world.client.get("/v1/invoices", headers=stranger)).json()["items"] == []
+
+
+async def _organization_of(world: World, contract: dict[str, Any]) -> Organization | None:
+    async with world.session() as session:
+        return await session.get(Organization, uuid.UUID(contract["organization_id"]))
