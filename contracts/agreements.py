@@ -16,6 +16,7 @@ from sqlmodel import col
 from accounts import audit
 from accounts.actor import Actor
 from accounts.models import Organization, User
+from billing.models import Invoice
 from contracts import terms as rules
 from contracts.errors import ContractIncomplete, ContractNotDraft, ContractsOverlap, IllegalContractTransition
 from contracts.models import Contract, ContractState, ContractVersion
@@ -361,6 +362,20 @@ async def amend(
             f"An amendment takes effect from {earliest.isoformat()} (not in the past, after the previous "
             "version) and before the contract ends: tickets already opened keep the terms they opened under.",
             errors=[FieldProblem("effective_from", "outside the allowed range")],
+        )
+    invoiced = await session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Invoice)
+        .where(
+            col(Invoice.source) == "contract",
+            col(Invoice.source_id) == contract.id,
+            col(Invoice.period) >= data.effective_from.strftime("%Y-%m"),
+        )
+    )
+    if invoiced:
+        raise InvalidInput(
+            "That month is already invoiced: an amendment takes effect in a month not invoiced yet.",
+            errors=[FieldProblem("effective_from", "inside an invoiced period")],
         )
     amended = rules.merged(current, data.terms)
     _refuse(await _terms_problems(session, contract.organization_id, amended, complete=True))

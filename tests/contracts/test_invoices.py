@@ -140,3 +140,23 @@ async def test_customers_read_their_own_invoices_only(world: World) -> None:
 async def _organization_of(world: World, contract: dict[str, Any]) -> Organization | None:
     async with world.session() as session:
         return await session.get(Organization, uuid.UUID(contract["organization_id"]))
+
+
+async def test_an_amendment_inside_an_invoiced_month_is_refused(world: World) -> None:
+    contract = await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)
+    world.clock.current = datetime(
+        2026, 1, 30, 9, 0, tzinfo=UTC
+    )  # before the month's end, for the test's sake
+    response = await world.client.post(
+        f"/v1/contracts/{contract['id']}/amendments",
+        json={"effective_from": "2026-01-31", "reason": "Late change", "terms": {"monthly_fee_minor": 1}},
+        headers=await world.headers(await world.user(Role.SALES)),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0] == {
+        "field": "effective_from",
+        "message": "inside an invoiced period",
+        "source": "body",
+    }
