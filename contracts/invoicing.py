@@ -5,7 +5,7 @@ the invoice in Stripe."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,19 +15,14 @@ from accounts.actor import SYSTEM_ACTOR
 from billing import invoices
 from billing.models import Invoice
 from contracts.models import Contract, ContractState
-from contracts.reports import monthly_report
+from contracts.reports import month_span, monthly_report
 from core.errors import FieldProblem, InvalidInput
-
-
-def _month(period: str) -> tuple[date, date]:
-    year, month = (int(part) for part in period.split("-"))
-    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
 
 
 async def invoice_month(session: AsyncSession, period: str, *, now: datetime) -> list[Invoice]:
     """Record the invoice of every contract in force during ``period`` (a month that has ended); the
     ones already recorded are returned as they are."""
-    first, following = _month(period)
+    first, following = month_span(period, source="body")
     if following > now.date():
         raise InvalidInput(
             "Only a month that has ended is invoiced.", errors=[FieldProblem("period", "not ended yet")]

@@ -89,10 +89,16 @@ class Report:
     credits: Credits
 
 
-def _month(period: str) -> tuple[date, date]:
+def month_span(period: str, *, source: str) -> tuple[date, date]:
+    """The first day of the month ``period`` (YYYY-MM) and of the month after it. Years outside
+    2000–2999 are refused: no contract runs then, and date arithmetic has its limits."""
     year, month = (int(part) for part in period.split("-"))
-    first = date(year, month, 1)
-    return first, date(year + (month == 12), month % 12 + 1, 1)
+    if not 2000 <= year <= 2999 or not 1 <= month <= 12:
+        raise InvalidInput(
+            "The period is a month between 2000-01 and 2999-12.",
+            errors=[FieldProblem("period", "not a month from 2000 to 2999", source)],
+        )
+    return date(year, month, 1), date(year + (month == 12), month % 12 + 1, 1)
 
 
 async def monthly_report(
@@ -101,7 +107,7 @@ async def monthly_report(
     contract = await load_contract(session, actor, contract_id)
     versions = await versions_of(session, contract.id)
     latest = rules.loaded(versions[-1].terms)
-    first, following = _month(period)
+    first, following = month_span(period, source="query")
     if first > local_today(latest, now):
         raise InvalidInput(
             "A report covers a month that has begun.",

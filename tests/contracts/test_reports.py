@@ -255,3 +255,11 @@ async def test_accountants_get_csv_and_customers_a_printable_page(world: World) 
     assert as_html.headers["content-type"].startswith("text/html")
     assert ticket["number"] in as_html.text
     assert "<script" not in as_html.text
+
+
+async def test_a_period_outside_any_plausible_contract_year_is_refused(world: World) -> None:
+    scene = await _scene(world)
+    for period in ("0000-01", "9999-12"):
+        response = await scene.report(period)
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "period"
