@@ -175,6 +175,10 @@ RULES: dict[str, Rule] = {
     "POST /v1/contracts/{contract_id}/tickets/{ticket_id}/messages": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/contracts/{contract_id}/tickets/{ticket_id}/transitions": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/contracts/{contract_id}/tickets/{ticket_id}/priority": rule(SUPPORT_STAFF),
+    "POST /v1/contracts/{contract_id}/tickets/{ticket_id}/attachments": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
+    "GET /v1/contracts/{contract_id}/tickets/{ticket_id}/attachments/{attachment_id}": rule(
+        CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)
+    ),
     "GET /v1/calendars/holidays": PUBLIC,  # a published regulation's holidays; staff see every calendar
     "POST /v1/calendars/holidays": rule(LEAD, ADMIN),
     "PUT /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),

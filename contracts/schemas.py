@@ -12,6 +12,7 @@ import msgspec
 
 from core.business_time import WEEKLY_HOURS
 from core.text import LongText, Name
+from support.schemas import AttachmentOut
 
 Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
@@ -226,4 +227,5 @@ class SlaTicketOut(msgspec.Struct, kw_only=True):
     closed_at: datetime | None
     revision: int
     messages: list[SlaMessageOut] = msgspec.field(default_factory=list)
+    attachments: list[AttachmentOut] = msgspec.field(default_factory=list)
     timeline: list[SlaEventOut] = msgspec.field(default_factory=list)

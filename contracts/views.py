@@ -14,8 +14,11 @@ from contracts.agreements import in_force, local_today, status_of, version_in_fo
 from contracts.models import Contract, ContractVersion, SlaTicket
 from contracts.schemas import ContractOut, SlaEventOut, SlaMessageOut, SlaTicketOut, VersionOut
 from contracts.sla import SlaLine, clock_of
+from support.attachments import attachments_of
 from support.models import Ticket, TicketEvent, TicketMessage
 from support.parties import is_support_staff
+from support.schemas import AttachmentOut
+from support.views import attachment_out
 
 
 def version_out(version: ContractVersion) -> VersionOut:
@@ -66,7 +69,9 @@ async def sla_ticket_out(
     timeline for support staff only)."""
     messages: list[SlaMessageOut] = []
     timeline: list[SlaEventOut] = []
+    files: list[AttachmentOut] = []
     if detail:
+        files = [attachment_out(a) for a in await attachments_of(session, ticket.id)]
         staff = is_support_staff(actor)
         rows = await session.scalars(
             sa.select(TicketMessage)
@@ -113,5 +118,6 @@ async def sla_ticket_out(
         closed_at=ticket.closed_at,
         revision=ticket.revision,
         messages=messages,
+        attachments=files,
         timeline=timeline,
     )

@@ -18,7 +18,7 @@ from core.text import cleaned
 from core.transactions import on_rollback
 from support.errors import AttachmentRejected
 from support.intake import complete_intake_if_ready
-from support.models import Attachment, AttachmentKind, RegulationVersion, TicketEvent, TicketStatus
+from support.models import BASIC, Attachment, AttachmentKind, RegulationVersion, TicketEvent, TicketStatus
 from support.parties import is_support_staff, load_ticket, require_contact
 from support.tickets import touch
 
@@ -43,12 +43,13 @@ async def attach_file(
     stored: StoredFile,
     storage: LocalStorage,
     now: datetime,
+    line: str = BASIC,
 ) -> Attachment:
     """Record a stored upload on the ticket; if the transaction fails the file is deleted too."""
     on_rollback(session, lambda: storage.delete(stored.key))
     if stored.size_bytes == 0:
         raise AttachmentRejected("The file is empty.")
-    ticket = await load_ticket(session, actor, ticket_id, for_update=True)
+    ticket = await load_ticket(session, actor, ticket_id, for_update=True, line=line)
     if not is_support_staff(actor):
         await require_contact(session, actor, ticket)
     if ticket.status == TicketStatus.CLOSED:
@@ -85,9 +86,9 @@ async def attach_file(
 
 
 async def get_attachment(
-    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, attachment_id: uuid.UUID
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, attachment_id: uuid.UUID, *, line: str = BASIC
 ) -> Attachment:
-    await load_ticket(session, actor, ticket_id)
+    await load_ticket(session, actor, ticket_id, line=line)
     attachment = await session.get(Attachment, attachment_id)
     if attachment is None or attachment.ticket_id != ticket_id:
         raise NotFound("No attachment with this id on this ticket.")

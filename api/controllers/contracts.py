@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.response import File
 
-from api.contract import problems
+from api.contract import ATTACHMENT_FORM, problems
+from api.controllers.support import attachment_file, receive_attachment
 from api.dependencies import DB, Ctx, CurrentActor
 from api.report_formats import report_csv, report_html
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
@@ -36,9 +38,10 @@ from contracts.schemas import (
 )
 from contracts.views import contract_out, sla_ticket_out
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from support import lifecycle, tickets
-from support.errors import IllegalTransition
-from support.schemas import MessageIn, TransitionIn
+from support import attachments, lifecycle, tickets
+from support.errors import AttachmentRejected, IllegalTransition
+from support.schemas import AttachmentOut, MessageIn, TransitionIn
+from support.views import attachment_out
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
@@ -287,6 +290,44 @@ class SlaTicketController(Controller):
             body=m.body,
             internal=m.internal,
             created_at=m.created_at,
+        )
+
+    @problems(NotFound, NotCovered, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
+    @post(
+        "/{ticket_id:uuid}/attachments",
+        summary="Upload a file to an SLA ticket (multipart/form-data: file, kind=device_database|other)",
+        request_max_body_size=None,
+    )
+    async def upload_attachment(
+        self,
+        request: Request[Any, Any, Any],
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> AttachmentOut:
+        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        return attachment_out(await receive_attachment(request, db, ctx, actor, ticket_id, line=sla.SLA))
+
+    @problems(NotFound)
+    @get(
+        "/{ticket_id:uuid}/attachments/{attachment_id:uuid}",
+        summary="Download an SLA ticket's attachment",
+        media_type="application/octet-stream",
+    )
+    async def download_attachment(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        ticket_id: FromPath[uuid.UUID],
+        attachment_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> File:
+        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        return attachment_file(
+            ctx, await attachments.get_attachment(db, actor, ticket_id, attachment_id, line=sla.SLA)
         )
 
     @problems(NotFound, NotCovered, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput)

@@ -11,6 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
 from litestar.response import File
 
+from accounts.actor import Actor
 from accounts.errors import NoSupportContact, NotEligible, NotSupportContact
 from api.contract import ATTACHMENT_FORM, RFC822, problems
 from api.controllers.scheduling import require_offset
@@ -30,7 +31,7 @@ from scheduling.views import booking_out
 from support import attachments, explanations, filing, lifecycle, stats, tickets
 from support.errors import AttachmentRejected, ExplanationTooEarly, IllegalTransition, InboundEmailRejected
 from support.inbound_email import receive_email
-from support.models import AttachmentKind, TicketStatus
+from support.models import BASIC, Attachment, AttachmentKind, TicketStatus
 from support.parties import load_ticket
 from support.regulation import current_regulation, publish_regulation
 from support.schemas import (
@@ -66,6 +67,55 @@ OptionalMonth = Annotated[
     str | None, QueryParameter(name="from", pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
 ]
 INBOUND_EMAIL_MAX_BYTES = 50 * 1024 * 1024
+
+
+async def receive_attachment(
+    request: Request[Any, Any, Any],
+    db: DB,
+    ctx: Ctx,
+    actor: Actor,
+    ticket_id: uuid.UUID,
+    *,
+    line: str = BASIC,
+) -> Attachment:
+    """A multipart upload (``file``, ``kind``) streamed to storage with no transaction open, then
+    attached to the ticket of ``line`` in the request's transaction."""
+    storage = storage_of(ctx)
+    await end_transaction(db)  # nothing held while the file streams in, however slowly
+    upload = await receive_file(
+        request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
+    )
+    await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
+    assert upload.stored is not None  # receive_file refuses a request without the file
+    try:
+        kind = AttachmentKind(upload.fields.get("kind", "other"))
+    except ValueError as exc:
+        storage.delete(upload.stored.key)
+        raise InvalidInput(
+            "kind must be device_database or other.", errors=[FieldProblem("kind", "unknown")]
+        ) from exc
+    return await attachments.attach_file(
+        db,
+        actor,
+        ticket_id,
+        kind=kind,
+        filename=upload.filename,
+        content_type=upload.content_type,
+        stored=upload.stored,
+        storage=storage,
+        now=ctx.clock.now(),
+        line=line,
+    )
+
+
+def attachment_file(ctx: Ctx, a: Attachment) -> File:
+    """A stored attachment as a download, with its digest; never sniffed as something else."""
+    return File(
+        path=storage_of(ctx).path(a.storage_key),
+        filename=a.filename,
+        media_type=a.content_type,
+        headers={"Digest": f"sha-256={a.sha256}", "X-Content-Type-Options": "nosniff"},
+    )
 
 
 def storage_of(ctx: Ctx) -> LocalStorage:
@@ -198,32 +248,7 @@ class TicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> AttachmentOut:
-        storage = storage_of(ctx)
-        await end_transaction(db)  # nothing held while the file streams in, however slowly
-        upload = await receive_file(
-            request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
-        )
-        await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
-        assert upload.stored is not None  # receive_file refuses a request without the file
-        try:
-            kind = AttachmentKind(upload.fields.get("kind", "other"))
-        except ValueError as exc:
-            storage.delete(upload.stored.key)
-            raise InvalidInput(
-                "kind must be device_database or other.", errors=[FieldProblem("kind", "unknown")]
-            ) from exc
-        a = await attachments.attach_file(
-            db,
-            actor,
-            ticket_id,
-            kind=kind,
-            filename=upload.filename,
-            content_type=upload.content_type,
-            stored=upload.stored,
-            storage=storage,
-            now=ctx.clock.now(),
-        )
-        return attachment_out(a)
+        return attachment_out(await receive_attachment(request, db, ctx, actor, ticket_id))
 
     @problems(NotFound)
     @get(
@@ -239,13 +264,7 @@ class TicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> File:
-        a = await attachments.get_attachment(db, actor, ticket_id, attachment_id)
-        return File(
-            path=storage_of(ctx).path(a.storage_key),
-            filename=a.filename,
-            media_type=a.content_type,
-            headers={"Digest": f"sha-256={a.sha256}", "X-Content-Type-Options": "nosniff"},
-        )
+        return attachment_file(ctx, await attachments.get_attachment(db, actor, ticket_id, attachment_id))
 
     @problems(
         NotFound, NotSupportContact, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput

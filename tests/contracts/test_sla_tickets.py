@@ -236,3 +236,35 @@ async def test_ticket_conversations_are_for_support_and_the_customer_not_sales(w
         )
         == 1
     )
+
+
+async def test_a_covered_user_attaches_a_file_that_support_downloads(world: World) -> None:
+    contract, _, _, customer = await _covered(world)
+    ticket = (await _file(world, contract, customer)).json()
+    base = f"/v1/contracts/{contract['id']}/tickets/{ticket['id']}"
+    uploaded = await world.client.post(
+        f"{base}/attachments",
+        files={"file": ("server.log", b"code 17: exchange directory not found\n", "text/plain")},
+        data={"kind": "other"},
+        headers=customer,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    shown = await _get(world, contract, ticket, engineer)
+    assert [a["filename"] for a in shown["attachments"]] == ["server.log"]
+    download = await world.client.get(f"{base}/attachments/{uploaded.json()['id']}", headers=engineer)
+    assert download.content == b"code 17: exchange directory not found\n"
+
+
+async def test_a_user_outside_named_coverage_cannot_attach_to_a_colleagues_ticket(world: World) -> None:
+    contract, organization, _, customer = await _covered(world, coverage={"kind": "named", "user_ids": []})
+    ticket = (await _file(world, contract, customer)).json()
+    colleague = await world.headers(await world.user(Role.CUSTOMER_USER, organization))
+    response = await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets/{ticket['id']}/attachments",
+        files={"file": ("x.log", b"x", "text/plain")},
+        headers=colleague,
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_covered"
+    assert (await _get(world, contract, ticket, customer))["attachments"] == []
