@@ -10,7 +10,8 @@ import billing.models  # noqa: F401
 import contracts.models  # noqa: F401
 import core.counters
 import core.holidays
-import core.idempotency  # noqa: F401
+import core.idempotency
+import core.outbox  # noqa: F401
 import scheduling.models  # noqa: F401
 import support.models  # noqa: F401
 

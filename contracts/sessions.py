@@ -24,6 +24,7 @@ from core.errors import PermissionDenied
 from scheduling.bookings import SchedulingPolicy, take_slot
 from scheduling.catalog import get_service
 from scheduling.models import Booking, BookingStatus
+from scheduling.notices import booking_confirmed
 
 RELEASED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 
@@ -133,4 +134,6 @@ async def book(
         )
     )
     await session.flush()
+    if booking.status == BookingStatus.CONFIRMED:
+        await booking_confirmed(session, booking, now=now)
     return booking

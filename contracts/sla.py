@@ -49,6 +49,7 @@ from core.counters import next_value
 from core.errors import NotFound, PermissionDenied
 from core.holidays import holidays_of
 from core.pagination import Page, paginate
+from support import notices
 from support.clock import pauses_of_tickets
 from support.lines import register
 from support.models import Ticket, TicketEvent, TicketStatus
@@ -312,6 +313,7 @@ async def file_ticket(
         )
     )
     await session.flush()
+    await notices.ticket_received(session, ticket, missing=[], now=now)
     return ticket
 
 

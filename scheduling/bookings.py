@@ -25,6 +25,7 @@ from core.business_time import BusinessCalendar
 from core.counters import next_value
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.pagination import Page, paginate
+from scheduling import notices
 from scheduling.availability import allowed_starts, grid_points, on_grid, opening_intervals
 from scheduling.busy import busy_between
 from scheduling.catalog import get_service
@@ -197,7 +198,7 @@ async def create_support_session(
     now: datetime,
 ) -> Booking:
     """A session support proposes for a free ticket: no charge, confirmed at once."""
-    return await take_slot(
+    booking = await take_slot(
         session,
         organization_id=organization_id,
         booked_by=booked_by,
@@ -209,6 +210,8 @@ async def create_support_session(
         now=now,
         confirmed=True,
     )
+    await notices.booking_confirmed(session, booking, now=now)
+    return booking
 
 
 async def take_slot(

@@ -11,6 +11,7 @@ from accounts import audit
 from accounts.actor import Actor
 from accounts.roles import Role
 from core.errors import PermissionDenied
+from scheduling import notices
 from scheduling.bookings import SchedulingPolicy, get_booking, take_slot
 from scheduling.catalog import get_service
 from scheduling.errors import IllegalBookingTransition
@@ -64,6 +65,7 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
         now=now,
         data={"refund": booking.cancellation_refund, "by": "staff" if staff else "customer"},
     )
+    await notices.booking_cancelled(session, booking, now=now)
     await session.flush()
     return booking
 

@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from accounts import audit
 from accounts.actor import SYSTEM_ACTOR
+from scheduling import notices
 from scheduling.bookings import expire_lapsed_holds
 from scheduling.catalog import get_service
 from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, BusyInterval
@@ -63,6 +64,7 @@ async def confirm_paid_booking(
     except IntegrityError:  # a concurrent booking took the time a moment ago
         booking.status = BookingStatus.EXPIRED
         return "slot_taken"
+    await notices.booking_confirmed(session, booking, now=now)
     return None
 
 

@@ -19,3 +19,10 @@ class AttachmentRejected(InvalidInput):
 
 class InboundEmailRejected(InvalidInput):
     """A forwarded e-mail that cannot become a ticket or a message."""
+
+
+class UnknownSender(InboundEmailRejected):
+    """No active user has the sender's address. The reply that tells the sender why (written to the
+    outbox) must survive the refusal."""
+
+    commit_before_raising = True

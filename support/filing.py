@@ -28,7 +28,7 @@ from accounts.models import User
 from core.counters import Counter
 from core.db import bound_columns, column_values, new_row, table_of
 from core.errors import Conflict
-from support import kb
+from support import kb, notices
 from support.intake import intake_completed, missing_items
 from support.models import (
     BASIC,
@@ -182,6 +182,7 @@ async def _file(
             ticket.author_name, ticket.author_email, ticket.author_phone = outcome.author
             if completed is not None:  # rare: a regulation that asks for no evidence
                 session.add(completed)
+            await notices.ticket_received(session, ticket, missing=missing, now=now)
             return FiledTicket(
                 ticket=ticket, regulation=regulation, missing=missing, suggestions=outcome.suggestions
             )

@@ -16,10 +16,11 @@ from sqlmodel import col
 
 from accounts.authentication import user_actor
 from accounts.models import User
+from core.outbox import Recipient, emit
 from core.storage import LocalStorage, UploadTooLarge
 from core.text import cleaned
 from support.attachments import attach_file
-from support.errors import InboundEmailRejected
+from support.errors import InboundEmailRejected, UnknownSender
 from support.filing import create_email_ticket
 from support.models import BASIC, AttachmentKind, Ticket
 from support.schemas import MessageIn
@@ -62,9 +63,19 @@ async def receive_email(
         (await session.scalars(sa.select(User).where(col(User.email) == sender))).first() if sender else None
     )
     if user is None or not user.is_active:
-        raise InboundEmailRejected(
-            f"No active user has the sender address {sender or '(none)'}.", sender=sender
-        )
+        if sender:
+            await emit(
+                session,
+                "email.rejected",
+                {
+                    "sender": sender,
+                    "subject": cleaned(str(message.get("Subject", ""))).strip()[:200],
+                    "reason": "unknown_sender",
+                },
+                now=now,
+                recipients=[Recipient(sender, "ru")],
+            )
+        raise UnknownSender(f"No active user has the sender address {sender or '(none)'}.", sender=sender)
     actor = user_actor(user)
     # Mail is a document from outside: characters no text column may hold are dropped, not refused.
     subject = cleaned(str(message.get("Subject", ""))).strip()

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
+from support import notices
 from support.errors import IllegalTransition
 from support.intake import intake_completed, missing_items
 from support.lines import line_of
@@ -122,6 +123,7 @@ async def _apply(
             )
         _say(session, ticket, actor, data.message, now)
         await record_staff_reply(session, ticket, now=now)
+        await notices.ticket_waiting(session, ticket, data.message, now=now)
         session.add(TicketPause(ticket_id=ticket.id, started_at=now))
         ticket.status, ticket.waiting_reason, ticket.was_paused_for_information = (
             target,

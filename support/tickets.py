@@ -13,7 +13,7 @@ from sqlmodel import col
 from accounts.actor import Actor
 from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied, PreconditionFailed
 from core.pagination import Page, paginate
-from support import kb
+from support import kb, notices
 from support.intake import complete_intake_if_ready, missing_items
 from support.lines import line_of
 from support.models import (
@@ -164,6 +164,7 @@ async def add_message(
             )
         if not data.internal:
             await record_staff_reply(session, ticket, now=now)
+            await notices.ticket_answered(session, ticket, data.body, now=now)
     else:
         await resume_after_information(session, ticket, now=now, actor_id=actor.id)
         await line_of(ticket).after_customer_message(session, ticket, now)

@@ -1,0 +1,75 @@
+"""What support tells a ticket's author, written to the outbox in the ticket's own transaction: the
+receipt (number, what is missing, when the first response is due), each public answer, and a request
+for information. The worker turns them into e-mail in the organisation's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from accounts.models import Organization
+from core.outbox import Recipient, emit
+from support.lines import line_of
+from support.models import Ticket
+
+
+async def _author(session: AsyncSession, ticket: Ticket) -> list[Recipient]:
+    organization = await session.get(Organization, ticket.organization_id)
+    locale = organization.locale if organization is not None else "ru"
+    return [Recipient(ticket.author_email, locale)] if ticket.author_email else []
+
+
+def _about(ticket: Ticket) -> dict[str, object]:
+    return {
+        "ticket_id": str(ticket.id),
+        "number": f"{line_of(ticket).prefix}-{ticket.number}",
+        "line": ticket.line,
+        "subject": ticket.project_name,
+        "status": ticket.status.value,
+    }
+
+
+async def ticket_received(
+    session: AsyncSession, ticket: Ticket, *, missing: list[str], now: datetime
+) -> None:
+    """Every ticket, however it came in, is acknowledged to its author at once."""
+    due = ticket.first_response_due_at
+    await emit(
+        session,
+        "ticket.received",
+        {
+            **_about(ticket),
+            "channel": ticket.channel,
+            "missing": missing,
+            "first_response_due_at": due.isoformat() if due else None,
+        },
+        now=now,
+        recipients=await _author(session, ticket),
+        subject_id=ticket.id,
+        organization_id=ticket.organization_id,
+    )
+
+
+async def ticket_answered(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
+    await emit(
+        session,
+        "ticket.answered",
+        {**_about(ticket), "message": body},
+        now=now,
+        recipients=await _author(session, ticket),
+        subject_id=ticket.id,
+        organization_id=ticket.organization_id,
+    )
+
+
+async def ticket_waiting(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
+    await emit(
+        session,
+        "ticket.waiting_for_customer",
+        {**_about(ticket), "message": body},
+        now=now,
+        recipients=await _author(session, ticket),
+        subject_id=ticket.id,
+        organization_id=ticket.organization_id,
+    )
