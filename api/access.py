@@ -102,6 +102,8 @@ RULES: dict[str, Rule] = {
     "POST /v1/integration-clients": rule(ADMIN),
     "POST /v1/integration-clients/{client_id}/deactivate": rule(ADMIN),
     "GET /v1/audit": rule(ADMIN, scopes=(Scope.AUDIT_READ,)),
+    "GET /v1/outbox/deliveries": rule(ADMIN),
+    "POST /v1/outbox/deliveries/{delivery_id}/redeliver": rule(ADMIN),
     # basic support
     "GET /v1/support/regulation": PUBLIC,
     "POST /v1/support/regulation": rule(LEAD, ADMIN),

@@ -32,6 +32,7 @@ from api.controllers.contracts import ContractController, ContractReportControll
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
+from api.controllers.outbox import OutboxController
 from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.db import create_alchemy_config, create_engine, db_provider
@@ -74,6 +75,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     ContractController,
     SlaTicketController,
     ContractReportController,
+    OutboxController,
 ]
 
 

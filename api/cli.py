@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from accounts.roles import Role
 from api.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
+    from api.stripe_stand_in import StandIn
     from billing.gateway import StripeGateway
 
 T = TypeVar("T")
@@ -132,20 +134,27 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int)
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
-def serve(host: str, port: int, workers: int, reload: bool) -> None:
+@click.option(
+    "--with-worker/--without-worker",
+    default=True,
+    show_default=True,
+    help="In development, also run the outbox worker beside the server.",
+)
+def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -> None:
     """Serve the API with uvicorn (in development without Stripe keys, with a local Stripe stand-in)."""
     import uvicorn
 
-    from api import stripe_stand_in
+    from api import mail_stand_in, stripe_stand_in
     from api.logging import configure_logging
 
     settings = _settings()
     _preflight(settings)
     configure_logging(settings)
-    stand_in = None
+    stand_ins: list[stripe_stand_in.StandIn] = []
     if settings.uses_stripe_stand_in:
         try:
             stand_in = stripe_stand_in.start(settings.stripe_stand_in_port)
+            stand_ins.append(stand_in)
         except stripe_stand_in.StandInFailed as exc:
             raise click.ClickException(f"the local Stripe stand-in could not start: {exc}") from exc
         reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - recognising, not binding
@@ -159,6 +168,19 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
             "`deskline billing pay --booking ID`",
             err=True,
         )
+    if settings.uses_mail_stand_in:
+        try:
+            stand_ins.append(mail_stand_in.start(settings.mail_stand_in_port, settings.mail_stand_in_dir))
+        except stripe_stand_in.StandInFailed as exc:
+            raise click.ClickException(f"the local mail stand-in could not start: {exc}") from exc
+        click.echo(
+            f"Mail stand-in on 127.0.0.1:{settings.mail_stand_in_port}; "
+            f"messages in {settings.mail_stand_in_dir}/",
+            err=True,
+        )
+    if settings.environment == "development" and with_worker:
+        stand_ins.append(_spawn_worker())
+        click.echo("Outbox worker started beside the server (`deskline worker`)", err=True)
     try:
         uvicorn.run(
             "api.asgi:create",
@@ -171,8 +193,31 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
             access_log=False,
         )
     finally:
-        if stand_in is not None:
-            stand_in.stop()
+        for running in stand_ins:
+            running.stop()
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """`deskline serve` may end without a chance to stop its worker (SIGKILL, or uvicorn re-raising
+    SIGTERM): the worker notices it was orphaned and stops too."""
+    import os
+
+    parent = os.getppid()
+    while not stop.is_set():
+        if os.getppid() != parent:
+            stop.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.5)
+
+
+def _spawn_worker() -> StandIn:
+    """``deskline worker`` as a child process that ends with this one (development)."""
+    import subprocess
+
+    from api.stripe_stand_in import StandIn
+
+    process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--exit-with-parent"])
+    return StandIn(process, "worker")
 
 
 def _preflight(settings: Settings) -> None:
@@ -189,6 +234,42 @@ def _preflight(settings: Settings) -> None:
             f"DESKLINE_RATE_LIMIT_STORAGE: {settings.rate_limit_storage} does not answer; start Redis or "
             "point the variable at a reachable one (memory:// counts per process)"
         )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--exit-with-parent", is_flag=True, hidden=True, help="Stop when the starting process ends.")
+def worker(once: bool, exit_with_parent: bool) -> None:
+    """Deliver the outbox: e-mail for every event, retried for three days, at least once."""
+    import signal
+
+    from api.logging import configure_logging
+    from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
+    from core.time import SystemClock
+
+    settings = _settings()
+    configure_logging(settings)
+
+    async def run(session: AsyncSession) -> None:
+        delivering = Worker(settings, SystemClock())
+        if once:
+            while await delivering.run_once(session):
+                pass
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        watch = asyncio.create_task(_stop_when_orphaned(stop)) if exit_with_parent else None
+        await delivering.run(session, stop)
+        if watch is not None:
+            watch.cancel()
+
+    try:
+        with sqlite_worker_lock(settings):
+            asyncio.run(_with_session(settings, run))
+    except WorkerLockHeld as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()

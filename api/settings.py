@@ -86,6 +86,11 @@ class Settings(BaseSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, gt=0, lt=65_536)
     smtp_from: str = "support@deskline.local"
+    # Development with the default SMTP settings: `deskline serve` runs a local mail stand-in that keeps
+    # each message as a file in mail_stand_in_dir.
+    mail_stand_in: Literal["auto", "off"] = "auto"
+    mail_stand_in_port: int = Field(default=8425, gt=0, lt=65_536)
+    mail_stand_in_dir: Path = Path("./var/mail")
 
     @field_validator("database_url")
     @classmethod
@@ -138,6 +143,22 @@ class Settings(BaseSettings):
             and self.stripe_api_base is None
             and self.stripe_secret_key == STRIPE_PLACEHOLDER_KEY
         )
+
+    @property
+    def uses_mail_stand_in(self) -> bool:
+        """Development with no mail server configured: mail goes to the local stand-in."""
+        return (
+            self.environment == "development"
+            and self.mail_stand_in == "auto"
+            and (self.smtp_host, self.smtp_port) == ("127.0.0.1", 25)
+        )
+
+    @property
+    def smtp_target(self) -> tuple[str, int]:
+        """Where the worker sends mail: the stand-in in development, else the configured server."""
+        if self.uses_mail_stand_in:
+            return "127.0.0.1", self.mail_stand_in_port
+        return self.smtp_host, self.smtp_port
 
     @property
     def stripe_base(self) -> str | None:

@@ -56,14 +56,14 @@ class StandIn:
                 self.process.kill()
 
 
-def _listening(port: int) -> bool:
+def listening(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 def start(port: int, *, seconds: float = 30) -> StandIn:
     """Run localstripe on 127.0.0.1:``port`` and wait until it answers."""
-    if _listening(port):
+    if listening(port):
         raise StandInFailed(
             f"port {port} is taken; set DESKLINE_STRIPE_STAND_IN_PORT to a free one "
             "(or stop the other process)"
@@ -71,16 +71,23 @@ def start(port: int, *, seconds: float = 30) -> StandIn:
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
         [sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
+    return wait_until_listening(process, port, "localstripe", seconds=seconds)
+
+
+def wait_until_listening(
+    process: subprocess.Popen[bytes], port: int, what: str, *, seconds: float = 30
+) -> StandIn:
+    """The started stand-in once it answers on ``port``; killed, and the reason raised, if it does not."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise StandInFailed(f"localstripe exited: {error.strip().splitlines()[-1:] or 'no output'}")
-        if _listening(port):
+            raise StandInFailed(f"{what} exited: {error.strip().splitlines()[-1:] or 'no output'}")
+        if listening(port):
             return StandIn(process, f"http://127.0.0.1:{port}")
         time.sleep(0.05)
     process.kill()
-    raise StandInFailed(f"localstripe did not answer on port {port} within {seconds:.0f} s")
+    raise StandInFailed(f"{what} did not answer on port {port} within {seconds:.0f} s")
 
 
 def register_webhook(stand_in_url: str, target_url: str, secret: str) -> None:

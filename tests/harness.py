@@ -88,15 +88,24 @@ class ServerProcess:
 def server_env(settings: Mapping[str, str]) -> dict[str, str]:
     """The environment of a server process: this one's, minus any DESKLINE_ setting, plus ``settings``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DESKLINE_")}
-    env.update({"DESKLINE_LOG_FORMAT": "json", "DESKLINE_LOG_LEVEL": "WARNING", **settings})
+    env.update(
+        {
+            "DESKLINE_LOG_FORMAT": "json",
+            "DESKLINE_LOG_LEVEL": "WARNING",
+            "DESKLINE_MAIL_STAND_IN": "off",
+            **settings,
+        }
+    )
     return env
 
 
-def _launch(settings: Mapping[str, str], port: int) -> ServerProcess:
+def _launch(settings: Mapping[str, str], port: int, *, worker: bool = False) -> ServerProcess:
+    """``deskline serve`` on ``port``; with ``worker``, the outbox worker beside it as `make run` has."""
     log = Path(tempfile.mkstemp(prefix="deskline-server-", suffix=".log")[1])
+    command = ["serve", "--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as sink:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [sys.executable, "-m", "api.cli", *command, "--with-worker" if worker else "--without-worker"],
             cwd=ROOT,
             env=server_env(settings),
             stdout=sink,
@@ -113,8 +122,10 @@ def _ready(server: ServerProcess) -> None:
         raise RuntimeError(f"{exc}\n{server.output()}") from exc
 
 
-def start_server(settings: Mapping[str, str], *, port: int | None = None) -> ServerProcess:
-    server = _launch(settings, port or free_port())
+def start_server(
+    settings: Mapping[str, str], *, port: int | None = None, worker: bool = False
+) -> ServerProcess:
+    server = _launch(settings, port or free_port(), worker=worker)
     _ready(server)
     return server
 

@@ -28,8 +28,11 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, d
         "DESKLINE_DATABASE_URL": database_url,
         "DESKLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
         "DESKLINE_STRIPE_STAND_IN_PORT": str(free_port()),
+        "DESKLINE_MAIL_STAND_IN": "auto",
+        "DESKLINE_MAIL_STAND_IN_PORT": str(free_port()),
+        "DESKLINE_MAIL_STAND_IN_DIR": str(tmp_path / "mail"),
     }
-    server = start_server(env)
+    server = start_server(env, worker=True)
     try:
         yield server, env
     finally:
@@ -90,6 +93,14 @@ def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contractin
     assert contract["status"] == "active"
     assert [v["terms"]["included_session_minutes"] for v in contract["versions"]] == [240, 480]
     assert sla_ticket["clock"]["priority"] == "P1"
+    # the worker `make run` starts beside the server delivered the receipts to the local mail stand-in
+    mail = Path(settings["DESKLINE_MAIL_STAND_IN_DIR"])
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not any(b"[DL-1001]" in m.read_bytes() for m in mail.glob("*.eml")):
+        time.sleep(0.2)
+    assert any(b"[DL-1001]" in m.read_bytes() for m in mail.glob("*.eml")), (
+        "no receipt reached the mail stand-in"
+    )
     assert sla_ticket["clock"]["first_response"]["stopped_at"] is not None
 
 

@@ -1,0 +1,144 @@
+"""The e-mail each outbox event becomes, in the recipient organisation's language (ru or en). Every
+message has its own Message-ID; messages about a ticket reference the ticket's thread and carry its
+number in the subject, so a reply finds its ticket through the inbound e-mail endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+
+from core.outbox import Delivery, OutboxEvent
+
+DOMAIN = "deskline"
+MISSING_NAMES = {
+    "en": {
+        "device_database": "the mobile-device database file",
+        "exchange_archive_link": "a link to the exchange-directory archive",
+    },
+    "ru": {
+        "device_database": "файл базы мобильных устройств",
+        "exchange_archive_link": "ссылка на архив каталога обмена",
+    },
+}
+
+
+def _when(value: str | None) -> str:
+    if not value:
+        return "—"
+    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC%z").replace("UTC+0000", "UTC")
+
+
+def _received(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    names = MISSING_NAMES["ru" if ru else "en"]
+    missing = [names.get(item, item) for item in p.get("missing", [])]
+    if ru:
+        lines = [f"Мы получили ваше обращение {p['number']}: «{p['subject']}»."]
+        if missing:
+            lines += ["", "Чтобы начать работу, нам не хватает:", *(f"  • {m}" for m in missing)]
+            lines += ["Срок первого ответа начнёт отсчитываться, когда всё будет получено."]
+        else:
+            lines += ["", f"Первый ответ — не позднее {_when(p.get('first_response_due_at'))}."]
+        lines += ["", f"Отвечайте на это письмо, сохраняя [{p['number']}] в теме: ответ попадёт в обращение."]
+        return f"[{p['number']}] Мы получили ваше обращение: {p['subject']}", "\n".join(lines)
+    lines = [f'We received your ticket {p["number"]}: "{p["subject"]}".']
+    if missing:
+        lines += ["", "To start work we still need:", *(f"  • {m}" for m in missing)]
+        lines += ["The first-response clock starts once we have everything."]
+    else:
+        lines += ["", f"The first response is due by {_when(p.get('first_response_due_at'))}."]
+    lines += [
+        "",
+        f"Reply to this e-mail keeping [{p['number']}] in the subject: your reply joins the ticket.",
+    ]
+    return f"[{p['number']}] We received your ticket: {p['subject']}", "\n".join(lines)
+
+
+def _answered(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        return f"[{p['number']}] Ответ по обращению", f"{p['message']}\n\n— Поддержка ({p['number']})"
+    return f"[{p['number']}] An answer to your ticket", f"{p['message']}\n\n— Support ({p['number']})"
+
+
+def _waiting(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        body = f"Чтобы продолжить, нам нужна информация:\n\n{p['message']}\n\nОтветьте на это письмо."
+        return f"[{p['number']}] Нужна информация от вас", body
+    body = f"To go on we need information from you:\n\n{p['message']}\n\nPlease reply to this e-mail."
+    return f"[{p['number']}] We need information from you", body
+
+
+def _confirmed(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        body = (
+            f"Удалённая сессия {p['number']} подтверждена: {_when(p['starts_at'])} — {_when(p['ends_at'])}."
+        )
+        return f"[{p['number']}] Сессия подтверждена", body + "\nПриглашение для календаря — во вложении."
+    body = f"Remote session {p['number']} is confirmed: {_when(p['starts_at'])} to {_when(p['ends_at'])}."
+    return f"[{p['number']}] Your remote session is confirmed", body + "\nThe calendar invite is attached."
+
+
+def _cancelled(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    refund = {"full": ("полный возврат", "a full refund"), "none": ("без возврата", "no refund")}
+    label = refund.get(str(p.get("refund")), ("—", "—"))
+    if ru:
+        return f"[{p['number']}] Сессия отменена", f"Удалённая сессия {p['number']} отменена ({label[0]})."
+    return (
+        f"[{p['number']}] Your remote session is cancelled",
+        f"Remote session {p['number']} is cancelled ({label[1]}).",
+    )
+
+
+def _rejected(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        body = (
+            f"Ваше письмо «{p['subject']}» не принято: адрес {p['sender']} не принадлежит пользователю "
+            "поддержки. Напишите с адреса контактного лица поддержки вашей организации или попросите "
+            "администратора добавить вас."
+        )
+        return f"Письмо не принято: {p['subject']}", body
+    body = (
+        f'Your e-mail "{p["subject"]}" was not accepted: {p["sender"]} is not the address of a support user. '
+        "Write from your organisation's designated support contact's address, or ask your administrator to "
+        "add you."
+    )
+    return f"Not accepted: {p['subject']}", body
+
+
+TEMPLATES: dict[str, Callable[[dict[str, Any], bool], tuple[str, str]]] = {  # Any: JSON documents
+    "ticket.received": _received,
+    "ticket.answered": _answered,
+    "ticket.waiting_for_customer": _waiting,
+    "booking.confirmed": _confirmed,
+    "booking.cancelled": _cancelled,
+    "email.rejected": _rejected,
+}
+
+
+def message_for(
+    event: OutboxEvent, delivery: Delivery, *, sender: str, now: datetime, invite: bytes | None = None
+) -> EmailMessage:
+    subject, body = TEMPLATES[event.type](event.payload, delivery.locale == "ru")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = delivery.recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{delivery.id}@{DOMAIN}>"
+    message["Content-Language"] = delivery.locale
+    if ticket_id := event.payload.get("ticket_id"):
+        thread = f"<ticket-{ticket_id}@{DOMAIN}>"
+        message["References"] = thread
+        message["In-Reply-To"] = thread
+    message.set_content(body)
+    if invite is not None:
+        message.add_attachment(
+            invite,
+            maintype="text",
+            subtype="calendar",
+            filename=f"{event.payload['number']}.ics",
+            params={"method": "REQUEST"},
+        )
+    return message

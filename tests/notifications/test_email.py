@@ -1,0 +1,258 @@
+"""The outbox delivered by `deskline worker` to a real SMTP server (aiosmtpd on loopback): receipts for
+every ticket, answers, requests for information, booking confirmations with their invite, replies to
+unknown senders; in the organisation's language; retried with backoff, dead after the horizon, and
+redelivered by an admin."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import email
+import email.policy
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from email.message import EmailMessage
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+
+from accounts.roles import Role, Scope
+from api.settings import Settings
+from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
+from core import outbox
+from core.outbox import Delivery, DeliveryAttempt, DeliveryStatus
+from tests.contracts.helpers import active_contract
+from tests.support.helpers import file_ticket
+from tests.world import World
+
+
+@dataclass
+class Inbox:
+    """A real SMTP server on loopback that keeps what it is sent (and may refuse a recipient)."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[Inbox]:
+    box = Inbox(_free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def _worker(world: World, port: int) -> Worker:
+    settings: Settings = world.ctx.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    return Worker(settings, world.clock, smtp_timeout_seconds=5)
+
+
+async def _deliver(world: World, port: int) -> int:
+    async with world.sessions() as session:
+        return await _worker(world, port).run_once(session)
+
+
+async def _deliveries(world: World) -> list[Delivery]:
+    async with world.session() as session:
+        return list((await session.scalars(sa.select(Delivery))).all())
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    content: str = part.get_content()
+    return content
+
+
+async def test_a_filed_ticket_is_acknowledged_to_its_author_with_what_is_missing(
+    world: World, inbox: Inbox
+) -> None:
+    _, contact, headers = await world.contact()
+    ticket = await file_ticket(world, headers)  # without the device database
+    assert await _deliver(world, inbox.port) == 1
+    (message,) = inbox.messages
+    assert message["To"] == contact.email
+    assert message["Subject"].startswith(f"[{ticket['number']}]")
+    assert "mobile-device database" in _body(message) or "базы мобильных устройств" in _body(message)
+    assert message["Message-ID"].endswith("@deskline>")
+    assert message["References"] == f"<ticket-{ticket['id']}@deskline>"
+    (delivery,) = await _deliveries(world)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
+
+
+async def test_mail_is_written_in_the_organisations_language(world: World, inbox: Inbox) -> None:
+    _, _, headers = await world.contact()  # organisations default to Russian
+    await file_ticket(world, headers)
+    await _deliver(world, inbox.port)
+    assert "Мы получили ваше обращение" in inbox.messages[0]["Subject"]
+
+
+async def test_a_public_answer_and_a_request_for_information_reach_the_author(
+    world: World, inbox: Inbox
+) -> None:
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
+    )
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/messages",
+        json={"body": "Restart the exchange service."},
+        headers=engineer,
+    )
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/messages",
+        json={"body": "Internal note", "internal": True},
+        headers=engineer,
+    )
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions",
+        json={"to": "awaiting_customer", "message": "Send the server log, please."},
+        headers=engineer,
+    )
+    await _deliver(world, inbox.port)
+    bodies = [_body(m) for m in inbox.messages]
+    assert any("Restart the exchange service." in b for b in bodies)
+    assert any("Send the server log, please." in b for b in bodies)
+    assert not any("Internal note" in b for b in bodies)
+
+
+async def test_mail_from_an_unknown_sender_is_answered_with_why_and_what_to_do(
+    world: World, inbox: Inbox
+) -> None:
+    client, _ = await world.integration(Scope.SUPPORT_INBOUND_EMAIL)
+    raw = b"From: stranger@example.org\r\nTo: support@deskline.example\r\nSubject: Help\r\n\r\nHello\r\n"
+    response = await world.client.post(
+        "/v1/support/inbound-email",
+        content=raw,
+        headers={**await world.headers(client), "content-type": "message/rfc822"},
+    )
+    assert response.status_code == 422
+    await _deliver(world, inbox.port)
+    (message,) = inbox.messages
+    assert message["To"] == "stranger@example.org"
+    assert "stranger@example.org" in _body(message)
+
+
+async def test_a_mail_server_that_is_down_gets_the_delivery_again_later(world: World) -> None:
+    _, _, headers = await world.contact()
+    await file_ticket(world, headers)
+    assert await _deliver(world, _free_port()) == 1  # nothing listens there
+    (delivery,) = await _deliveries(world)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.deliver_after > world.clock.now()
+    assert await _deliver(world, _free_port()) == 0  # not due yet
+    async with world.session() as session:
+        (attempt,) = (await session.scalars(sa.select(DeliveryAttempt))).all()
+    assert (attempt.ok, attempt.error is not None) == (False, True)
+
+
+async def test_after_three_days_of_failures_a_delivery_is_dead_until_an_admin_redelivers(
+    world: World, inbox: Inbox
+) -> None:
+    _, _, headers = await world.contact()
+    await file_ticket(world, headers)
+    down = _free_port()
+    for _ in range(40):
+        await _deliver(world, down)
+        world.clock.advance(timedelta(hours=7))
+    (delivery,) = await _deliveries(world)
+    assert delivery.status == DeliveryStatus.DEAD
+    _, admin = await world.staff(Role.ADMIN)
+    dead = (await world.client.get("/v1/outbox/deliveries?status=dead", headers=admin)).json()["items"]
+    assert [d["id"] for d in dead] == [str(delivery.id)]
+    again = await world.client.post(f"/v1/outbox/deliveries/{delivery.id}/redeliver", headers=admin)
+    assert again.json()["status"] == "pending"
+    await _deliver(world, inbox.port)
+    assert len(inbox.messages) == 1
+
+
+async def test_a_recipient_the_server_refuses_for_good_is_dead_at_once(world: World, inbox: Inbox) -> None:
+    _, contact, headers = await world.contact()
+    inbox.refuse.add(contact.email)
+    await file_ticket(world, headers)
+    await _deliver(world, inbox.port)
+    (delivery,) = await _deliveries(world)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 1)
+    assert "550" in (delivery.last_error or "")
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_second_worker_on_one_sqlite_database_is_refused_saying_so(settings: Settings) -> None:
+    with contextlib.ExitStack() as running:
+        running.enter_context(sqlite_worker_lock(settings))  # the first worker
+        with pytest.raises(WorkerLockHeld, match="SQLite runs one worker"), sqlite_worker_lock(settings):
+            pass
+
+
+async def test_a_booking_confirmation_carries_the_session_invite(world: World, inbox: Inbox) -> None:
+    await world.engineer()
+    service = await world.service()
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    await active_contract(
+        world,
+        organization,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        signed_on=date(2025, 12, 1),
+    )
+    booked = await world.client.post(
+        "/v1/bookings",
+        json={"service_id": str(service.id), "starts_at": "2026-01-13T10:00:00+03:00", "funding": "contract"},
+        headers=await world.headers(customer),
+    )
+    assert booked.json()["status"] == "confirmed"
+    await _deliver(world, inbox.port)
+    confirmation = next(m for m in inbox.messages if m["To"] == customer.email)
+    (invite,) = list(confirmation.iter_attachments())
+    assert invite.get_content_type() == "text/calendar"
+    assert "BEGIN:VEVENT" in invite.get_content()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_workers_at_once_never_take_the_same_delivery(world: World) -> None:
+    _, _, headers = await world.contact()
+    for _ in range(6):
+        await file_ticket(world, headers)
+
+    async def claim_some() -> set[str]:
+        async with world.sessions() as session, session.begin():
+            taken = await outbox.claim(session, now=world.clock.now(), lease=timedelta(minutes=2), limit=4)
+            await asyncio.sleep(0.2)  # hold the rows while the other worker claims
+            return {str(d.id) for d, _ in taken}
+
+    first, second = await asyncio.gather(claim_some(), claim_some())
+    assert not first & second
+    assert len(first | second) == 6
