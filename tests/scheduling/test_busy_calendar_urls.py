@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from api.app import create_app
 from api.settings import Settings
+from core import urls
 from scheduling import fetch
 from scheduling.errors import CalendarImportFailed
 from tests.outside import held_connections
@@ -140,7 +141,7 @@ async def test_the_calendar_is_fetched_from_the_address_that_was_checked(
         resolved.append(host)
         return [ipaddress.ip_address("127.0.0.1")]
 
-    monkeypatch.setattr(fetch, "_addresses", resolve)
+    monkeypatch.setattr(urls, "_addresses", resolve)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _RecordingHandler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -162,14 +163,14 @@ async def test_a_name_with_any_private_address_is_refused(monkeypatch: pytest.Mo
     async def resolve(_host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
         return [ipaddress.ip_address("93.184.216.34"), ipaddress.ip_address("10.0.0.7")]
 
-    monkeypatch.setattr(fetch, "_addresses", resolve)
+    monkeypatch.setattr(urls, "_addresses", resolve)
     with pytest.raises(CalendarImportFailed):
         await fetch.check_url("https://calendar.example/cal.ics", fetch.FetchPolicy(frozenset(), False))
 
 
 def test_a_pinned_https_url_keeps_the_name_for_the_host_header_and_the_certificate() -> None:
-    target = fetch.Target(host="cal.example.com", address=ipaddress.ip_address("2001:db8::1"))
-    url, headers, extensions = fetch.pinned("https://cal.example.com:8443/team.ics?x=1", target)
+    target = urls.Target(host="cal.example.com", address=ipaddress.ip_address("2001:db8::1"))
+    url, headers, extensions = urls.pinned("https://cal.example.com:8443/team.ics?x=1", target)
     assert url == "https://[2001:db8::1]:8443/team.ics?x=1"
     assert headers == {"Host": "cal.example.com:8443"}
     assert extensions == {"sni_hostname": "cal.example.com"}
