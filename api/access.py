@@ -103,6 +103,19 @@ RULES: dict[str, Rule] = {
     "POST /v1/integration-clients/{client_id}/deactivate": rule(ADMIN),
     "GET /v1/audit": rule(ADMIN, scopes=(Scope.AUDIT_READ,)),
     "GET /v1/outbox/deliveries": rule(ADMIN),
+    "POST /v1/webhook-subscriptions": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
+    "GET /v1/webhook-subscriptions": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
+    "GET /v1/webhook-subscriptions/{subscription_id}": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
+    "DELETE /v1/webhook-subscriptions/{subscription_id}": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
+    "POST /v1/webhook-subscriptions/{subscription_id}/rotate-secret": rule(
+        ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)
+    ),
+    "GET /v1/webhook-subscriptions/{subscription_id}/deliveries": rule(
+        ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)
+    ),
+    "POST /v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": rule(
+        ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)
+    ),
     "POST /v1/outbox/deliveries/{delivery_id}/redeliver": rule(ADMIN),
     # basic support
     "GET /v1/support/regulation": PUBLIC,

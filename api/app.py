@@ -35,6 +35,7 @@ from api.controllers.organizations import OrganizationController
 from api.controllers.outbox import OutboxController
 from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
+from api.controllers.webhooks import WebhookSubscriptionController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
@@ -76,6 +77,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     SlaTicketController,
     ContractReportController,
     OutboxController,
+    WebhookSubscriptionController,
 ]
 
 

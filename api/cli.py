@@ -243,6 +243,7 @@ def worker(once: bool, exit_with_parent: bool) -> None:
     """Deliver the outbox: e-mail for every event, retried for three days, at least once."""
     import signal
 
+    from api.context import build_keyring
     from api.logging import configure_logging
     from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
     from core.time import SystemClock
@@ -251,7 +252,7 @@ def worker(once: bool, exit_with_parent: bool) -> None:
     configure_logging(settings)
 
     async def run(session: AsyncSession) -> None:
-        delivering = Worker(settings, SystemClock())
+        delivering = Worker(settings, SystemClock(), build_keyring(settings))
         if once:
             while await delivering.run_once(session):
                 pass

@@ -25,7 +25,7 @@ from api.problems import Problem, ProblemKind
 from billing import errors as billing_errors
 from contracts import errors as contract_errors
 from core import errors as core_errors
-from core import idempotency
+from core import idempotency, urls
 from scheduling import errors as scheduling_errors
 from support import errors as support_errors
 
@@ -198,6 +198,7 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
         "The contract's included hours are used up",
         "Включённые в договор часы исчерпаны",
     ),
+    urls.UnsafeUrl: ProblemKind(422, "unsafe_url", "The URL is not accepted", "Адрес не принят"),
     contract_errors.NotCovered: ProblemKind(
         403, "not_covered", "Not covered by the contract", "Договор не распространяется на вас"
     ),

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # and never private, loopback or link-local addresses unless explicitly allowed.
     ics_allowed_hosts: str = ""
     ics_allow_private_addresses: bool = False
+    # Webhook endpoints are guarded like calendar URLs (SSRF): a host allow-list, private addresses refused.
+    webhook_allowed_hosts: str = ""
+    webhook_allow_private_addresses: bool = False
 
     attachments_dir: Path = Path("./var/attachments")
     attachment_max_bytes: int = Field(default=1024 * 1024 * 1024, gt=0)

@@ -10,26 +10,40 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import json
 import os
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import aiosmtplib
+import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import Webhook
 
 from api.db import unit_of_work
 from api.mail import message_for
 from api.settings import Settings
-from core import outbox
+from core import outbox, webhooks
+from core.crypto import KeyRing
 from core.outbox import Delivery, OutboxEvent
-from core.time import Clock
+from core.time import Clock, SystemClock
+from core.urls import UnsafeUrl, UrlPolicy, check_url, pinned
+from core.webhooks import WebhookSubscription
 from scheduling import feeds, ics
 from scheduling.models import Booking
 
 log = structlog.get_logger(__name__)
+GONE = "the endpoint answered 410 Gone: the subscription is disabled"
+
+
+async def _disable(db: AsyncSession, subscription_id: uuid.UUID, *, now: datetime) -> None:
+    subscription = await db.get(WebhookSubscription, subscription_id, with_for_update=True)
+    if subscription is not None and subscription.active:
+        subscription.active, subscription.disabled_reason, subscription.updated_at = False, "410 Gone", now
 
 
 class WorkerLockHeld(RuntimeError):
@@ -58,23 +72,39 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+@dataclass(frozen=True)
+class WebhookTarget:
+    subscription_id: uuid.UUID
+    url: str
+    secrets: list[str]
+
+
 @dataclass
 class Worker:
     settings: Settings
     clock: Clock
+    keyring: KeyRing
     batch: int = 20
     lease: timedelta = timedelta(minutes=2)
     smtp_timeout_seconds: float = 10
+    http_timeout_seconds: float = 10
+    # A receiver checks webhook-timestamp against its own wall clock, whatever clock schedules the work.
+    wall_clock: Clock = field(default_factory=SystemClock)
 
     async def run_once(self, db: AsyncSession) -> int:
         """Claim one batch and deliver it; the number of deliveries attempted."""
         async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
             claimed = await outbox.claim(db, now=self.clock.now(), lease=self.lease, limit=self.batch)
-            work = [(d.id, d, e, await self._invite(db, e)) for d, e in claimed]
-        for delivery_id, delivery, event, invite in work:
-            ok, error, final = await self._send(delivery, event, invite)
+            work = [(d.id, d, e, await self._prepare(db, d, e)) for d, e in claimed]
+        for delivery_id, delivery, event, prepared in work:
+            if isinstance(prepared, WebhookTarget):
+                ok, error, final = await self._post(delivery, event, prepared)
+            else:
+                ok, error, final = await self._send(delivery, event, prepared)
             async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
                 await outbox.settle(db, delivery_id, ok=ok, error=error, final=final, now=self.clock.now())
+                if isinstance(prepared, WebhookTarget) and error == GONE:
+                    await _disable(db, prepared.subscription_id, now=self.clock.now())
             log.info(
                 "outbox_delivery", event_type=event.type, ok=ok, final=final, attempt=delivery.attempts + 1
             )
@@ -85,6 +115,63 @@ class Worker:
             if not await self.run_once(db):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
+
+    async def _prepare(
+        self, db: AsyncSession, delivery: Delivery, event: OutboxEvent
+    ) -> bytes | WebhookTarget | None:
+        """What sending needs from the database, read while the claim's transaction is open."""
+        if delivery.channel != "webhook":
+            return await self._invite(db, event)
+        subscription = await db.get(WebhookSubscription, uuid.UUID(delivery.recipient))
+        if subscription is None or not subscription.active:
+            return WebhookTarget(uuid.UUID(delivery.recipient), "", [])
+        secrets = webhooks.signing_secrets(subscription, self.keyring, self.clock.now())
+        return WebhookTarget(subscription.id, subscription.url, secrets)
+
+    async def _post(
+        self, delivery: Delivery, event: OutboxEvent, target: WebhookTarget
+    ) -> tuple[bool, str | None, bool]:
+        """A Standard Webhooks delivery: ``webhook-id`` (the delivery's id, the same on every retry),
+        ``webhook-timestamp`` and ``webhook-signature`` from the maintained ``standardwebhooks`` package,
+        posted to the address the SSRF guard checked; 2xx delivered, 410 ends the subscription."""
+        if not target.url:
+            return False, "the subscription was deleted or disabled", True
+        policy = UrlPolicy(
+            frozenset(h.strip().lower() for h in self.settings.webhook_allowed_hosts.split(",") if h.strip()),
+            self.settings.webhook_allow_private_addresses,
+        )
+        body = json.dumps(
+            webhooks.envelope(event.id, event.type, event.version, event.created_at, event.payload),
+            separators=(",", ":"),
+        )
+        sent_at = self.wall_clock.now()
+        signatures = " ".join(Webhook(s).sign(str(delivery.id), sent_at, body) for s in target.secrets)
+        try:
+            request_url, host, extensions = pinned(
+                target.url, await check_url(target.url, policy, what="webhook")
+            )
+            async with httpx.AsyncClient(timeout=self.http_timeout_seconds, follow_redirects=False) as client:
+                response = await client.post(
+                    request_url,
+                    content=body.encode(),
+                    headers={
+                        **host,
+                        "content-type": "application/json",
+                        "webhook-id": str(delivery.id),
+                        "webhook-timestamp": str(int(sent_at.timestamp())),
+                        "webhook-signature": signatures,
+                    },
+                    extensions=extensions,
+                )
+        except UnsafeUrl as exc:
+            return False, exc.detail[:500], True
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:500], False
+        if response.status_code == 410:
+            return False, GONE, True
+        if 200 <= response.status_code < 300:
+            return True, None, False
+        return False, f"the endpoint answered {response.status_code}", False
 
     async def _invite(self, db: AsyncSession, event: OutboxEvent) -> bytes | None:
         """A booking confirmation carries the session's invite."""

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
+from core.webhooks import subscribed_to
 
 HORIZON = timedelta(days=3)
 FIRST_RETRY = timedelta(seconds=30)
@@ -54,7 +55,7 @@ class Delivery(SQLModel, table=True):
 
     id: uuid.UUID = id_field()
     event_id: uuid.UUID = uuid_fk("core_outbox_event.id", ondelete="CASCADE")
-    channel: str = Field(max_length=16)  # email
+    channel: str = Field(max_length=16)  # email | webhook (the recipient is then the subscription id)
     recipient: str = Field(max_length=320)
     locale: str = Field(default="en", max_length=8)
     status: DeliveryStatus = enum_field(DeliveryStatus)
@@ -105,6 +106,9 @@ async def emit(
     )
     session.add(event)
     await session.flush()  # the deliveries refer to it (no ORM relationship orders the inserts)
+    recipients = recipients + [
+        Recipient(str(s.id), "en", channel="webhook") for s in await subscribed_to(session, type)
+    ]
     session.add_all(
         Delivery(
             event_id=event.id,

@@ -119,6 +119,7 @@ def settings(database_url: str, tmp_path: Path, localstripe_url: str) -> Setting
         # Tests move the clock by days; tokens must outlive that (expiry has its own tests).
         access_token_ttl_seconds=14 * 86_400,
         log_format="json",
+        webhook_allow_private_addresses=True,  # the tests' webhook receivers listen on loopback
     )
 
 

@@ -35,7 +35,7 @@ class DeliveryOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-def _out(delivery: Delivery, event_type: str) -> DeliveryOut:
+def delivery_out(delivery: Delivery, event_type: str) -> DeliveryOut:
     return DeliveryOut(
         id=delivery.id,
         event_id=delivery.event_id,
@@ -78,7 +78,9 @@ class OutboxController(Controller):
             statement = statement.where(col(Delivery.status) == status)
         page = await paginate(db, statement, col(Delivery.id), limit=limit, cursor=cursor)
         types = await _types(db, list(page.items))
-        return PageOut(items=[_out(d, types[d.event_id]) for d in page.items], next_cursor=page.next_cursor)
+        return PageOut(
+            items=[delivery_out(d, types[d.event_id]) for d in page.items], next_cursor=page.next_cursor
+        )
 
     @problems(NotFound)
     @post(
@@ -90,4 +92,4 @@ class OutboxController(Controller):
         delivery = await outbox.redeliver(db, delivery_id, now=ctx.clock.now())
         if delivery is None:
             raise NotFound("No delivery with this id.")
-        return _out(delivery, (await _types(db, [delivery]))[delivery.event_id])
+        return delivery_out(delivery, (await _types(db, [delivery]))[delivery.event_id])

@@ -74,7 +74,7 @@ def inbox() -> Iterator[Inbox]:
 
 def _worker(world: World, port: int) -> Worker:
     settings: Settings = world.ctx.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
-    return Worker(settings, world.clock, smtp_timeout_seconds=5)
+    return Worker(settings, world.clock, world.ctx.keyring, smtp_timeout_seconds=5)
 
 
 async def _deliver(world: World, port: int) -> int:

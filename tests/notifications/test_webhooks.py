@@ -1,0 +1,173 @@
+"""Webhooks for integrations: a subscription gets the events it asked for, signed per Standard Webhooks
+(the receiver verifies with the `standardwebhooks` package on its side), the same webhook-id on every
+retry; rotation keeps the old secret signing for an overlap; 410 Gone ends the subscription; URLs
+inside the network are refused."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from accounts.roles import Role, Scope
+from api.worker import Worker
+from core.urls import UnsafeUrl, UrlPolicy, check_url
+from tests.support.helpers import file_ticket
+from tests.world import World
+
+
+@dataclass
+class Receiver:
+    """An integration's endpoint on loopback: it keeps each request and answers ``status``."""
+
+    url: str = ""
+    status: int = 200
+    requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    box = Receiver()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["content-length"]))
+            box.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            self.send_response(box.status)
+            self.end_headers()
+
+        def log_message(self, *_: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    box.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/deskline"
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield box
+    finally:
+        server.shutdown()
+
+
+async def _subscribe(world: World, url: str, *types: str) -> tuple[dict[str, Any], dict[str, str]]:
+    client, _ = await world.integration(Scope.WEBHOOKS_MANAGE)
+    headers = await world.headers(client)
+    response = await world.client.post(
+        "/v1/webhook-subscriptions", json={"url": url, "event_types": list(types)}, headers=headers
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body, headers
+
+
+async def _deliver(world: World) -> int:
+    async with world.sessions() as session:
+        return await Worker(world.ctx.settings, world.clock, world.ctx.keyring).run_once(session)
+
+
+async def test_a_subscribed_event_arrives_signed_so_the_receiver_can_verify_it(
+    world: World, receiver: Receiver
+) -> None:
+    subscription, _ = await _subscribe(world, receiver.url, "ticket.received")
+    _, _, contact = await world.contact()
+    ticket = await file_ticket(world, contact)
+    await _deliver(world)
+    (headers, body) = receiver.requests[-1]
+    payload = Webhook(subscription["secret"]).verify(body, headers)
+    assert (payload["type"], payload["data"]["number"]) == ("ticket.received", ticket["number"])
+    assert headers["webhook-id"]
+
+
+async def test_a_retry_carries_the_same_webhook_id(world: World, receiver: Receiver) -> None:
+    await _subscribe(world, receiver.url, "ticket.received")
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    receiver.status = 503
+    await _deliver(world)
+    receiver.status = 200
+    world.clock.advance(timedelta(minutes=5))
+    await _deliver(world)
+    webhook_ids = [h["webhook-id"] for h, _ in receiver.requests]
+    assert len(webhook_ids) == 2
+    assert len(set(webhook_ids)) == 1
+
+
+async def test_after_rotation_both_secrets_verify_during_the_overlap(
+    world: World, receiver: Receiver
+) -> None:
+    subscription, headers = await _subscribe(world, receiver.url, "ticket.received")
+    rotated = await world.client.post(
+        f"/v1/webhook-subscriptions/{subscription['id']}/rotate-secret",
+        json={"overlap_minutes": 60},
+        headers=headers,
+    )
+    assert rotated.status_code == 200
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    await _deliver(world)
+    (sent, body) = receiver.requests[-1]
+    assert Webhook(subscription["secret"]).verify(body, sent)["type"] == "ticket.received"
+    assert Webhook(rotated.json()["secret"]).verify(body, sent)["type"] == "ticket.received"
+
+
+async def test_an_endpoint_that_answers_410_ends_its_subscription(world: World, receiver: Receiver) -> None:
+    subscription, headers = await _subscribe(world, receiver.url, "ticket.received")
+    receiver.status = 410
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    await _deliver(world)
+    shown = (
+        await world.client.get(f"/v1/webhook-subscriptions/{subscription['id']}", headers=headers)
+    ).json()
+    assert (shown["active"], shown["disabled_reason"]) == (False, "410 Gone")
+    deliveries = (
+        await world.client.get(f"/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=headers)
+    ).json()
+    assert [d["status"] for d in deliveries] == ["dead"]
+
+
+async def test_events_not_subscribed_to_are_not_sent(world: World, receiver: Receiver) -> None:
+    await _subscribe(world, receiver.url, "booking.confirmed")
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    await _deliver(world)
+    assert receiver.requests == []
+
+
+async def test_an_unknown_event_type_is_refused(world: World, receiver: Receiver) -> None:
+    client, _ = await world.integration(Scope.WEBHOOKS_MANAGE)
+    response = await world.client.post(
+        "/v1/webhook-subscriptions",
+        json={"url": receiver.url, "event_types": ["ticket.exploded"]},
+        headers=await world.headers(client),
+    )
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "event_types"
+
+
+async def test_a_url_inside_the_network_is_refused_unless_allowed() -> None:
+    with pytest.raises(UnsafeUrl, match="private, loopback"):
+        await check_url(
+            "http://127.0.0.1:9/hook", UrlPolicy(frozenset(), allow_private=False), what="webhook"
+        )
+
+
+async def test_an_integration_sees_only_its_own_subscriptions_and_an_admin_all(
+    world: World, receiver: Receiver
+) -> None:
+    mine, headers = await _subscribe(world, receiver.url, "ticket.received")
+    await _subscribe(world, receiver.url, "booking.confirmed")
+    assert [
+        s["id"] for s in (await world.client.get("/v1/webhook-subscriptions", headers=headers)).json()
+    ] == [mine["id"]]
+    _, admin = await world.staff(Role.ADMIN)
+    assert len((await world.client.get("/v1/webhook-subscriptions", headers=admin)).json()) == 2
+    assert (
+        "secret"
+        not in (await world.client.get(f"/v1/webhook-subscriptions/{mine['id']}", headers=headers)).json()
+    )
