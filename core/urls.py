@@ -39,15 +39,19 @@ def _refuse(message: str) -> UnsafeUrl:
 async def _addresses(host: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (socket.gaierror, UnicodeError, ValueError) as exc:  # IDNA refuses over-long or odd labels
         raise _refuse(f"The host {host!r} does not resolve.") from exc
     return [ipaddress.ip_address(info[4][0]) for info in infos]
 
 
 async def check_url(url: str, policy: UrlPolicy, *, what: str) -> Target:
     """Refuse anything but http(s) to an allowed host whose every address is public (unless allowed)."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        _ = parts.port  # a port that is not a number in range raises here, not later
+    except ValueError as exc:
+        raise _refuse(f"That is not a well-formed {what} URL.") from exc
     if parts.scheme not in {"http", "https"} or not host:
         raise _refuse(f"Only http:// and https:// {what} URLs are accepted.")
     if policy.allowed_hosts and host not in policy.allowed_hosts:

@@ -171,3 +171,19 @@ async def test_an_integration_sees_only_its_own_subscriptions_and_an_admin_all(
         "secret"
         not in (await world.client.get(f"/v1/webhook-subscriptions/{mine['id']}", headers=headers)).json()
     )
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://[::1/hook", "http://example.com:99999/hook", "http://" + "a" * 70 + ".example/hook"],
+    ids=["broken brackets", "port out of range", "over-long label"],
+)
+async def test_a_malformed_webhook_url_is_refused_with_a_problem(world: World, url: str) -> None:
+    client, _ = await world.integration(Scope.WEBHOOKS_MANAGE)
+    response = await world.client.post(
+        "/v1/webhook-subscriptions",
+        json={"url": url, "event_types": ["ticket.received"]},
+        headers=await world.headers(client),
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "unsafe_url"
