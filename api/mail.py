@@ -107,7 +107,69 @@ def _rejected(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event
     return f"Not accepted: {p['subject']}", body
 
 
+def _reminder(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        body = f"Напоминаем: удалённая сессия {p['number']} начнётся {_when(p['starts_at'])}."
+        return f"[{p['number']}] Сессия через {p['hours_before']} ч", body + " Проверьте условия доступа."
+    body = f"A reminder: remote session {p['number']} starts at {_when(p['starts_at'])}."
+    return (
+        f"[{p['number']}] Your session starts in {p['hours_before']} h",
+        body + " Check the access preconditions.",
+    )
+
+
+def _rescheduled(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        return (
+            f"[{p['number']}] Сессия перенесена",
+            f"Новое время сессии {p['number']}: {_when(p['starts_at'])}.",
+        )
+    return (
+        f"[{p['number']}] Your session was moved",
+        f"Remote session {p['number']} now starts at {_when(p['starts_at'])}.",
+    )
+
+
+def _explanation(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        return f"[{p['number']}] Клиент просит объяснить задержку", f"Причина: {p['reason']}"
+    return (
+        f"[{p['number']}] The customer asks why the first response was late",
+        f"Reason given: {p['reason']}",
+    )
+
+
+def _activated(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    if ru:
+        return (
+            f"Договор SLA {p['number']} действует",
+            f"Договор {p['number']} действует с {p['starts_on']} по {p['ends_on']}.",
+        )
+    return (
+        f"SLA contract {p['number']} is active",
+        f"Contract {p['number']} is in force from {p['starts_on']} to {p['ends_on']}.",
+    )
+
+
+def _invoice(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    total = f"{p['total_minor'] // 100}.{p['total_minor'] % 100:02d} {p['currency']}"
+    if ru:
+        return (
+            f"Счёт {p['number']} за {p['period']}",
+            f"Выставлен счёт {p['number']} за {p['period']} на {total}.",
+        )
+    return (
+        f"Invoice {p['number']} for {p['period']}",
+        f"Invoice {p['number']} for {p['period']} is issued: {total}.",
+    )
+
+
 TEMPLATES: dict[str, Callable[[dict[str, Any], bool], tuple[str, str]]] = {  # Any: JSON documents
+    "booking.reminder": _reminder,
+    "booking.rescheduled": _rescheduled,
+    "ticket.explanation_requested": _explanation,
+    "contract.activated": _activated,
+    "invoice.issued": _invoice,
     "ticket.received": _received,
     "ticket.answered": _answered,
     "ticket.waiting_for_customer": _waiting,

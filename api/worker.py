@@ -34,7 +34,7 @@ from core.time import Clock, SystemClock
 from core.urls import UnsafeUrl, UrlPolicy, check_url, pinned
 from core.webhooks import WebhookSubscription
 from scheduling import feeds, ics
-from scheduling.models import Booking
+from scheduling.models import Booking, BookingStatus
 
 log = structlog.get_logger(__name__)
 GONE = "the endpoint answered 410 Gone: the subscription is disabled"
@@ -73,6 +73,11 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
 
 
 @dataclass(frozen=True)
+class Outdated:
+    reason: str
+
+
+@dataclass(frozen=True)
 class WebhookTarget:
     subscription_id: uuid.UUID
     url: str
@@ -97,6 +102,10 @@ class Worker:
             claimed = await outbox.claim(db, now=self.clock.now(), lease=self.lease, limit=self.batch)
             work = [(d.id, d, e, await self._prepare(db, d, e)) for d, e in claimed]
         for delivery_id, delivery, event, prepared in work:
+            if isinstance(prepared, Outdated):
+                async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
+                    await outbox.skip(db, delivery_id, prepared.reason, now=self.clock.now())
+                continue
             if isinstance(prepared, WebhookTarget):
                 ok, error, final = await self._post(delivery, event, prepared)
             else:
@@ -118,8 +127,17 @@ class Worker:
 
     async def _prepare(
         self, db: AsyncSession, delivery: Delivery, event: OutboxEvent
-    ) -> bytes | WebhookTarget | None:
+    ) -> bytes | WebhookTarget | Outdated | None:
         """What sending needs from the database, read while the claim's transaction is open."""
+        if event.type == "booking.reminder":
+            booking = await db.get(Booking, event.subject_id)
+            live = booking is not None and booking.status in (BookingStatus.CONFIRMED, BookingStatus.READY)
+            if (
+                not live
+                or booking is None
+                or booking.starts_at != datetime.fromisoformat(event.payload["starts_at"])
+            ):
+                return Outdated("the session was cancelled or moved since the reminder was made")
         if delivery.channel != "webhook":
             return await self._invite(db, event)
         subscription = await db.get(WebhookSubscription, uuid.UUID(delivery.recipient))

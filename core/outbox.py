@@ -28,6 +28,7 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"  # gave up after the horizon, or refused for good; an admin may redeliver
+    SKIPPED = "skipped"  # no longer true when it came due (a reminder for a session cancelled or moved)
 
 
 class OutboxEvent(SQLModel, table=True):
@@ -191,6 +192,14 @@ async def settle(
             delivery.deliver_after = retry_at
     await session.flush()
     return delivery
+
+
+async def skip(session: AsyncSession, delivery_id: uuid.UUID, reason: str, *, now: datetime) -> None:
+    delivery = await session.get(Delivery, delivery_id, with_for_update=True)
+    if delivery is not None and delivery.status == DeliveryStatus.PENDING:
+        delivery.status, delivery.last_error, delivery.locked_until = DeliveryStatus.SKIPPED, reason, None
+        delivery.delivered_at = now
+        await session.flush()
 
 
 async def redeliver(session: AsyncSession, delivery_id: uuid.UUID, *, now: datetime) -> Delivery | None:

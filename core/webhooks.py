@@ -23,8 +23,13 @@ EVENT_TYPES = (
     "ticket.received",
     "ticket.answered",
     "ticket.waiting_for_customer",
+    "ticket.explanation_requested",
     "booking.confirmed",
+    "booking.rescheduled",
+    "booking.reminder",
     "booking.cancelled",
+    "contract.activated",
+    "invoice.issued",
 )
 MAX_OVERLAP = timedelta(days=7)
 

@@ -111,6 +111,7 @@ async def reschedule(
     booking.ics_sequence = old_sequence + 1
     _touch(booking, now)
     await session.flush()
+    await notices.booking_rescheduled(session, booking, now=now)
     return booking
 
 

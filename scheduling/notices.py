@@ -3,13 +3,15 @@ the confirmation (the worker attaches the invite) and the cancellation."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Organization, User
 from core.outbox import Recipient, emit
-from scheduling.models import Booking
+from scheduling.models import Booking, BookingStatus
+
+REMINDERS = (timedelta(hours=24), timedelta(hours=1))
 
 
 async def _booker(session: AsyncSession, booking: Booking) -> list[Recipient]:
@@ -32,15 +34,52 @@ def _about(booking: Booking) -> dict[str, object]:
 
 
 async def booking_confirmed(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
+    recipients = await _booker(session, booking)
     await emit(
         session,
         "booking.confirmed",
         _about(booking),
         now=now,
-        recipients=await _booker(session, booking),
+        recipients=recipients,
         subject_id=booking.id,
         organization_id=booking.organization_id,
     )
+    await _reminders(session, booking, recipients, now=now)
+
+
+async def _reminders(
+    session: AsyncSession, booking: Booking, recipients: list[Recipient], *, now: datetime
+) -> None:
+    """24 h and 1 h before the session (those still ahead). A reminder names the start it was made for:
+    the worker drops it if the booking was cancelled or moved since (the move made new ones)."""
+    for before in REMINDERS:
+        due = booking.starts_at - before
+        if due > now:
+            await emit(
+                session,
+                "booking.reminder",
+                {**_about(booking), "hours_before": int(before.total_seconds() // 3600)},
+                now=now,
+                recipients=recipients,
+                subject_id=booking.id,
+                organization_id=booking.organization_id,
+                deliver_after=due,
+            )
+
+
+async def booking_rescheduled(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
+    recipients = await _booker(session, booking)
+    await emit(
+        session,
+        "booking.rescheduled",
+        _about(booking),
+        now=now,
+        recipients=recipients,
+        subject_id=booking.id,
+        organization_id=booking.organization_id,
+    )
+    if booking.status != BookingStatus.PENDING_PAYMENT:
+        await _reminders(session, booking, recipients, now=now)
 
 
 async def booking_cancelled(session: AsyncSession, booking: Booking, *, now: datetime) -> None:

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from core.pagination import Page, paginate
+from support import notices
 from support.errors import ExplanationTooEarly
 from support.models import ExplanationRequest, TicketEvent
 from support.parties import load_ticket, require_contact
@@ -43,6 +44,7 @@ async def request_explanation(
         TicketEvent(ticket_id=ticket.id, occurred_at=now, actor_id=actor.id, kind="explanation_requested")
     )
     await session.flush()
+    await notices.explanation_requested(session, ticket, reason, now=now)
     return explanation
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from accounts.models import Organization
+from accounts.models import Organization, User
+from accounts.roles import Role
 from core.outbox import Recipient, emit
 from support.lines import line_of
 from support.models import Ticket
@@ -58,6 +61,22 @@ async def ticket_answered(session: AsyncSession, ticket: Ticket, body: str, *, n
         {**_about(ticket), "message": body},
         now=now,
         recipients=await _author(session, ticket),
+        subject_id=ticket.id,
+        organization_id=ticket.organization_id,
+    )
+
+
+async def explanation_requested(session: AsyncSession, ticket: Ticket, reason: str, *, now: datetime) -> None:
+    """The contact asks why the first response came late: every support lead is told."""
+    leads = await session.scalars(
+        sa.select(User).where(col(User.role) == Role.SUPPORT_LEAD, col(User.is_active))
+    )
+    await emit(
+        session,
+        "ticket.explanation_requested",
+        {**_about(ticket), "reason": reason},
+        now=now,
+        recipients=[Recipient(lead.email, "ru") for lead in leads.all()],
         subject_id=ticket.id,
         organization_id=ticket.organization_id,
     )

@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('delivered_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
     sa.Column('retry_until', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
     sa.Column('created_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name=op.f('ck_core_outbox_delivery_status_allowed')),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead', 'skipped')", name=op.f('ck_core_outbox_delivery_status_allowed')),
     sa.ForeignKeyConstraint(['event_id'], ['core_outbox_event.id'], name=op.f('fk_core_outbox_delivery_event_id_core_outbox_event'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_core_outbox_delivery'))
     )

@@ -22,10 +22,12 @@ from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
 from accounts.roles import Role, Scope
+from api.mail import TEMPLATES
 from api.settings import Settings
 from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
 from core import outbox
 from core.outbox import Delivery, DeliveryAttempt, DeliveryStatus
+from core.webhooks import EVENT_TYPES
 from tests.contracts.helpers import active_contract
 from tests.support.helpers import file_ticket
 from tests.world import World
@@ -235,7 +237,7 @@ async def test_a_booking_confirmation_carries_the_session_invite(world: World, i
     )
     assert booked.json()["status"] == "confirmed"
     await _deliver(world, inbox.port)
-    confirmation = next(m for m in inbox.messages if m["To"] == customer.email)
+    confirmation = next(m for m in inbox.messages if m["To"] == customer.email and "RS-" in m["Subject"])
     (invite,) = list(confirmation.iter_attachments())
     assert invite.get_content_type() == "text/calendar"
     assert "BEGIN:VEVENT" in invite.get_content()
@@ -256,3 +258,61 @@ async def test_two_workers_at_once_never_take_the_same_delivery(world: World) ->
     first, second = await asyncio.gather(claim_some(), claim_some())
     assert not first & second
     assert len(first | second) == 6
+
+
+def test_every_event_type_has_its_mail_in_both_languages() -> None:
+    for event_type in EVENT_TYPES:
+        assert event_type in TEMPLATES, event_type
+
+
+async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: World, inbox: Inbox) -> None:
+    await world.engineer()
+    service = await world.service()
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    await active_contract(
+        world,
+        organization,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        signed_on=date(2025, 12, 1),
+    )
+    headers = await world.headers(customer)
+    booked = await world.client.post(
+        "/v1/bookings",
+        json={"service_id": str(service.id), "starts_at": "2026-01-14T10:00:00+03:00", "funding": "contract"},
+        headers=headers,
+    )
+    await world.client.post(f"/v1/bookings/{booked.json()['id']}/cancel", headers=headers)
+    world.clock.advance(timedelta(days=2))  # both reminders are due
+    await _deliver(world, inbox.port)
+    subjects = [m["Subject"] for m in inbox.messages]
+    assert not [s for s in subjects if "Сессия через" in s]
+    statuses = {d.status for d in await _deliveries(world)}
+    assert DeliveryStatus.SKIPPED in statuses
+
+
+async def test_a_reminder_comes_a_day_before_the_session(world: World, inbox: Inbox) -> None:
+    await world.engineer()
+    service = await world.service()
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    await active_contract(
+        world,
+        organization,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        signed_on=date(2025, 12, 1),
+    )
+    await world.client.post(
+        "/v1/bookings",
+        json={"service_id": str(service.id), "starts_at": "2026-01-14T10:00:00+03:00", "funding": "contract"},
+        headers=await world.headers(customer),
+    )
+    await _deliver(world, inbox.port)
+    assert not [m for m in inbox.messages if "Сессия через" in m["Subject"]]  # not due yet
+    world.clock.current = world.clock.current.replace(day=13, hour=7, minute=1)  # 24 h before, and a minute
+    await _deliver(world, inbox.port)
+    assert [m["Subject"] for m in inbox.messages if "Сессия через" in m["Subject"]] == [
+        "[RS-1001] Сессия через 24 ч"
+    ]
