@@ -7,6 +7,7 @@ import contextlib
 import json
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -252,7 +253,12 @@ def worker(once: bool, exit_with_parent: bool) -> None:
     configure_logging(settings)
 
     async def run(session: AsyncSession) -> None:
-        delivering = Worker(settings, SystemClock(), build_keyring(settings))
+        delivering = Worker(
+            settings,
+            SystemClock(),
+            build_keyring(settings),
+            lease=timedelta(seconds=settings.worker_lease_seconds),
+        )
         if once:
             while await delivering.run_once(session):
                 pass

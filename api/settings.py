@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     smtp_from: str = "support@deskline.local"
     # Development with the default SMTP settings: `deskline serve` runs a local mail stand-in that keeps
     # each message as a file in mail_stand_in_dir.
+    # How long a worker owns the deliveries it claimed: a worker that dies leaves them to others after it.
+    worker_lease_seconds: float = Field(default=120, gt=0, le=3600)
     mail_stand_in: Literal["auto", "off"] = "auto"
     mail_stand_in_port: int = Field(default=8425, gt=0, lt=65_536)
     mail_stand_in_dir: Path = Path("./var/mail")
