@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
@@ -72,6 +73,41 @@ def sqlite_worker_lock(settings: Settings) -> Iterator[None]:
         yield
 
 
+class _Mailer:
+    """One SMTP connection for a batch, opened on the first message and again after a failure.
+    (delivered, error, final): a 5xx answer from the mail server is final, anything else retried."""
+
+    def __init__(self, target: tuple[str, int], timeout: float) -> None:
+        self.target, self.timeout = target, timeout
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: EmailMessage) -> tuple[bool, str | None, bool]:
+        try:
+            if self.client is None:
+                self.client = aiosmtplib.SMTP(
+                    hostname=self.target[0], port=self.target[1], timeout=self.timeout
+                )
+                await self.client.connect()
+            await self.client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.close()  # a fresh session for the next message, whatever state this one is in
+            codes = [refused.code for refused in exc.recipients]
+            return False, f"SMTP refused the recipient: {codes}"[:500], all(500 <= c < 600 for c in codes)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.close()
+            return False, f"SMTP {exc.code}: {exc.message}"[:500], 500 <= exc.code < 600
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            return False, f"{type(exc).__name__}: {exc}"[:500], False
+        return True, None, False
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()
+
+
 @dataclass(frozen=True)
 class Outdated:
     reason: str
@@ -97,29 +133,52 @@ class Worker:
     wall_clock: Clock = field(default_factory=SystemClock)
 
     async def run_once(self, db: AsyncSession) -> int:
-        """Claim one batch and deliver it; the number of deliveries attempted."""
+        """Claim one batch, deliver it over one SMTP connection, and record every outcome in one short
+        transaction; the number of deliveries attempted. (A worker that dies before recording sends
+        those again: at least once, each time with the same Message-ID / webhook-id.)"""
         async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
             claimed = await outbox.claim(db, now=self.clock.now(), lease=self.lease, limit=self.batch)
             work = [(d.id, d, e, await self._prepare(db, d, e)) for d, e in claimed]
-        for delivery_id, delivery, event, prepared in work:
-            if isinstance(prepared, Outdated):
-                async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
-                    await outbox.skip(db, delivery_id, prepared.reason, now=self.clock.now())
-                continue
-            if isinstance(prepared, WebhookTarget):
-                ok, error, final = await self._post(delivery, event, prepared)
-            else:
-                ok, error, final = await self._send(delivery, event, prepared)
-            async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
-                await outbox.settle(db, delivery_id, ok=ok, error=error, final=final, now=self.clock.now())
-                if isinstance(prepared, WebhookTarget) and error == GONE:
-                    await _disable(db, prepared.subscription_id, now=self.clock.now())
-            log.info(
-                "outbox_delivery", event_type=event.type, ok=ok, final=final, attempt=delivery.attempts + 1
-            )
+        if not work:
+            return 0
+        outcomes: list[tuple[uuid.UUID, bool, str | None, bool, WebhookTarget | Outdated | None]] = []
+        mail = _Mailer(self.settings.smtp_target, self.smtp_timeout_seconds)
+        try:
+            for delivery_id, delivery, event, prepared in work:
+                if isinstance(prepared, Outdated):
+                    outcomes.append((delivery_id, False, prepared.reason, False, prepared))
+                    continue
+                if isinstance(prepared, WebhookTarget):
+                    ok, error, final = await self._post(delivery, event, prepared)
+                else:
+                    message = message_for(
+                        event, delivery, sender=self.settings.smtp_from, now=self.clock.now(), invite=prepared
+                    )
+                    ok, error, final = await mail.send(message)
+                outcomes.append(
+                    (delivery_id, ok, error, final, prepared if isinstance(prepared, WebhookTarget) else None)
+                )
+                log.info(
+                    "outbox_delivery",
+                    event_type=event.type,
+                    ok=ok,
+                    final=final,
+                    attempt=delivery.attempts + 1,
+                )
+        finally:
+            await mail.close()
+        async with unit_of_work(db, is_sqlite=self.settings.is_sqlite):
+            now = self.clock.now()
+            for delivery_id, ok, error, final, target in outcomes:
+                if isinstance(target, Outdated):
+                    await outbox.skip(db, delivery_id, target.reason, now=now)
+                    continue
+                await outbox.settle(db, delivery_id, ok=ok, error=error, final=final, now=now)
+                if isinstance(target, WebhookTarget) and error == GONE:
+                    await _disable(db, target.subscription_id, now=now)
         return len(work)
 
-    async def run(self, db: AsyncSession, stop: asyncio.Event, *, idle_seconds: float = 1.0) -> None:
+    async def run(self, db: AsyncSession, stop: asyncio.Event, *, idle_seconds: float = 0.25) -> None:
         while not stop.is_set():
             if not await self.run_once(db):
                 with contextlib.suppress(TimeoutError):
@@ -200,26 +259,3 @@ class Worker:
             return None
         organizer = ics.InviteParty(email=self.settings.smtp_from, name="Deskline support")
         return ics.invite_ics(await feeds.session_invite(db, booking, organizer), now=self.clock.now())
-
-    async def _send(
-        self, delivery: Delivery, event: OutboxEvent, invite: bytes | None
-    ) -> tuple[bool, str | None, bool]:
-        """(delivered, error, final): a 5xx answer from the mail server is final, anything else retried."""
-        message = message_for(
-            event, delivery, sender=self.settings.smtp_from, now=self.clock.now(), invite=invite
-        )
-        try:
-            await aiosmtplib.send(
-                message,
-                hostname=self.settings.smtp_target[0],
-                port=self.settings.smtp_target[1],
-                timeout=self.smtp_timeout_seconds,
-            )
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            codes = [refused.code for refused in exc.recipients]
-            return False, f"SMTP refused the recipient: {codes}"[:500], all(500 <= c < 600 for c in codes)
-        except aiosmtplib.SMTPResponseException as exc:
-            return False, f"SMTP {exc.code}: {exc.message}"[:500], 500 <= exc.code < 600
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            return False, f"{type(exc).__name__}: {exc}"[:500], False
-        return True, None, False
