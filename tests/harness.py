@@ -92,7 +92,10 @@ def server_env(settings: Mapping[str, str]) -> dict[str, str]:
         {
             "DESKLINE_LOG_FORMAT": "json",
             "DESKLINE_LOG_LEVEL": "WARNING",
+            # Servers started side by side must not race for the stand-ins' fixed ports: a test that
+            # wants them (the walkthroughs) turns them on with ports of its own.
             "DESKLINE_MAIL_STAND_IN": "off",
+            "DESKLINE_STRIPE_STAND_IN": "off",
             **settings,
         }
     )

@@ -27,6 +27,7 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, d
     env = {
         "DESKLINE_DATABASE_URL": database_url,
         "DESKLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
+        "DESKLINE_STRIPE_STAND_IN": "auto",
         "DESKLINE_STRIPE_STAND_IN_PORT": str(free_port()),
         "DESKLINE_MAIL_STAND_IN": "auto",
         "DESKLINE_MAIL_STAND_IN_PORT": str(free_port()),
