@@ -13,8 +13,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.urls import UrlPolicy
+
 DEV_SECRET = "dev-only-insecure-secret-change-me"  # noqa: S105 - refused outside development
 STRIPE_PLACEHOLDER_KEY = "sk_test_deskline"
+
+
+def _url_policy(allowed_hosts: str, allow_private: bool) -> UrlPolicy:
+    hosts = frozenset(h.strip().lower() for h in allowed_hosts.split(",") if h.strip())
+    return UrlPolicy(allowed_hosts=hosts, allow_private=allow_private)
 
 
 class SettingsError(Exception):
@@ -148,6 +155,16 @@ class Settings(BaseSettings):
             and self.stripe_api_base is None
             and self.stripe_secret_key == STRIPE_PLACEHOLDER_KEY
         )
+
+    @property
+    def ics_url_policy(self) -> UrlPolicy:
+        """How busy-calendar URLs are guarded (SSRF)."""
+        return _url_policy(self.ics_allowed_hosts, self.ics_allow_private_addresses)
+
+    @property
+    def webhook_url_policy(self) -> UrlPolicy:
+        """How webhook endpoint URLs are guarded (SSRF), like calendar URLs."""
+        return _url_policy(self.webhook_allowed_hosts, self.webhook_allow_private_addresses)
 
     @property
     def uses_mail_stand_in(self) -> bool:

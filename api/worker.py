@@ -32,7 +32,7 @@ from core import outbox, webhooks
 from core.crypto import KeyRing
 from core.outbox import Delivery, OutboxEvent
 from core.time import Clock, SystemClock
-from core.urls import UnsafeUrl, UrlPolicy, check_url, pinned
+from core.urls import UnsafeUrl, check_url, pinned
 from core.webhooks import WebhookSubscription
 from scheduling import feeds, ics
 from scheduling.models import Booking, BookingStatus
@@ -213,10 +213,7 @@ class Worker:
         posted to the address the SSRF guard checked; 2xx delivered, 410 ends the subscription."""
         if not target.url:
             return False, "the subscription was deleted or disabled", True
-        policy = UrlPolicy(
-            frozenset(h.strip().lower() for h in self.settings.webhook_allowed_hosts.split(",") if h.strip()),
-            self.settings.webhook_allow_private_addresses,
-        )
+        policy = self.settings.webhook_url_policy
         body = json.dumps(
             webhooks.envelope(event.id, event.type, event.version, event.created_at, event.payload),
             separators=(",", ":"),

@@ -171,8 +171,7 @@ class EngineerCalendarController(Controller):
 
 
 def _fetch_policy(ctx: Ctx) -> FetchPolicy:
-    hosts = frozenset(h.strip().lower() for h in ctx.settings.ics_allowed_hosts.split(",") if h.strip())
-    return FetchPolicy(allowed_hosts=hosts, allow_private=ctx.settings.ics_allow_private_addresses)
+    return ctx.settings.ics_url_policy
 
 
 class AvailabilityController(Controller):

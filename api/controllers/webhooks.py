@@ -20,7 +20,7 @@ from api.dependencies import DB, Ctx, CurrentActor
 from core import outbox, webhooks
 from core.errors import InvalidInput, NotFound
 from core.outbox import Delivery, OutboxEvent
-from core.urls import UnsafeUrl, UrlPolicy, check_url
+from core.urls import UnsafeUrl, check_url
 from core.webhooks import EVENT_TYPES, WebhookSubscription
 
 Url = Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$", max_length=2000)]
@@ -76,12 +76,7 @@ class WebhookSubscriptionController(Controller):
     async def subscribe(
         self, data: JSONBody[SubscriptionIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> SubscriptionOut:
-        settings = ctx.settings
-        policy = UrlPolicy(
-            frozenset(h.strip().lower() for h in settings.webhook_allowed_hosts.split(",") if h.strip()),
-            settings.webhook_allow_private_addresses,
-        )
-        await check_url(data.url, policy, what="webhook")
+        await check_url(data.url, ctx.settings.webhook_url_policy, what="webhook")
         subscription, secret = await webhooks.subscribe(
             db, actor.id, data.url, data.event_types, ctx.keyring, now=ctx.clock.now()
         )

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from email.message import EmailMessage
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
+from accounts.models import User
 from accounts.roles import Role, Scope
 from api.mail import TEMPLATES
 from api.settings import Settings
@@ -87,6 +89,29 @@ async def _deliver(world: World, port: int) -> int:
 async def _deliveries(world: World) -> list[Delivery]:
     async with world.session() as session:
         return list((await session.scalars(sa.select(Delivery))).all())
+
+
+async def _booked_under_contract(world: World, starts_at: str) -> tuple[User, dict[str, Any]]:
+    """A customer of an organisation with a contract in force, and the session it booked under it."""
+    await world.engineer()
+    service = await world.service()
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    await active_contract(
+        world,
+        organization,
+        starts_on=date(2026, 1, 1),
+        ends_on=date(2026, 12, 31),
+        signed_on=date(2025, 12, 1),
+    )
+    booked = await world.client.post(
+        "/v1/bookings",
+        json={"service_id": str(service.id), "starts_at": starts_at, "funding": "contract"},
+        headers=await world.headers(customer),
+    )
+    assert booked.status_code == 201, booked.text
+    body: dict[str, Any] = booked.json()
+    return customer, body
 
 
 def _body(message: EmailMessage) -> str:
@@ -219,23 +244,8 @@ def test_a_second_worker_on_one_sqlite_database_is_refused_saying_so(settings: S
 
 
 async def test_a_booking_confirmation_carries_the_session_invite(world: World, inbox: Inbox) -> None:
-    await world.engineer()
-    service = await world.service()
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    await active_contract(
-        world,
-        organization,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
-        signed_on=date(2025, 12, 1),
-    )
-    booked = await world.client.post(
-        "/v1/bookings",
-        json={"service_id": str(service.id), "starts_at": "2026-01-13T10:00:00+03:00", "funding": "contract"},
-        headers=await world.headers(customer),
-    )
-    assert booked.json()["status"] == "confirmed"
+    customer, booked = await _booked_under_contract(world, "2026-01-13T10:00:00+03:00")
+    assert booked["status"] == "confirmed"
     await _deliver(world, inbox.port)
     confirmation = next(m for m in inbox.messages if m["To"] == customer.email and "RS-" in m["Subject"])
     (invite,) = list(confirmation.iter_attachments())
@@ -266,24 +276,9 @@ def test_every_event_type_has_its_mail_in_both_languages() -> None:
 
 
 async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: World, inbox: Inbox) -> None:
-    await world.engineer()
-    service = await world.service()
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    await active_contract(
-        world,
-        organization,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
-        signed_on=date(2025, 12, 1),
-    )
+    customer, booked = await _booked_under_contract(world, "2026-01-14T10:00:00+03:00")
     headers = await world.headers(customer)
-    booked = await world.client.post(
-        "/v1/bookings",
-        json={"service_id": str(service.id), "starts_at": "2026-01-14T10:00:00+03:00", "funding": "contract"},
-        headers=headers,
-    )
-    await world.client.post(f"/v1/bookings/{booked.json()['id']}/cancel", headers=headers)
+    await world.client.post(f"/v1/bookings/{booked['id']}/cancel", headers=headers)
     world.clock.advance(timedelta(days=2))  # both reminders are due
     await _deliver(world, inbox.port)
     subjects = [m["Subject"] for m in inbox.messages]
@@ -293,22 +288,7 @@ async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: Wor
 
 
 async def test_a_reminder_comes_a_day_before_the_session(world: World, inbox: Inbox) -> None:
-    await world.engineer()
-    service = await world.service()
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    await active_contract(
-        world,
-        organization,
-        starts_on=date(2026, 1, 1),
-        ends_on=date(2026, 12, 31),
-        signed_on=date(2025, 12, 1),
-    )
-    await world.client.post(
-        "/v1/bookings",
-        json={"service_id": str(service.id), "starts_at": "2026-01-14T10:00:00+03:00", "funding": "contract"},
-        headers=await world.headers(customer),
-    )
+    await _booked_under_contract(world, "2026-01-14T10:00:00+03:00")
     await _deliver(world, inbox.port)
     assert not [m for m in inbox.messages if "Сессия через" in m["Subject"]]  # not due yet
     world.clock.current = world.clock.current.replace(day=13, hour=7, minute=1)  # 24 h before, and a minute
