@@ -180,6 +180,10 @@ RULES: dict[str, Rule] = {
     "POST /v1/contracts/{contract_id}/terminate": rule(SALES, ADMIN),
     "POST /v1/contracts/{contract_id}/amendments": rule(SALES, ADMIN),
     "GET /v1/contracts/{contract_id}/report": rule(ALL_ROLES, scopes=(Scope.CONTRACTS_READ,)),
+    "POST /v1/contracts/{contract_id}/documents": rule(SALES, ADMIN),
+    "GET /v1/contracts/{contract_id}/documents/{document_id}": rule(
+        ALL_ROLES, scopes=(Scope.CONTRACTS_READ,)
+    ),
     "POST /v1/contracts/{contract_id}/tickets": rule(CUSTOMER_ROLES),
     "GET /v1/contracts/{contract_id}/tickets": rule(
         CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)

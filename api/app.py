@@ -28,7 +28,12 @@ from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController, InvoiceController
 from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
-from api.controllers.contracts import ContractController, ContractReportController, SlaTicketController
+from api.controllers.contracts import (
+    ContractController,
+    ContractDocumentController,
+    ContractReportController,
+    SlaTicketController,
+)
 from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
@@ -76,6 +81,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     ContractController,
     SlaTicketController,
     ContractReportController,
+    ContractDocumentController,
     OutboxController,
     WebhookSubscriptionController,
 ]

@@ -114,3 +114,19 @@ class SlaOutcome(SQLModel, table=True):
     ended_at: datetime = utc_field()
     breach_minutes: int
     month: str = Field(max_length=7)  # YYYY-MM of ended_at in the contract calendar's zone
+
+
+class ContractDocument(SQLModel, table=True):
+    """A file that is part of the agreement (the signed regulation, a responsibilities matrix, …)."""
+
+    __tablename__ = "contracts_contract_document"
+
+    id: uuid.UUID = id_field()
+    contract_id: uuid.UUID = uuid_fk("contracts_contract.id", ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=255)
+    size_bytes: int = Field(sa_type=sa.BigInteger)
+    sha256: str = Field(max_length=64)
+    storage_key: str = Field(max_length=255, unique=True)
+    uploaded_by: uuid.UUID | None = Field(default=None)
+    created_at: datetime = utc_field()

@@ -129,6 +129,15 @@ class TerminationIn(Input):
     reason: LongText
 
 
+class DocumentOut(msgspec.Struct, kw_only=True):
+    id: uuid.UUID
+    filename: str
+    content_type: str
+    size_bytes: int
+    sha256: str
+    created_at: datetime
+
+
 class VersionOut(msgspec.Struct, kw_only=True):
     version: int
     effective_from: date
@@ -152,6 +161,7 @@ class ContractOut(msgspec.Struct, kw_only=True):
     terms: dict[str, Any]  # Any: the terms in force today (a draft's, or the signed ones before it starts)
     version_in_force: int
     versions: list[VersionOut]
+    documents: list[DocumentOut]
     created_at: datetime
     updated_at: datetime
     activated_at: datetime | None

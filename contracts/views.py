@@ -11,8 +11,9 @@ from sqlmodel import col
 from accounts.actor import Actor
 from contracts import terms as rules
 from contracts.agreements import in_force, local_today, status_of, version_in_force, versions_of
+from contracts.documents import documents_of
 from contracts.models import Contract, ContractVersion, SlaTicket
-from contracts.schemas import ContractOut, SlaEventOut, SlaMessageOut, SlaTicketOut, VersionOut
+from contracts.schemas import ContractOut, DocumentOut, SlaEventOut, SlaMessageOut, SlaTicketOut, VersionOut
 from contracts.sla import SlaLine, clock_of
 from support.attachments import attachments_of
 from support.models import Ticket, TicketEvent, TicketMessage
@@ -50,6 +51,17 @@ async def contract_out(session: AsyncSession, contract: Contract, *, now: dateti
         terms=current.terms,
         version_in_force=current.version,
         versions=[version_out(v) for v in versions],
+        documents=[
+            DocumentOut(
+                id=d.id,
+                filename=d.filename,
+                content_type=d.content_type,
+                size_bytes=d.size_bytes,
+                sha256=d.sha256,
+                created_at=d.created_at,
+            )
+            for d in await documents_of(session, contract.id)
+        ],
         created_at=contract.created_at,
         updated_at=contract.updated_at,
         activated_at=contract.activated_at,

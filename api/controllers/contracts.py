@@ -10,12 +10,14 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 
 from api.contract import ATTACHMENT_FORM, problems
-from api.controllers.support import attachment_file, receive_attachment
+from api.controllers.support import attachment_file, receive_attachment, storage_of
+from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from api.report_formats import report_csv, report_html
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from contracts import agreements, reports, sla
+from api.uploads import receive_file
+from contracts import agreements, documents, reports, sla
 from contracts.errors import (
     ContractIncomplete,
     ContractNotDraft,
@@ -30,6 +32,7 @@ from contracts.schemas import (
     ContractIn,
     ContractOut,
     ContractPatch,
+    DocumentOut,
     PriorityChangeIn,
     SlaMessageOut,
     SlaTicketIn,
@@ -174,6 +177,73 @@ class ContractController(Controller):
         await agreements.amend(db, actor, contract_id, data, now=now)
         contract = await agreements.load_contract(db, actor, contract_id)
         return with_etag(await contract_out(db, contract, now=now), status_code=201)
+
+
+class ContractDocumentController(Controller):
+    path = "/v1/contracts/{contract_id:uuid}/documents"
+    tags = ["SLA contracts"]
+
+    @problems(NotFound, InvalidInput, body=ATTACHMENT_FORM)
+    @post(
+        "/",
+        summary="Attach a document to the agreement (sales; multipart/form-data: file)",
+        request_max_body_size=None,
+    )
+    async def attach(
+        self,
+        request: Request[Any, Any, Any],
+        contract_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> DocumentOut:
+        storage = storage_of(ctx)
+        await end_transaction(db)  # nothing held while the file streams in
+        upload = await receive_file(
+            request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
+        )
+        await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
+        assert upload.stored is not None  # receive_file refuses a request without the file
+        d = await documents.attach(
+            db,
+            actor,
+            contract_id,
+            filename=upload.filename,
+            content_type=upload.content_type,
+            stored=upload.stored,
+            storage=storage,
+            now=ctx.clock.now(),
+        )
+        return DocumentOut(
+            id=d.id,
+            filename=d.filename,
+            content_type=d.content_type,
+            size_bytes=d.size_bytes,
+            sha256=d.sha256,
+            created_at=d.created_at,
+        )
+
+    @problems(NotFound)
+    @get(
+        "/{document_id:uuid}",
+        summary="Download a document of the agreement",
+        media_type="application/octet-stream",
+    )
+    async def download(
+        self,
+        contract_id: FromPath[uuid.UUID],
+        document_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+    ) -> File:
+        d = await documents.get_document(db, actor, contract_id, document_id)
+        return File(
+            path=storage_of(ctx).path(d.storage_key),
+            filename=d.filename,
+            media_type=d.content_type,
+            headers={"Digest": f"sha-256={d.sha256}", "X-Content-Type-Options": "nosniff"},
+        )
 
 
 REPORT_FORMATS = {

@@ -356,3 +356,36 @@ async def test_a_contract_longer_than_ten_years_is_refused(world: World) -> None
     response = await world.client.post("/v1/contracts", json=body, headers=headers)
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "ends_on"
+
+
+async def test_sales_attach_the_agreements_documents_that_its_customers_download(world: World) -> None:
+    headers = await sales(world)
+    organization = await world.organization()
+    contract = await active_contract(world, organization)
+    uploaded = await world.client.post(
+        f"/v1/contracts/{contract['id']}/documents",
+        files={"file": ("regulation.pdf", b"%PDF-1.4 the signed regulation", "application/pdf")},
+        headers=headers,
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    customer = await world.headers(await world.user(Role.CUSTOMER_USER, organization))
+    shown = (await world.client.get(f"/v1/contracts/{contract['id']}", headers=customer)).json()
+    assert [d["filename"] for d in shown["documents"]] == ["regulation.pdf"]
+    download = await world.client.get(
+        f"/v1/contracts/{contract['id']}/documents/{uploaded.json()['id']}", headers=customer
+    )
+    assert download.content == b"%PDF-1.4 the signed regulation"
+
+
+async def test_customers_cannot_attach_documents_to_their_contract(world: World) -> None:
+    organization = await world.organization()
+    contract = await active_contract(world, organization)
+    customer = await world.headers(await world.user(Role.CUSTOMER_ADMIN, organization))
+    response = await world.client.post(
+        f"/v1/contracts/{contract['id']}/documents",
+        files={"file": ("x.pdf", b"x", "application/pdf")},
+        headers=customer,
+    )
+    assert response.status_code == 403
+    shown = (await world.client.get(f"/v1/contracts/{contract['id']}", headers=customer)).json()
+    assert shown["documents"] == []
