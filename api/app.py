@@ -23,6 +23,7 @@ from accounts.signing import VerificationKeyCache
 from api.access import access_guard, rule_for
 from api.context import AppContext, build_gateway, build_keyring, build_token_policy, load_external_keys
 from api.contract import document as document_problems
+from api.events import document_events
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController, InvoiceController
@@ -145,6 +146,7 @@ def _document(app: Litestar, settings: Settings) -> None:
     if known is None:
         _document_security(app)
         document_problems(app, app.openapi_schema)
+        document_events(app.openapi_schema)
         known = _documents[settings.public_url] = app.openapi_schema
     plugin._openapi = known  # Litestar's own lazy cache of the document
 
