@@ -23,7 +23,6 @@ from accounts.signing import VerificationKeyCache
 from api.access import access_guard, rule_for
 from api.context import AppContext, build_gateway, build_keyring, build_token_policy, load_external_keys
 from api.contract import document as document_problems
-from api.events import document_events
 from api.controllers.admin import AuditController, IntegrationClientController
 from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController, InvoiceController
@@ -45,6 +44,7 @@ from api.controllers.webhooks import WebhookSubscriptionController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
+from api.events import document_events
 from api.input_checks import check_input_text
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
