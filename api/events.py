@@ -43,6 +43,10 @@ class TicketMessage(TicketFacts):
     message: str
 
 
+class FirstResponseDeadline(TicketFacts):
+    first_response_due_at: str
+
+
 class ExplanationRequested(TicketFacts):
     reason: str
 
@@ -85,6 +89,8 @@ EVENT_DOCUMENTS: dict[str, type[Event]] = {
     "ticket.answered": TicketMessage,
     "ticket.waiting_for_customer": TicketMessage,
     "ticket.explanation_requested": ExplanationRequested,
+    "ticket.first_response_due_soon": FirstResponseDeadline,
+    "ticket.first_response_breached": FirstResponseDeadline,
     "booking.confirmed": BookingFacts,
     "booking.rescheduled": BookingFacts,
     "booking.reminder": BookingReminder,

@@ -139,6 +139,32 @@ def _explanation(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the ev
     )
 
 
+def _due_soon(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    when = _when(p["first_response_due_at"])
+    if ru:
+        return (
+            f"[{p['number']}] Срок первого ответа через час",
+            f"Первый ответ по {p['number']} нужен до {when}.",
+        )
+    return (
+        f"[{p['number']}] First response due within the hour",
+        f"{p['number']} needs its first response by {when}.",
+    )
+
+
+def _breached(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    when = _when(p["first_response_due_at"])
+    if ru:
+        return (
+            f"[{p['number']}] Срок первого ответа нарушен",
+            f"Первый ответ по {p['number']} был нужен до {when}.",
+        )
+    return (
+        f"[{p['number']}] First-response deadline breached",
+        f"{p['number']} needed its first response by {when}.",
+    )
+
+
 def _activated(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
     if ru:
         return (
@@ -168,6 +194,8 @@ TEMPLATES: dict[str, Callable[[dict[str, Any], bool], tuple[str, str]]] = {  # A
     "booking.reminder": _reminder,
     "booking.rescheduled": _rescheduled,
     "ticket.explanation_requested": _explanation,
+    "ticket.first_response_due_soon": _due_soon,
+    "ticket.first_response_breached": _breached,
     "contract.activated": _activated,
     "invoice.issued": _invoice,
     "ticket.received": _received,

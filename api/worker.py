@@ -36,9 +36,11 @@ from core.urls import UnsafeUrl, check_url, pinned
 from core.webhooks import WebhookSubscription
 from scheduling import feeds, ics
 from scheduling.models import Booking, BookingStatus
+from support.models import Ticket
 
 log = structlog.get_logger(__name__)
 GONE = "the endpoint answered 410 Gone: the subscription is disabled"
+DEADLINE_WATCH = ("ticket.first_response_due_soon", "ticket.first_response_breached")
 
 
 async def _disable(db: AsyncSession, subscription_id: uuid.UUID, *, now: datetime) -> None:
@@ -197,6 +199,11 @@ class Worker:
                 or booking.starts_at != datetime.fromisoformat(event.payload["starts_at"])
             ):
                 return Outdated("the session was cancelled or moved since the reminder was made")
+        if event.type in DEADLINE_WATCH:
+            ticket = await db.get(Ticket, event.subject_id)
+            due = datetime.fromisoformat(event.payload["first_response_due_at"])
+            if ticket is None or ticket.first_responded_at is not None or ticket.first_response_due_at != due:
+                return Outdated("the ticket was answered, or its due time moved, since the warning was made")
         if delivery.channel != "webhook":
             return await self._invite(db, event)
         subscription = await db.get(WebhookSubscription, uuid.UUID(delivery.recipient))

@@ -366,6 +366,7 @@ async def change_priority(
     if ticket.first_responded_at is None:
         calendar = await calendar_of(session, terms)
         ticket.first_response_due_at = calendar.add(now, _targets(terms, sla.priority).first_response)
+        await notices.watch_first_response(session, ticket, now=now)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,

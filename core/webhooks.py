@@ -24,6 +24,8 @@ EVENT_TYPES = (
     "ticket.answered",
     "ticket.waiting_for_customer",
     "ticket.explanation_requested",
+    "ticket.first_response_due_soon",
+    "ticket.first_response_breached",
     "booking.confirmed",
     "booking.rescheduled",
     "booking.reminder",

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from support import notices
 from support.models import (
     Attachment,
     AttachmentKind,
@@ -108,4 +109,5 @@ async def complete_intake_if_ready(
     missing = await missing_items(session, ticket, regulation, has_attachments=has_attachments)
     if not missing:
         session.add(await intake_completed(session, ticket, regulation, now=now, actor_id=actor_id))
+        await notices.watch_first_response(session, ticket, now=now)
     return missing

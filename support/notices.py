@@ -4,7 +4,7 @@ for information. The worker turns them into e-mail in the organisation's languag
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,6 +52,42 @@ async def ticket_received(
         subject_id=ticket.id,
         organization_id=ticket.organization_id,
     )
+    await watch_first_response(session, ticket, now=now)
+
+
+WARN_BEFORE = timedelta(hours=1)
+
+
+async def watch_first_response(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    """The leads are warned an hour before a first response falls due, and told when it is breached;
+    the worker drops both once the ticket is answered (or its due time moved)."""
+    due = ticket.first_response_due_at
+    if due is None:
+        return
+    leads = await _leads(session)
+    facts = {**_about(ticket), "first_response_due_at": due.isoformat()}
+    for event_type, when in (
+        ("ticket.first_response_due_soon", due - WARN_BEFORE),
+        ("ticket.first_response_breached", due),
+    ):
+        if when > now:
+            await emit(
+                session,
+                event_type,
+                facts,
+                now=now,
+                recipients=leads,
+                subject_id=ticket.id,
+                organization_id=ticket.organization_id,
+                deliver_after=when,
+            )
+
+
+async def _leads(session: AsyncSession) -> list[Recipient]:
+    rows = await session.scalars(
+        sa.select(User).where(col(User.role) == Role.SUPPORT_LEAD, col(User.is_active))
+    )
+    return [Recipient(lead.email, "ru") for lead in rows.all()]
 
 
 async def ticket_answered(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
@@ -68,15 +104,12 @@ async def ticket_answered(session: AsyncSession, ticket: Ticket, body: str, *, n
 
 async def explanation_requested(session: AsyncSession, ticket: Ticket, reason: str, *, now: datetime) -> None:
     """The contact asks why the first response came late: every support lead is told."""
-    leads = await session.scalars(
-        sa.select(User).where(col(User.role) == Role.SUPPORT_LEAD, col(User.is_active))
-    )
     await emit(
         session,
         "ticket.explanation_requested",
         {**_about(ticket), "reason": reason},
         now=now,
-        recipients=[Recipient(lead.email, "ru") for lead in leads.all()],
+        recipients=await _leads(session),
         subject_id=ticket.id,
         organization_id=ticket.organization_id,
     )

@@ -296,3 +296,36 @@ async def test_a_reminder_comes_a_day_before_the_session(world: World, inbox: In
     assert [m["Subject"] for m in inbox.messages if "Сессия через" in m["Subject"]] == [
         "[RS-1001] Сессия через 24 ч"
     ]
+
+
+async def test_leads_are_warned_before_a_first_response_falls_due_and_told_when_it_is_breached(
+    world: World, inbox: Inbox
+) -> None:
+    lead = await world.user(Role.SUPPORT_LEAD)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
+    )
+    world.clock.advance(timedelta(days=3))  # past the due time: the warning and the breach are both due
+    await _deliver(world, inbox.port)
+    to_lead = [m["Subject"] for m in inbox.messages if m["To"] == lead.email]
+    assert any("через час" in s for s in to_lead)
+    assert any("нарушен" in s for s in to_lead)
+
+
+async def test_an_answered_ticket_warns_nobody(world: World, inbox: Inbox) -> None:
+    lead = await world.user(Role.SUPPORT_LEAD)
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
+    )
+    await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/messages", json={"body": "On it."}, headers=engineer
+    )
+    world.clock.advance(timedelta(days=3))
+    await _deliver(world, inbox.port)
+    assert [m for m in inbox.messages if m["To"] == lead.email] == []
