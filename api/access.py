@@ -127,6 +127,7 @@ RULES: dict[str, Rule] = {
     "PATCH /v1/kb/articles/{slug}": rule(LEAD, ADMIN),
     "DELETE /v1/kb/articles/{slug}": rule(LEAD, ADMIN),
     "POST /v1/support/tickets": rule(CUSTOMER_ROLES),
+    "POST /v1/support/tickets/phone": rule(SUPPORT_STAFF),
     "GET /v1/support/tickets": rule(CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)),
     "GET /v1/support/tickets/{ticket_id}": rule(CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)),
     "PATCH /v1/support/tickets/{ticket_id}": rule(CUSTOMER_ROLES),

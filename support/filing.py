@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,7 +24,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.actor import Actor
-from accounts.eligibility import ANY_PURCHASE, CONTACT_USER, may_file_free_tickets, refuse_free_support_filer
+from accounts.authentication import user_actor
+from accounts.eligibility import (
+    ANY_PURCHASE,
+    CONTACT_USER,
+    may_file_free_tickets,
+    refuse_free_support_filer,
+    support_contact,
+)
+from accounts.errors import NoSupportContact
 from accounts.models import User
 from core.counters import Counter
 from core.db import bound_columns, column_values, new_row, table_of
@@ -65,6 +74,31 @@ async def create_ticket(
     Missing evidence does not refuse the ticket: it waits for the customer with the clock stopped.
     """
     return await _file(session, actor, now=now, channel=channel, **msgspec.structs.asdict(data))
+
+
+async def create_phone_ticket(
+    session: AsyncSession, staff: Actor, organization_id: uuid.UUID, data: TicketIn, *, now: datetime
+) -> FiledTicket:
+    """Support staff enter a ticket the designated contact phoned in: it is filed as the contact's (the
+    same eligibility, regulation and receipt as any ticket), on the phone channel, and the timeline says
+    who entered it."""
+    contact = await support_contact(session, organization_id)
+    if contact is None:
+        raise NoSupportContact("The organization has no designated support contact to file the call for.")
+    filed = await _file(
+        session, user_actor(contact[1]), now=now, channel="phone", **msgspec.structs.asdict(data)
+    )
+    session.add(
+        TicketEvent(
+            ticket_id=filed.ticket.id,
+            occurred_at=now,
+            actor_id=staff.id,
+            kind="entered_by_staff",
+            data={"channel": "phone"},
+        )
+    )
+    await session.flush()
+    return filed
 
 
 async def create_email_ticket(

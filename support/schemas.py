@@ -171,6 +171,13 @@ class TicketSummaryOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
+class PhoneTicketIn(Input):
+    """A ticket support staff enter after the designated contact's call."""
+
+    organization_id: uuid.UUID
+    ticket: TicketIn
+
+
 class MessageIn(Input):
     body: Text
     internal: bool = False

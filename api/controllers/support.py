@@ -41,6 +41,7 @@ from support.schemas import (
     MessageIn,
     MessageOut,
     MonthStatsOut,
+    PhoneTicketIn,
     RegulationIn,
     RegulationOut,
     SessionProposalIn,
@@ -171,6 +172,19 @@ class TicketController(Controller):
             return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
         return await idempotent(request, db, actor, ctx, file, key=idempotency_key)
+
+    @problems(NotEligible, NoSupportContact, NotFound, Conflict)
+    @post(
+        "/phone",
+        summary="Enter a ticket the designated contact phoned in (support staff; filed as the contact's)",
+        response_headers=[ETAG],
+    )
+    async def enter_phone_ticket(
+        self, data: JSONBody[PhoneTicketIn], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> Response[TicketOut]:
+        now = ctx.clock.now()
+        filed = await filing.create_phone_ticket(db, actor, data.organization_id, data.ticket, now=now)
+        return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
     @problems(InvalidInput)
     @get("/", summary="List tickets (customers: their organization's)")

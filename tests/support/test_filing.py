@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from sqlmodel import col
+
 from accounts.roles import Role
+from core.outbox import Delivery
 from tests.support.helpers import ARCHIVE, file_ticket, intake, upload
 from tests.world import World
 
@@ -151,3 +155,53 @@ async def test_under_a_regulation_that_asks_for_no_evidence_the_clock_starts_at_
     stored = (await world.client.get(f"/v1/support/tickets/{filed['id']}", headers=lead)).json()
     assert stored["clock"]["first_response_due_at"] == filed["clock"]["first_response_due_at"]
     assert [e["kind"] for e in stored["timeline"]] == ["created", "intake_completed"]
+
+
+async def test_support_enter_a_phoned_in_ticket_as_the_contacts_and_the_contact_gets_the_receipt(
+    world: World,
+) -> None:
+    organization, contact, _ = await world.contact()
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    body = {
+        "organization_id": str(organization.id),
+        "ticket": {
+            "project_name": "Warehouse terminals",
+            "description": "Called: terminals stop synchronising",
+            "affected_applications": "Mobile Server",
+            "steps_to_reproduce": "Sync",
+            "impact": "Paper picking",
+            "affected_employees": 12,
+        },
+    }
+    response = await world.client.post("/v1/support/tickets/phone", json=body, headers=lead)
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert (ticket["channel"], ticket["filed_by"], ticket["author_email"]) == (
+        "phone",
+        str(contact.id),
+        contact.email,
+    )
+    shown = (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=lead)).json()
+    assert "entered_by_staff" in [e["kind"] for e in shown["timeline"]]
+    async with world.session() as session:
+        recipients = (await session.scalars(sa.select(col(Delivery.recipient)))).all()
+    assert contact.email in recipients
+
+
+async def test_a_phoned_in_ticket_for_an_organisation_without_a_contact_is_refused(world: World) -> None:
+    organization = await world.organization(purchase=True)
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    body = {
+        "organization_id": str(organization.id),
+        "ticket": {
+            "project_name": "P",
+            "description": "D",
+            "affected_applications": "A",
+            "steps_to_reproduce": "S",
+            "impact": "I",
+            "affected_employees": 1,
+        },
+    }
+    response = await world.client.post("/v1/support/tickets/phone", json=body, headers=lead)
+    assert response.status_code == 403
+    assert response.json()["code"] == "support_contact_missing"
