@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from contracts import terms as rules
 from contracts.agreements import load_contract, local_today, version_in_force, versions_of
 from contracts.models import ContractSession, SlaOutcome, SlaTicket
 from contracts.schemas import Priority
+from contracts.sessions import month_bounds
 from core.errors import FieldProblem, InvalidInput
 from scheduling.models import Booking, BookingStatus
 from support.models import Ticket, TicketStatus
@@ -124,7 +125,7 @@ async def monthly_report(
     assert terms.service_credits is not None
     assert terms.monthly_fee_minor is not None
     zone = ZoneInfo(terms.calendar.time_zone)
-    start, end = datetime.combine(first, time(), zone), datetime.combine(following, time(), zone)
+    start, end = month_bounds(first, zone)
 
     lines = {p.value: PriorityLine(p.value) for p in Priority}
     tallies = await session.execute(

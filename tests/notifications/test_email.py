@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import email
 import email.policy
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -31,6 +30,7 @@ from core import outbox
 from core.outbox import Delivery, DeliveryAttempt, DeliveryStatus
 from core.webhooks import EVENT_TYPES
 from tests.contracts.helpers import active_contract
+from tests.harness import free_port
 from tests.support.helpers import file_ticket
 from tests.world import World
 
@@ -59,15 +59,9 @@ class Inbox:
         return "250 Message accepted"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def inbox() -> Iterator[Inbox]:
-    box = Inbox(_free_port())
+    box = Inbox(free_port())
     controller = Controller(box, hostname="127.0.0.1", port=box.port)
     controller.start()
     try:
@@ -195,11 +189,11 @@ async def test_mail_from_an_unknown_sender_is_answered_with_why_and_what_to_do(
 async def test_a_mail_server_that_is_down_gets_the_delivery_again_later(world: World) -> None:
     _, _, headers = await world.contact()
     await file_ticket(world, headers)
-    assert await _deliver(world, _free_port()) == 1  # nothing listens there
+    assert await _deliver(world, free_port()) == 1  # nothing listens there
     (delivery,) = await _deliveries(world)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     assert delivery.deliver_after > world.clock.now()
-    assert await _deliver(world, _free_port()) == 0  # not due yet
+    assert await _deliver(world, free_port()) == 0  # not due yet
     async with world.session() as session:
         (attempt,) = (await session.scalars(sa.select(DeliveryAttempt))).all()
     assert (attempt.ok, attempt.error is not None) == (False, True)
@@ -210,7 +204,7 @@ async def test_after_three_days_of_failures_a_delivery_is_dead_until_an_admin_re
 ) -> None:
     _, _, headers = await world.contact()
     await file_ticket(world, headers)
-    down = _free_port()
+    down = free_port()
     for _ in range(40):
         await _deliver(world, down)
         world.clock.advance(timedelta(hours=7))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.stripe_stand_in import listening
 from tests.harness import ROOT, ServerProcess, free_port, server_env, start_server
 
 WALKTHROUGHS = sorted((ROOT / "walkthroughs").glob("[0-9]-*.sh"))
@@ -122,14 +122,9 @@ def test_the_readme_shows_each_walkthrough_script_as_it_is(script: Path) -> None
 def test_the_stripe_stand_in_stops_with_the_server(served: tuple[ServerProcess, dict[str, str]]) -> None:
     server, settings = served
     port = int(settings["DESKLINE_STRIPE_STAND_IN_PORT"])
-    assert _listening(port), "the server started its Stripe stand-in"
+    assert listening(port), "the server started its Stripe stand-in"
     server.stop()
     deadline = time.monotonic() + 10
-    while _listening(port) and time.monotonic() < deadline:
+    while listening(port) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not _listening(port), "the stand-in outlived the server"
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+    assert not listening(port), "the stand-in outlived the server"
