@@ -6,8 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request
+from litestar.response import File
 from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.context import AppContext
+from api.db import begin_request_transaction, end_transaction
 from core.errors import FieldProblem, InvalidInput
 from core.storage import FileWriter, LocalStorage, StoredFile, UploadTooLarge
 from support.errors import AttachmentRejected
@@ -126,3 +130,34 @@ async def receive_file(
             errors=[FieldProblem(file_field, "required")],
         )
     return result
+
+
+def storage_of(ctx: AppContext) -> LocalStorage:
+    return LocalStorage(ctx.settings.attachments_dir)
+
+
+async def receive_streamed(
+    request: Request[Any, Any, Any], db: AsyncSession, ctx: AppContext, *, file_field: str = "file"
+) -> tuple[ReceivedUpload, StoredFile, LocalStorage]:
+    """A multipart upload streamed to storage with no transaction open (however slowly it comes); the
+    request's transaction begins again once it is stored, for the caller to record it."""
+    storage = storage_of(ctx)
+    await end_transaction(db)
+    upload = await receive_file(
+        request, storage, file_field=file_field, max_bytes=ctx.settings.attachment_max_bytes
+    )
+    await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
+    assert upload.stored is not None  # receive_file refuses a request without the file
+    return upload, upload.stored, storage
+
+
+def stored_download(
+    ctx: AppContext, *, storage_key: str, filename: str, content_type: str, sha256: str
+) -> File:
+    """A stored file as a download, with its digest; never sniffed as something else."""
+    return File(
+        path=storage_of(ctx).path(storage_key),
+        filename=filename,
+        media_type=content_type,
+        headers={"Digest": f"sha-256={sha256}", "X-Content-Type-Options": "nosniff"},
+    )

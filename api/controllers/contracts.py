@@ -10,13 +10,12 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 
 from api.contract import ATTACHMENT_FORM, problems
-from api.controllers.support import attachment_file, receive_attachment, storage_of
-from api.db import begin_request_transaction, end_transaction
+from api.controllers.support import attachment_file, receive_attachment
 from api.dependencies import DB, Ctx, CurrentActor
 from api.report_formats import report_csv, report_html
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from api.uploads import receive_file
+from api.uploads import receive_streamed, stored_download
 from contracts import agreements, documents, reports, sla
 from contracts.errors import (
     ContractIncomplete,
@@ -197,20 +196,14 @@ class ContractDocumentController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> DocumentOut:
-        storage = storage_of(ctx)
-        await end_transaction(db)  # nothing held while the file streams in
-        upload = await receive_file(
-            request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
-        )
-        await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
-        assert upload.stored is not None  # receive_file refuses a request without the file
+        upload, stored, storage = await receive_streamed(request, db, ctx)
         d = await documents.attach(
             db,
             actor,
             contract_id,
             filename=upload.filename,
             content_type=upload.content_type,
-            stored=upload.stored,
+            stored=stored,
             storage=storage,
             now=ctx.clock.now(),
         )
@@ -238,11 +231,8 @@ class ContractDocumentController(Controller):
         ctx: Ctx,
     ) -> File:
         d = await documents.get_document(db, actor, contract_id, document_id)
-        return File(
-            path=storage_of(ctx).path(d.storage_key),
-            filename=d.filename,
-            media_type=d.content_type,
-            headers={"Digest": f"sha-256={d.sha256}", "X-Content-Type-Options": "nosniff"},
+        return stored_download(
+            ctx, storage_key=d.storage_key, filename=d.filename, content_type=d.content_type, sha256=d.sha256
         )
 
 

@@ -15,15 +15,13 @@ from accounts.actor import Actor
 from accounts.errors import NoSupportContact, NotEligible, NotSupportContact
 from api.contract import ATTACHMENT_FORM, RFC822, problems
 from api.controllers.scheduling import require_offset
-from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import IdempotencyKey, idempotent
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from api.uploads import receive_file
+from api.uploads import receive_streamed, storage_of, stored_download
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from core.idempotency import KeyReused, RequestInFlight
-from core.storage import LocalStorage
 from scheduling import bookings
 from scheduling.errors import SlotNotOffered, SlotTaken
 from scheduling.schemas import BookingOut
@@ -81,17 +79,11 @@ async def receive_attachment(
 ) -> Attachment:
     """A multipart upload (``file``, ``kind``) streamed to storage with no transaction open, then
     attached to the ticket of ``line`` in the request's transaction."""
-    storage = storage_of(ctx)
-    await end_transaction(db)  # nothing held while the file streams in, however slowly
-    upload = await receive_file(
-        request, storage, file_field="file", max_bytes=ctx.settings.attachment_max_bytes
-    )
-    await begin_request_transaction(db, request.method, is_sqlite=ctx.settings.is_sqlite)
-    assert upload.stored is not None  # receive_file refuses a request without the file
+    upload, stored, storage = await receive_streamed(request, db, ctx)
     try:
         kind = AttachmentKind(upload.fields.get("kind", "other"))
     except ValueError as exc:
-        storage.delete(upload.stored.key)
+        storage.delete(stored.key)
         raise InvalidInput(
             "kind must be device_database or other.", errors=[FieldProblem("kind", "unknown")]
         ) from exc
@@ -102,7 +94,7 @@ async def receive_attachment(
         kind=kind,
         filename=upload.filename,
         content_type=upload.content_type,
-        stored=upload.stored,
+        stored=stored,
         storage=storage,
         now=ctx.clock.now(),
         line=line,
@@ -110,17 +102,10 @@ async def receive_attachment(
 
 
 def attachment_file(ctx: Ctx, a: Attachment) -> File:
-    """A stored attachment as a download, with its digest; never sniffed as something else."""
-    return File(
-        path=storage_of(ctx).path(a.storage_key),
-        filename=a.filename,
-        media_type=a.content_type,
-        headers={"Digest": f"sha-256={a.sha256}", "X-Content-Type-Options": "nosniff"},
+    """A stored attachment as a download, with its digest."""
+    return stored_download(
+        ctx, storage_key=a.storage_key, filename=a.filename, content_type=a.content_type, sha256=a.sha256
     )
-
-
-def storage_of(ctx: Ctx) -> LocalStorage:
-    return LocalStorage(ctx.settings.attachments_dir)
 
 
 class RegulationController(Controller):
