@@ -22,7 +22,7 @@ from contracts import terms as rules
 from contracts.errors import ContractIncomplete, ContractNotDraft, ContractsOverlap, IllegalContractTransition
 from contracts.models import Contract, ContractState, ContractVersion
 from contracts.schemas import AmendmentIn, ContractIn, ContractPatch, ContractStatus, TerminationIn, Terms
-from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PreconditionFailed
+from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, check_revision
 from core.outbox import emit
 from core.pagination import Page, paginate
 
@@ -151,14 +151,6 @@ def _refuse(problems: list[FieldProblem]) -> None:
         raise InvalidInput("The contract's terms are not valid.", errors=problems)
 
 
-def _check_revision(contract: Contract, expected: int | None) -> None:
-    if expected is not None and expected != contract.revision:
-        raise PreconditionFailed(
-            f"The contract changed since you read it (revision {contract.revision}, you sent {expected}).",
-            current_revision=contract.revision,
-        )
-
-
 async def create_draft(session: AsyncSession, actor: Actor, data: ContractIn, *, now: datetime) -> Contract:
     if await session.get(Organization, data.organization_id) is None:
         raise InvalidInput(
@@ -229,7 +221,7 @@ async def update_draft(
             "terms and the day they take effect.",
             amendments=f"/v1/contracts/{contract.id}/amendments",
         )
-    _check_revision(contract, expected_revision)
+    check_revision("contract", contract.revision, expected_revision)
     changes = {k: v for k, v in msgspec.structs.asdict(data).items() if v is not msgspec.UNSET}
     terms_change = changes.pop("terms", None)
     for field, value in changes.items():
@@ -270,7 +262,7 @@ async def activate(
     contract = await load_contract(session, actor, contract_id)
     if contract.state != ContractState.DRAFT:
         raise IllegalContractTransition("The contract is already active.")
-    _check_revision(contract, expected_revision)
+    check_revision("contract", contract.revision, expected_revision)
     signed = await _latest(session, contract.id)
     terms = rules.loaded(signed.terms)
     problems = await _terms_problems(session, contract.organization_id, terms, complete=True)

@@ -48,3 +48,12 @@ class PermissionDenied(DesklineError):
 
 class PreconditionFailed(DesklineError):
     """An ``If-Match`` precondition did not hold: the object changed since it was read."""
+
+
+def check_revision(what: str, current: int, expected: int | None) -> None:
+    """Optimistic concurrency: an If-Match that names another revision than ``current`` is refused."""
+    if expected is not None and expected != current:
+        raise PreconditionFailed(
+            f"The {what} changed since you read it (revision {current}, you sent {expected}).",
+            current_revision=current,
+        )

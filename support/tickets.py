@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.actor import Actor
-from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied, PreconditionFailed
+from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from core.errors import check_revision as revision_checked
 from core.pagination import Page, paginate
 from support import kb, notices
 from support.intake import complete_intake_if_ready, missing_items
@@ -50,11 +51,7 @@ def ticket_label(number: int) -> str:
 
 def check_revision(ticket: Ticket, expected: int | None) -> None:
     """Optimistic concurrency: an If-Match that names an older revision is refused."""
-    if expected is not None and expected != ticket.revision:
-        raise PreconditionFailed(
-            f"The ticket changed since you read it (revision {ticket.revision}, you sent {expected}).",
-            current_revision=ticket.revision,
-        )
+    revision_checked("ticket", ticket.revision, expected)
 
 
 def touch(ticket: Ticket, now: datetime) -> None:
