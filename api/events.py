@@ -69,6 +69,41 @@ class BookingCancelled(BookingFacts):
     refund: str | None
 
 
+class BookingHeld(BookingFacts):
+    hold_expires_at: str
+    amount_minor: int
+    currency: str
+
+
+class BookingRefunded(BookingFacts):
+    refund_id: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+class ContractBreach(Event):
+    contract_id: str
+    contract_number: str
+    ticket_id: str
+    ticket_number: str
+    timer: str  # first_response | update | resolution
+    priority: str
+    due_at: str
+    ended_at: str
+    breach_minutes: int
+
+
+class ContractReportReady(Event):
+    contract_id: str
+    number: str
+    period: str  # YYYY-MM
+    breaches: int
+    credit_minor: int
+    currency: str
+    report_path: str
+
+
 class ContractActivated(Event):
     contract_id: str
     number: str
@@ -91,11 +126,15 @@ EVENT_DOCUMENTS: dict[str, type[Event]] = {
     "ticket.explanation_requested": ExplanationRequested,
     "ticket.first_response_due_soon": FirstResponseDeadline,
     "ticket.first_response_breached": FirstResponseDeadline,
+    "booking.held": BookingHeld,
     "booking.confirmed": BookingFacts,
     "booking.rescheduled": BookingFacts,
     "booking.reminder": BookingReminder,
     "booking.cancelled": BookingCancelled,
+    "booking.refunded": BookingRefunded,
     "contract.activated": ContractActivated,
+    "contract.breach": ContractBreach,
+    "contract.report_ready": ContractReportReady,
     "invoice.issued": InvoiceIssued,
 }
 REF = "#/components/schemas/{name}"

@@ -178,7 +178,7 @@ def _activated(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the even
 
 
 def _invoice(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
-    total = f"{p['total_minor'] // 100}.{p['total_minor'] % 100:02d} {p['currency']}"
+    total = _money(p["total_minor"], p["currency"])
     if ru:
         return (
             f"Счёт {p['number']} за {p['period']}",
@@ -187,6 +187,75 @@ def _invoice(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event'
     return (
         f"Invoice {p['number']} for {p['period']}",
         f"Invoice {p['number']} for {p['period']} is issued: {total}.",
+    )
+
+
+def _money(amount_minor: int, currency: str) -> str:
+    return f"{amount_minor // 100}.{amount_minor % 100:02d} {currency}"
+
+
+def _held(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    price, until = _money(p["amount_minor"], p["currency"]), _when(p["hold_expires_at"])
+    if ru:
+        return (
+            f"[{p['number']}] Время сессии удержано до оплаты",
+            f"Удалённая сессия {p['number']} ({_when(p['starts_at'])}) удержана за вами до {until}. "
+            f"Оплатите {price}, чтобы подтвердить её; без оплаты время освободится.",
+        )
+    return (
+        f"[{p['number']}] Your session time is held until you pay",
+        f"Remote session {p['number']} ({_when(p['starts_at'])}) is held for you until {until}. "
+        f"Pay {price} to confirm it; unpaid, the time is released.",
+    )
+
+
+def _refunded(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    amount = _money(p["amount_minor"], p["currency"])
+    if ru:
+        return (
+            f"[{p['number']}] Возврат {amount}",
+            f"По сессии {p['number']} возвращено {amount}. Деньги придут на карту в течение нескольких дней.",
+        )
+    return (
+        f"[{p['number']}] Refund of {amount}",
+        f"{amount} was refunded for remote session {p['number']}. It reaches your card within a few days.",
+    )
+
+
+def _contract_breach(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    timers = {
+        "first_response": ("первого ответа", "first response"),
+        "update": ("обновления", "update"),
+        "resolution": ("решения", "resolution"),
+    }
+    timer = timers.get(p["timer"], (p["timer"], p["timer"]))
+    if ru:
+        return (
+            f"[{p['ticket_number']}] Нарушен срок {timer[0]} по договору {p['contract_number']}",
+            f"Срок {timer[0]} по {p['ticket_number']} ({p['priority']}) истёк {_when(p['due_at'])}; "
+            f"просрочка — {p['breach_minutes']} мин рабочего времени. Компенсация будет учтена в отчёте "
+            "и счёте за месяц.",
+        )
+    return (
+        f"[{p['ticket_number']}] {timer[1].capitalize()} target missed under contract {p['contract_number']}",
+        f"The {timer[1]} of {p['ticket_number']} ({p['priority']}) was due by {_when(p['due_at'])} and came "
+        f"{p['breach_minutes']} business minutes late. The service credit appears in the month's report "
+        "and invoice.",
+    )
+
+
+def _report_ready(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
+    credit = _money(p["credit_minor"], p["currency"])
+    if ru:
+        return (
+            f"Отчёт по договору {p['number']} за {p['period']}",
+            f"Отчёт об уровне сервиса за {p['period']} готов: нарушений — {p['breaches']}, компенсация — "
+            f"{credit}. Отчёт: {p['report_path']}",
+        )
+    return (
+        f"Service report for contract {p['number']}, {p['period']}",
+        f"The service-level report for {p['period']} is ready: {p['breaches']} breach(es), {credit} in "
+        f"service credits. Report: {p['report_path']}",
     )
 
 
@@ -204,6 +273,10 @@ TEMPLATES: dict[str, Callable[[dict[str, Any], bool], tuple[str, str]]] = {  # A
     "booking.confirmed": _confirmed,
     "booking.cancelled": _cancelled,
     "email.rejected": _rejected,
+    "booking.held": _held,
+    "booking.refunded": _refunded,
+    "contract.breach": _contract_breach,
+    "contract.report_ready": _report_ready,
 }
 
 

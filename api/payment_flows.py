@@ -223,4 +223,4 @@ async def settle_refunds(db: AsyncSession, out: Outside, refund_ids: Iterable[uu
             )
             continue
         async with unit_of_work(db, is_sqlite=out.is_sqlite):
-            await refunds.record_sent(db, refund_id, stripe_refund_id)
+            await refunds.record_sent(db, refund_id, stripe_refund_id, now=out.clock.now())

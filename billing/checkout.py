@@ -26,7 +26,8 @@ from billing.models import Payment, PaymentStatus, StripeCustomer
 from core.crypto import KeyRing
 from core.db import dialect_insert
 from core.errors import NotFound
-from scheduling.models import Booking
+from scheduling import notices
+from scheduling.models import Booking, BookingStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +123,11 @@ async def record(
         raise NotFound("The payment record is gone.")
     if payment.status == PaymentStatus.CREATING:
         payment.status = PaymentStatus.REQUIRES_PAYMENT
+        booking = await session.get(Booking, payment.booking_id)
+        if booking is not None and booking.status == BookingStatus.PENDING_PAYMENT:
+            await notices.booking_held(
+                session, booking, amount_minor=payment.amount_minor, currency=payment.currency, now=now
+            )
     payment.stripe_payment_intent_id = started.intent.id
     payment.client_secret_encrypted = keyring.encrypt(
         started.intent.client_secret.encode(), associated_data=_secret_context(payment.id)

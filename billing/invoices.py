@@ -44,7 +44,7 @@ async def record(
     now: datetime,
 ) -> Invoice:
     """The invoice of ``source`` for ``period``: the one already recorded, or a new one with ``lines``."""
-    found = await _of(session, source, source_id, period)
+    found = await recorded_for(session, source, source_id, period)
     if found is not None:
         return found
     invoice = Invoice(
@@ -73,13 +73,15 @@ async def record(
             )
             await session.flush()
     except IntegrityError:  # invoiced at the same moment by another process: theirs stands
-        again = await _of(session, source, source_id, period)
+        again = await recorded_for(session, source, source_id, period)
         assert again is not None
         return again
     return invoice
 
 
-async def _of(session: AsyncSession, source: str, source_id: uuid.UUID, period: str) -> Invoice | None:
+async def recorded_for(
+    session: AsyncSession, source: str, source_id: uuid.UUID, period: str
+) -> Invoice | None:
     found: Invoice | None = (
         await session.scalars(
             sa.select(Invoice).where(

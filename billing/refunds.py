@@ -26,6 +26,7 @@ from billing.gateway import PaymentGateway
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
 from billing.settlement import apply_to_booking, owe_refund, settle
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from scheduling import notices
 from scheduling.models import Booking, BookingStatus
 
 
@@ -126,7 +127,10 @@ async def send(gateway: PaymentGateway, order: RefundOrder) -> str:
     )
 
 
-async def record_sent(session: AsyncSession, refund_id: uuid.UUID, stripe_refund_id: str) -> None:
+async def record_sent(
+    session: AsyncSession, refund_id: uuid.UUID, stripe_refund_id: str, *, now: datetime
+) -> None:
+    """Stripe made the refund: it is recorded as made and the customer who booked is told."""
     row = await session.get(Refund, refund_id, with_for_update=True)
     if row is None or row.status != RefundStatus.PENDING:
         return
@@ -137,6 +141,18 @@ async def record_sent(session: AsyncSession, refund_id: uuid.UUID, stripe_refund
     )
     row.last_error = None
     await session.flush()
+    payment = await session.get(Payment, row.payment_id)
+    booking = await session.get(Booking, payment.booking_id) if payment is not None else None
+    if payment is not None and booking is not None:
+        await notices.booking_refunded(
+            session,
+            booking,
+            refund_id=str(row.id),
+            amount_minor=row.amount_minor,
+            currency=payment.currency,
+            reason=row.reason,
+            now=now,
+        )
 
 
 async def record_failure(

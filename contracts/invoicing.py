@@ -1,5 +1,6 @@
 """What a contract's month is invoiced for: the monthly fee of the version in force on the month's
-first covered day, less the month's service credits. Overage session minutes appear as a line and, as
+first covered day, less the month's service credits. Invoicing a month makes its report final: the
+customer is told it is ready (once, with the invoice). Overage session minutes appear as a line and, as
 they were charged by card when booked, as the same amount paid. Recorded through billing, which issues
 the invoice in Stripe."""
 
@@ -14,6 +15,7 @@ from sqlmodel import col
 from accounts.actor import SYSTEM_ACTOR
 from billing import invoices
 from billing.models import Invoice
+from contracts import notices
 from contracts.models import Contract, ContractState
 from contracts.reports import month_span, monthly_report
 from core.errors import FieldProblem, InvalidInput
@@ -40,6 +42,10 @@ async def invoice_month(session: AsyncSession, period: str, *, now: datetime) ->
     ).all()
     recorded = []
     for contract in contracts:
+        found = await invoices.recorded_for(session, "contract", contract.id, period)
+        if found is not None:
+            recorded.append(found)
+            continue
         report = await monthly_report(session, SYSTEM_ACTOR, contract.id, period, now=now)
         lines = [
             invoices.Line(f"SLA contract {report.number}, {period}: monthly fee", report.monthly_fee_minor)
@@ -75,4 +81,5 @@ async def invoice_month(session: AsyncSession, period: str, *, now: datetime) ->
                 now=now,
             )
         )
+        await notices.report_ready(session, contract, report, now=now)
     return recorded

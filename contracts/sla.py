@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.models import User
+from contracts import notices as contract_notices
 from contracts import terms as rules
 from contracts.agreements import (
     in_force,
@@ -140,11 +141,11 @@ class SlaLine:
         calendar = await calendar_of(session, terms)
         if first_response:
             assert ticket.first_response_due_at is not None
-            _record(session, ticket, sla, calendar, "first_response", ticket.first_response_due_at, now)
+            await _record(session, ticket, sla, calendar, "first_response", ticket.first_response_due_at, now)
             return
         assert waiting_since is not None
         due = calendar.add(waiting_since, _targets(terms, sla.priority).update)
-        outcome = _record(session, ticket, sla, calendar, "update", due, now)
+        outcome = await _record(session, ticket, sla, calendar, "update", due, now)
         if outcome.breach_minutes:
             session.add(
                 TicketEvent(
@@ -183,7 +184,7 @@ class SlaLine:
                 now=now,
             )
             assert timer.due_at is not None
-            _record(
+            await _record(
                 session, ticket, sla, calendar, "resolution", timer.due_at, now, breach=timer.breach_minutes
             )
         elif source in done and ticket.status not in done:
@@ -194,7 +195,7 @@ class SlaLine:
             )
 
 
-def _record(
+async def _record(
     session: AsyncSession,
     ticket: Ticket,
     sla: SlaTicket,
@@ -205,7 +206,8 @@ def _record(
     *,
     breach: int | None = None,
 ) -> SlaOutcome:
-    """An ended timer, with its overrun in business minutes (0 when met) and the month it ended in."""
+    """An ended timer, with its overrun in business minutes (0 when met) and the month it ended in; a
+    breach is told to the customer (``contract.breach``)."""
     if breach is None:
         breach = int(calendar.elapsed(due, ended) // MINUTE) if ended > due else 0
     outcome = SlaOutcome(
@@ -219,6 +221,8 @@ def _record(
         month=calendar.local_date(ended).strftime("%Y-%m"),
     )
     session.add(outcome)
+    if breach:
+        await contract_notices.sla_breached(session, ticket, outcome, now=ended)
     return outcome
 
 

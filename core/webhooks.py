@@ -26,11 +26,15 @@ EVENT_TYPES = (
     "ticket.explanation_requested",
     "ticket.first_response_due_soon",
     "ticket.first_response_breached",
+    "booking.held",
     "booking.confirmed",
     "booking.rescheduled",
     "booking.reminder",
     "booking.cancelled",
+    "booking.refunded",
     "contract.activated",
+    "contract.breach",
+    "contract.report_ready",
     "invoice.issued",
 )
 MAX_OVERLAP = timedelta(days=7)

@@ -1,5 +1,6 @@
 """What scheduling tells the customer who booked, written to the outbox in the booking's transaction:
-the confirmation (the worker attaches the invite) and the cancellation."""
+the hold waiting for payment, the confirmation (the worker attaches the invite) with its reminders, a
+move, the cancellation and every refund Stripe made."""
 
 from __future__ import annotations
 
@@ -87,6 +88,56 @@ async def booking_cancelled(session: AsyncSession, booking: Booking, *, now: dat
         session,
         "booking.cancelled",
         {**_about(booking), "refund": booking.cancellation_refund},
+        now=now,
+        recipients=await _booker(session, booking),
+        subject_id=booking.id,
+        organization_id=booking.organization_id,
+    )
+
+
+async def booking_held(
+    session: AsyncSession, booking: Booking, *, amount_minor: int, currency: str, now: datetime
+) -> None:
+    """The slot is held and its payment can be made (sent once Stripe has the payment, never for a
+    hold released because Stripe could not start it)."""
+    assert booking.hold_expires_at is not None
+    await emit(
+        session,
+        "booking.held",
+        {
+            **_about(booking),
+            "hold_expires_at": booking.hold_expires_at.isoformat(),
+            "amount_minor": amount_minor,
+            "currency": currency,
+        },
+        now=now,
+        recipients=await _booker(session, booking),
+        subject_id=booking.id,
+        organization_id=booking.organization_id,
+    )
+
+
+async def booking_refunded(
+    session: AsyncSession,
+    booking: Booking,
+    *,
+    refund_id: str,
+    amount_minor: int,
+    currency: str,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Stripe made a refund of the booking's payment (whatever asked for it: a cancellation, staff)."""
+    await emit(
+        session,
+        "booking.refunded",
+        {
+            **_about(booking),
+            "refund_id": refund_id,
+            "amount_minor": amount_minor,
+            "currency": currency,
+            "reason": reason,
+        },
         now=now,
         recipients=await _booker(session, booking),
         subject_id=booking.id,

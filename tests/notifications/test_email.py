@@ -7,77 +7,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import email
-import email.policy
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP as SMTPServer
-from aiosmtpd.smtp import Envelope, Session
 
 from accounts.models import User
 from accounts.roles import Role, Scope
 from api.mail import TEMPLATES
 from api.settings import Settings
-from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
+from api.worker import WorkerLockHeld, sqlite_worker_lock
 from core import outbox
 from core.outbox import Delivery, DeliveryAttempt, DeliveryStatus
 from core.webhooks import EVENT_TYPES
 from tests.contracts.helpers import active_contract
 from tests.harness import free_port
+from tests.notifications.mailbox import Inbox, body_of, deliver
 from tests.support.helpers import file_ticket
 from tests.world import World
-
-
-@dataclass
-class Inbox:
-    """A real SMTP server on loopback that keeps what it is sent (and may refuse a recipient)."""
-
-    port: int
-    messages: list[EmailMessage] = field(default_factory=list)
-    refuse: set[str] = field(default_factory=set)
-
-    async def handle_RCPT(
-        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
-    ) -> str:
-        if address in self.refuse:
-            return "550 5.1.1 No such user here"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
-        raw = envelope.original_content or b""
-        parsed = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted"
-
-
-@pytest.fixture
-def inbox() -> Iterator[Inbox]:
-    box = Inbox(free_port())
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    try:
-        yield box
-    finally:
-        controller.stop()
-
-
-def _worker(world: World, port: int) -> Worker:
-    settings: Settings = world.ctx.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
-    return Worker(settings, world.clock, world.ctx.keyring, smtp_timeout_seconds=5)
-
-
-async def _deliver(world: World, port: int) -> int:
-    async with world.sessions() as session:
-        return await _worker(world, port).run_once(session)
 
 
 async def _deliveries(world: World) -> list[Delivery]:
@@ -108,23 +56,16 @@ async def _booked_under_contract(world: World, starts_at: str) -> tuple[User, di
     return customer, body
 
 
-def _body(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    content: str = part.get_content()
-    return content
-
-
 async def test_a_filed_ticket_is_acknowledged_to_its_author_with_what_is_missing(
     world: World, inbox: Inbox
 ) -> None:
     _, contact, headers = await world.contact()
     ticket = await file_ticket(world, headers)  # without the device database
-    assert await _deliver(world, inbox.port) == 1
+    assert await deliver(world, inbox.port) == 1
     (message,) = inbox.messages
     assert message["To"] == contact.email
     assert message["Subject"].startswith(f"[{ticket['number']}]")
-    assert "mobile-device database" in _body(message) or "базы мобильных устройств" in _body(message)
+    assert "mobile-device database" in body_of(message) or "базы мобильных устройств" in body_of(message)
     assert message["Message-ID"].endswith("@deskline>")
     assert message["References"] == f"<ticket-{ticket['id']}@deskline>"
     (delivery,) = await _deliveries(world)
@@ -134,7 +75,7 @@ async def test_a_filed_ticket_is_acknowledged_to_its_author_with_what_is_missing
 async def test_mail_is_written_in_the_organisations_language(world: World, inbox: Inbox) -> None:
     _, _, headers = await world.contact()  # organisations default to Russian
     await file_ticket(world, headers)
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     assert "Мы получили ваше обращение" in inbox.messages[0]["Subject"]
 
 
@@ -162,8 +103,8 @@ async def test_a_public_answer_and_a_request_for_information_reach_the_author(
         json={"to": "awaiting_customer", "message": "Send the server log, please."},
         headers=engineer,
     )
-    await _deliver(world, inbox.port)
-    bodies = [_body(m) for m in inbox.messages]
+    await deliver(world, inbox.port)
+    bodies = [body_of(m) for m in inbox.messages]
     assert any("Restart the exchange service." in b for b in bodies)
     assert any("Send the server log, please." in b for b in bodies)
     assert not any("Internal note" in b for b in bodies)
@@ -180,20 +121,20 @@ async def test_mail_from_an_unknown_sender_is_answered_with_why_and_what_to_do(
         headers={**await world.headers(client), "content-type": "message/rfc822"},
     )
     assert response.status_code == 422
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     (message,) = inbox.messages
     assert message["To"] == "stranger@example.org"
-    assert "stranger@example.org" in _body(message)
+    assert "stranger@example.org" in body_of(message)
 
 
 async def test_a_mail_server_that_is_down_gets_the_delivery_again_later(world: World) -> None:
     _, _, headers = await world.contact()
     await file_ticket(world, headers)
-    assert await _deliver(world, free_port()) == 1  # nothing listens there
+    assert await deliver(world, free_port()) == 1  # nothing listens there
     (delivery,) = await _deliveries(world)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
     assert delivery.deliver_after > world.clock.now()
-    assert await _deliver(world, free_port()) == 0  # not due yet
+    assert await deliver(world, free_port()) == 0  # not due yet
     async with world.session() as session:
         (attempt,) = (await session.scalars(sa.select(DeliveryAttempt))).all()
     assert (attempt.ok, attempt.error is not None) == (False, True)
@@ -206,7 +147,7 @@ async def test_after_three_days_of_failures_a_delivery_is_dead_until_an_admin_re
     await file_ticket(world, headers)
     down = free_port()
     for _ in range(40):
-        await _deliver(world, down)
+        await deliver(world, down)
         world.clock.advance(timedelta(hours=7))
     (delivery,) = await _deliveries(world)
     assert delivery.status == DeliveryStatus.DEAD
@@ -215,7 +156,7 @@ async def test_after_three_days_of_failures_a_delivery_is_dead_until_an_admin_re
     assert [d["id"] for d in dead] == [str(delivery.id)]
     again = await world.client.post(f"/v1/outbox/deliveries/{delivery.id}/redeliver", headers=admin)
     assert again.json()["status"] == "pending"
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     assert len(inbox.messages) == 1
 
 
@@ -223,7 +164,7 @@ async def test_a_recipient_the_server_refuses_for_good_is_dead_at_once(world: Wo
     _, contact, headers = await world.contact()
     inbox.refuse.add(contact.email)
     await file_ticket(world, headers)
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     (delivery,) = await _deliveries(world)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DEAD, 1)
     assert "550" in (delivery.last_error or "")
@@ -240,7 +181,7 @@ def test_a_second_worker_on_one_sqlite_database_is_refused_saying_so(settings: S
 async def test_a_booking_confirmation_carries_the_session_invite(world: World, inbox: Inbox) -> None:
     customer, booked = await _booked_under_contract(world, "2026-01-13T10:00:00+03:00")
     assert booked["status"] == "confirmed"
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     confirmation = next(m for m in inbox.messages if m["To"] == customer.email and "RS-" in m["Subject"])
     (invite,) = list(confirmation.iter_attachments())
     assert invite.get_content_type() == "text/calendar"
@@ -274,7 +215,7 @@ async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: Wor
     headers = await world.headers(customer)
     await world.client.post(f"/v1/bookings/{booked['id']}/cancel", headers=headers)
     world.clock.advance(timedelta(days=2))  # both reminders are due
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     subjects = [m["Subject"] for m in inbox.messages]
     assert not [s for s in subjects if "Сессия через" in s]
     statuses = {d.status for d in await _deliveries(world)}
@@ -283,10 +224,10 @@ async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: Wor
 
 async def test_a_reminder_comes_a_day_before_the_session(world: World, inbox: Inbox) -> None:
     await _booked_under_contract(world, "2026-01-14T10:00:00+03:00")
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     assert not [m for m in inbox.messages if "Сессия через" in m["Subject"]]  # not due yet
     world.clock.current = world.clock.current.replace(day=13, hour=7, minute=1)  # 24 h before, and a minute
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     assert [m["Subject"] for m in inbox.messages if "Сессия через" in m["Subject"]] == [
         "[RS-1001] Сессия через 24 ч"
     ]
@@ -303,7 +244,7 @@ async def test_leads_are_warned_before_a_first_response_falls_due_and_told_when_
         f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
     )
     world.clock.advance(timedelta(days=3))  # past the due time: the warning and the breach are both due
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     to_lead = [m["Subject"] for m in inbox.messages if m["To"] == lead.email]
     assert any("через час" in s for s in to_lead)
     assert any("нарушен" in s for s in to_lead)
@@ -321,5 +262,5 @@ async def test_an_answered_ticket_warns_nobody(world: World, inbox: Inbox) -> No
         f"/v1/support/tickets/{ticket['id']}/messages", json={"body": "On it."}, headers=engineer
     )
     world.clock.advance(timedelta(days=3))
-    await _deliver(world, inbox.port)
+    await deliver(world, inbox.port)
     assert [m for m in inbox.messages if m["To"] == lead.email] == []

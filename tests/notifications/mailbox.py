@@ -1,0 +1,56 @@
+"""A real SMTP server on loopback for the notification tests, and the worker that delivers to it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from aiosmtpd.smtp import SMTP as SMTPServer
+from aiosmtpd.smtp import Envelope, Session
+
+from api.settings import Settings
+from api.worker import Worker
+from tests.world import World
+
+
+@dataclass
+class Inbox:
+    """A real SMTP server on loopback that keeps what it is sent (and may refuse a recipient)."""
+
+    port: int
+    messages: list[EmailMessage] = field(default_factory=list)
+    refuse: set[str] = field(default_factory=set)
+
+    async def handle_RCPT(
+        self, server: SMTPServer, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTPServer, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or b""
+        parsed = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        self.messages.append(parsed)
+        return "250 Message accepted"
+
+
+def worker_for(world: World, port: int) -> Worker:
+    settings: Settings = world.ctx.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
+    return Worker(settings, world.clock, world.ctx.keyring, smtp_timeout_seconds=5)
+
+
+async def deliver(world: World, port: int) -> int:
+    async with world.sessions() as session:
+        return await worker_for(world, port).run_once(session)
+
+
+def body_of(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    content: str = part.get_content()
+    return content
