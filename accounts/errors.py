@@ -13,6 +13,10 @@ class InvalidToken(DesklineError):
     """A bearer or refresh token that is expired, forged, revoked or unknown."""
 
 
+class CsrfTokenInvalid(DesklineError):
+    """A state change from a signed-in browser without its session's CSRF token."""
+
+
 class LoginThrottled(DesklineError):
     """Too many login attempts for this account or from this address."""
 

@@ -122,6 +122,20 @@ class RefreshToken(SQLModel, table=True):
     revoked_at: datetime | None = utc_field(nullable=True)
 
 
+class BrowserSession(SQLModel, table=True):
+    """A signed-in browser (the portal): the cookie carries a random token, stored here as a hash, so
+    no token ever reaches the page's scripts. State changes must carry the session's CSRF token."""
+
+    __tablename__ = "accounts_browser_session"
+
+    id: uuid.UUID = id_field()
+    user_id: uuid.UUID = uuid_fk("accounts_user.id", ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    csrf_token: str = Field(max_length=64)
+    created_at: datetime = utc_field()
+    expires_at: datetime = utc_field()
+
+
 class SigningKey(SQLModel, table=True):
     """An asymmetric JWT signing key; the newest active one signs, the others still verify."""
 

@@ -17,9 +17,10 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from accounts import browser_sessions
 from accounts.actor import Actor
 from accounts.authentication import actor_from_claims, actor_from_external_claims
-from accounts.errors import InvalidToken
+from accounts.errors import CsrfTokenInvalid, InvalidToken
 from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role, Scope
 from accounts.tokens import verify_access_token, verify_jwt
 from api.context import AppContext
@@ -205,8 +206,10 @@ RULES: dict[str, Rule] = {
     "DELETE /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),
 }
 
-# Interactive documentation and the schema itself are public.
-PUBLIC_PREFIXES = ("/schema",)
+SESSION_PATH = "/portal/session"
+
+# Interactive documentation, the schema itself and the portal's page and sign-in are public.
+PUBLIC_PREFIXES = ("/schema", "/portal")
 
 
 def rule_for(method: str, path_template: str) -> Rule | None:
@@ -230,17 +233,30 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
 
 
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppContext) -> Actor | None:
-    """The caller named by the bearer token, or None when no token was sent."""
+    """The caller named by the bearer token, else by the portal's session cookie; None when neither.
+    A state change by cookie must carry the session's CSRF token (SameSite alone is not relied on)."""
     token = _bearer(connection)
-    if token is None:
+    cookie = connection.cookies.get(browser_sessions.COOKIE) if token is None else None
+    if token is None and (not cookie or str(connection.scope["path"]).startswith(SESSION_PATH)):
         return None
+    method = str(connection.scope.get("method", "GET"))
     session = request_session(
         ctx.alchemy, connection.app.state, connection.scope, read_engine=ctx.read_engine
     )
-    await begin_request_transaction(
-        session, str(connection.scope.get("method", "GET")), is_sqlite=ctx.settings.is_sqlite
-    )
+    await begin_request_transaction(session, method, is_sqlite=ctx.settings.is_sqlite)
     now = ctx.clock.now()
+    if token is None:
+        assert cookie is not None
+        found = await browser_sessions.find(session, cookie, now=now)
+        if found is None:
+            return None  # an ended session is no sign-in: protected operations answer 401
+        if method not in SAFE_METHODS and not browser_sessions.csrf_matches(
+            found, connection.headers.get(browser_sessions.CSRF_HEADER)
+        ):
+            raise CsrfTokenInvalid(
+                f"Send the session's CSRF token (GET {SESSION_PATH}) in the X-CSRF-Token header."
+            )
+        return found.actor
     if ctx.external_keys is not None and _unverified_issuer(token) == ctx.settings.oidc_issuer:
         claims = verify_jwt(
             token,

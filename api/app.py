@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig, SQLAlchemyInitPlugin
-from litestar import Litestar
+from litestar import Litestar, Response
 from litestar._openapi.plugin import OpenAPIPlugin
+from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
@@ -38,6 +39,7 @@ from api.controllers.knowledge import KnowledgeBaseController
 from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
 from api.controllers.outbox import OutboxController
+from api.controllers.portal import PORTAL_ASSETS, PORTAL_ASSETS_URL, PortalController
 from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.controllers.webhooks import WebhookSubscriptionController
@@ -85,6 +87,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     ContractDocumentController,
     OutboxController,
     WebhookSubscriptionController,
+    PortalController,
 ]
 
 
@@ -175,6 +178,11 @@ def _document_security(app: Litestar) -> None:
             operation.description = f"{operation.description}\n\n{note}" if operation.description else note
 
 
+async def _nosniff(response: Response[Any]) -> Response[Any]:
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 async def _dispose_read_engine(app: Litestar) -> None:
     await app.state.ctx.read_engine.dispose()
 
@@ -244,6 +252,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
             PrometheusController,
             create_static_files_router(
                 DOCS_ASSETS_URL, [DOCS_ASSETS], include_in_schema=False, name="docs-assets"
+            ),
+            create_static_files_router(
+                PORTAL_ASSETS_URL,
+                [PORTAL_ASSETS],
+                include_in_schema=False,
+                name="portal-assets",
+                cache_control=CacheControlHeader(no_cache=True),
+                after_request=_nosniff,
             ),
         ],
         plugins=[SQLAlchemyInitPlugin(config=alchemy), create_problem_plugin()],

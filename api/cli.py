@@ -158,6 +158,10 @@ def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -
             stand_ins.append(stand_in)
         except stripe_stand_in.StandInFailed as exc:
             raise click.ClickException(f"the local Stripe stand-in could not start: {exc}") from exc
+        # The stand-in starts empty: customers recorded against an earlier run of it are gone there too.
+        from billing.checkout import forget_customers
+
+        _in_transaction(settings, forget_customers)
         reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - recognising, not binding
         stripe_stand_in.register_webhook(
             stand_in.url,

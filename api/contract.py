@@ -3,7 +3,8 @@ problem schema and the exact ``code`` values, generated from the same table that
 (api/errors.py), so the two cannot drift.
 
 What an operation can answer is derived from what it is: a bearer token sent to any operation is
-verified (401 invalid_token); a protected one refuses the anonymous (401) and the wrong role (403);
+verified (401 invalid_token); a protected one refuses the anonymous (401) and the wrong role (403), and
+a state change from a signed-in browser without its CSRF token (403 csrf_token_invalid);
 one that takes a body can get a malformed (400), oversized (413) or invalid (422) one; one with
 parameters an invalid one (422); one with a path id an unknown id (404); one that reads the database
 a busy one (503). What only the domain knows is declared on the handler with ``@problems(...)``:
@@ -34,8 +35,9 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
 
-from accounts.errors import InvalidToken
+from accounts.errors import CsrfTokenInvalid, InvalidToken
 from api.access import rule_for
+from api.db import SAFE_METHODS
 from api.errors import (
     BODY_TOO_LARGE,
     DATABASE_BUSY,
@@ -54,6 +56,7 @@ from core.errors import DesklineError
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM = "Problem"
 INVALID_TOKEN = kind_of(InvalidToken)
+CSRF_REFUSED = kind_of(CsrfTokenInvalid)
 IN_FLIGHT = kind_of(idempotency.RequestInFlight)
 KEY_REUSED = kind_of(idempotency.KeyReused)
 NO_DATABASE = frozenset({"/health", "/metrics", "/.well-known/oauth-authorization-server"})
@@ -104,6 +107,8 @@ def operation_kinds(
     found = rule_for(method, path)
     if found is not None and not found.public:
         kinds |= {UNAUTHENTICATED, FORBIDDEN}
+        if method.upper() not in SAFE_METHODS:  # a signed-in browser must send its CSRF token
+            kinds.add(CSRF_REFUSED)
     parameters = [p for p in operation.parameters or [] if not isinstance(p, Reference)]
     takes_body = operation.request_body is not None or declared.body is not None
     if takes_body:

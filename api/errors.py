@@ -120,6 +120,9 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     accounts_errors.InvalidToken: ProblemKind(
         401, "invalid_token", "Invalid token", "Недействительный токен"
     ),
+    accounts_errors.CsrfTokenInvalid: ProblemKind(
+        403, "csrf_token_invalid", "The request lacks the session's CSRF token", "Нет CSRF-токена сессии"
+    ),
     accounts_errors.LoginThrottled: ProblemKind(
         429, "login_throttled", "Too many login attempts", "Слишком много попыток входа"
     ),

@@ -66,6 +66,8 @@ class Settings(BaseSettings):
 
     booking_grid_minutes: int = Field(default=30, gt=0, le=240)
     booking_hold_minutes: int = Field(default=15, gt=0, le=24 * 60)
+    # How long a portal sign-in lasts (the browser session's cookie and its record).
+    portal_session_hours: int = Field(default=12, gt=0, le=24 * 30)
     precondition_secret_retention_days: int = Field(default=7, ge=0, le=3650)
     # ICS calendars fetched by URL: only these hosts (comma-separated; empty = any public host),
     # and never private, loopback or link-local addresses unless explicitly allowed.
@@ -85,6 +87,8 @@ class Settings(BaseSettings):
     stripe_secret_key: str = STRIPE_PLACEHOLDER_KEY
     stripe_webhook_secret: str = "whsec_deskline"  # noqa: S105 - test-mode placeholder
     stripe_api_base: str | None = None
+    # What the portal's card form loads Stripe.js with (the stand-in accepts any pk_ key).
+    stripe_publishable_key: str = "pk_test_deskline"
     # Development without Stripe keys: `deskline serve` runs a local stand-in (localstripe) on this port.
     stripe_stand_in: Literal["auto", "off"] = "auto"
     stripe_stand_in_port: int = Field(default=8420, gt=0, lt=65_536)
@@ -188,6 +192,12 @@ class Settings(BaseSettings):
         if self.uses_stripe_stand_in:
             return f"http://127.0.0.1:{self.stripe_stand_in_port}"
         return self.stripe_api_base
+
+    @property
+    def stripe_js_url(self) -> str:
+        """Stripe.js for the portal's card form: Stripe's own, or the stand-in's replacement."""
+        base = self.stripe_base
+        return f"{base.rstrip('/')}/js.stripe.com/v3/" if base else "https://js.stripe.com/v3/"
 
     @property
     def is_sqlite(self) -> bool:

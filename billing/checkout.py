@@ -137,6 +137,13 @@ async def record(
     return payment
 
 
+async def forget_customers(session: AsyncSession) -> int:
+    """Forget every organisation's Stripe customer: for a Stripe that starts empty (the development
+    stand-in keeps nothing across restarts), so the next payment creates the customer again."""
+    result = await session.execute(sa.delete(StripeCustomer))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def client_secret(payment: Payment, keyring: KeyRing) -> str | None:
     if payment.client_secret_encrypted is None:
         return None

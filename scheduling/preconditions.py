@@ -128,9 +128,11 @@ async def missing_required(
 async def view(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime, retention: timedelta
 ) -> tuple[Booking, list[PreconditionView]]:
-    """The booking and its checklist as the caller may see it (secrets masked, expired ones destroyed)."""
+    """The booking and its checklist as the caller may see it (secrets masked; those past their retention
+    read as destroyed). Reading writes nothing: the erasure itself happens on reveal and in the
+    retention job, so a read never contends for the write lock."""
     booking = await get_booking(session, actor, booking_id)
-    await destroy_expired_secrets(session, now=now, retention=retention, booking_id=booking.id)
+    expired = booking.ends_at < now - retention
     service = await get_service(session, booking.service_id)
     provided = await _rows(session, booking.id)
     views = []
@@ -138,7 +140,7 @@ async def view(
         row = provided.get(item["key"])
         secret = item["kind"] == PreconditionKind.SECRET
         value = (
-            (MASK if row and row.secret_ciphertext else None)
+            (MASK if row and row.secret_ciphertext and not expired else None)
             if secret
             else (json.loads(row.value) if row and row.value is not None else None)
         )
@@ -151,7 +153,9 @@ async def view(
                 required=bool(item.get("required")),
                 provided=row is not None,
                 value=value,
-                destroyed=bool(row and row.secret_destroyed_at),
+                destroyed=bool(
+                    row and (row.secret_destroyed_at or (secret and expired and row.secret_ciphertext))
+                ),
             )
         )
     return booking, views
