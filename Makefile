@@ -53,10 +53,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-# Two passes: the suite spread over both cores, then the tests that start server processes or
+# Two passes: the suite spread over both cores (the browser tests kept together on one, see tests/portal), then the tests that start server processes or
 # load the machine (bursts, several processes), alone, so their timings do not share the cores.
 test: install lint
-	$(BIN)/pytest -n 2 -m "not serial"
+	$(BIN)/pytest -n 2 --dist loadgroup -m "not serial"
 	$(BIN)/pytest -m serial
 
 clean:

@@ -37,6 +37,8 @@ async def _confirm_card(request: web.Request, intent_id: str) -> web.Response:
         method = PaymentMethod._api_create(
             type="card", card={**card, "exp_month": month.strip(), "exp_year": year.strip()}
         )
+        if method._attaching_is_declined():  # Stripe's generic decline cards (4000 0000 0000 0002, ...)
+            return _error(402, "Your card was declined.", "card_declined")
         PaymentIntent._api_update(intent_id, payment_method=method.id)
         intent = PaymentIntent._api_confirm(intent_id)
         if intent.status == "requires_action":  # the test cards that ask for 3-D Secure: passed

@@ -29,6 +29,10 @@ PORTAL_ASSETS = Path(__file__).resolve().parent.parent / "static" / "portal"
 PORTAL_ASSETS_URL = "/portal/assets"
 
 
+# Signing out clears the cookie in the browser as well.
+ENDED = Cookie(key=browser_sessions.COOKIE, value="", path="/", max_age=0, httponly=True, samesite="strict")
+
+
 class BrowserSessionOut(msgspec.Struct, kw_only=True):
     csrf_token: str  # send it back in X-CSRF-Token with every state change
     expires_at: str
@@ -133,13 +137,15 @@ class PortalController(Controller):
 
     @problems(CsrfTokenInvalid)
     @delete(
-        "/portal/session", summary="Portal sign-out: ends the browser session (X-CSRF-Token)", status_code=204
+        "/portal/session",
+        summary="Portal sign-out: ends the browser session (X-CSRF-Token)",
+        status_code=204,
+        response_cookies=[ENDED],
     )
-    async def sign_out(self, request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Response[None]:
+    async def sign_out(self, request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> None:
         token = request.cookies.get(browser_sessions.COOKIE)
         found = await browser_sessions.find(db, token, now=ctx.clock.now()) if token else None
         if found is not None:
             if not browser_sessions.csrf_matches(found, request.headers.get(browser_sessions.CSRF_HEADER)):
                 raise CsrfTokenInvalid("Send the session's CSRF token in the X-CSRF-Token header.")
             await browser_sessions.close(db, token or "")
-        return Response(None, status_code=204, cookies=[_cookie(request, ctx.settings, "", 0)])

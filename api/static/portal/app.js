@@ -117,7 +117,7 @@ async function busy(form, button, work) {
     return await work();
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
-    if (err.status === 401 && !signedIn()) { renderSignIn(t("common.signin_again")); return undefined; }
+    if (err.status === 401 && me && !signedIn()) { renderSignIn(t("common.signin_again")); return undefined; }
     showProblem(form, err);
     return undefined;
   } finally {
@@ -155,7 +155,7 @@ function renderNav() {
   const here = (location.hash || "#/").split("/")[1] || "";
   nav.replaceChildren(
     ...(me ? links.map(([href, key]) => h("a", { href, "aria-current": href.split("/")[1] === here ? "page" : null }, t(key))) : []),
-    me ? h("a", { href: "#/signout", id: "sign-out" }, t("nav.signout")) : null,
+    ...(me ? [h("a", { href: "#/signout", id: "sign-out" }, t("nav.signout"))] : []),
   );
 }
 
@@ -347,6 +347,10 @@ async function ticket(id) {
 }
 
 function missingItem(found, item) {
+  const declared = (found.unavailable_items || {})[item];
+  if (declared !== undefined) {
+    return h("p", { class: "declared", "data-item": item }, `${t(MISSING[item] || item)}: ${t("ticket.declared", { reason: declared })}`);
+  }
   const form = h("form", { novalidate: true, class: "missing-item" });
   const submit = h("button", { type: "submit" }, item === "device_database" ? t("ticket.upload") : t("ticket.save"));
   const control = item === "device_database" ? h("input", { type: "file" }) : h("input", { type: "url", placeholder: "https://" });
