@@ -12,7 +12,7 @@ from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from accounts.errors import LoginThrottled, ThrottleUnavailable
+from accounts.errors import InvalidCredentials, LoginThrottled, ThrottleUnavailable
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 5
@@ -47,6 +47,15 @@ class LoginThrottle:
             await self._refuse(self._per_account, account_key)
         if not await self._guarded(lambda: self._limiter.hit(self._per_address, *address_key)):
             await self._refuse(self._per_address, address_key)
+
+    async def attempt(self, *, account: str, address: str, login: Callable[[], Awaitable[T]]) -> T:
+        """Run ``login`` within the limits: refused when they are spent, counted when it fails."""
+        await self.before_attempt(account=account, address=address)
+        try:
+            return await login()
+        except InvalidCredentials:
+            await self.after_failure(account=account)
+            raise
 
     async def after_failure(self, *, account: str) -> None:
         await self._guarded(lambda: self._limiter.hit(self._per_account, "account", account.strip().lower()))

@@ -7,6 +7,7 @@ import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -192,3 +193,18 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.write_line(
         "database backends: " + ", ".join(f"{backend} {count} passed" for backend, count in counts.items())
     )
+
+
+# Tests that share expensive processes run on one worker. pytest-xdist's own `xdist_group` marks
+# rely on rewriting node ids, which pytest 9 no longer allows, so the grouping is by path here.
+TOGETHER = ("tests/portal/test_portal.py",)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:  # Any: xdist's own types
+    from xdist.scheduler import LoadGroupScheduling  # type: ignore[import-untyped]
+
+    class KeptTogether(LoadGroupScheduling):  # type: ignore[misc]  # xdist is not typed
+        def _split_scope(self, nodeid: str) -> str:
+            return next((group for group in TOGETHER if nodeid.startswith(f"{group}::")), nodeid)
+
+    return KeptTogether(config, log) if config.getvalue("dist") == "loadgroup" else None

@@ -102,6 +102,20 @@ def server_env(settings: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
+def development_env(database_url: str, home: Path) -> dict[str, str]:
+    """The settings of `deskline serve` as `make run` starts it (development, no Stripe keys, no mail
+    server), with the Stripe and mail stand-ins on free ports of their own and files under ``home``."""
+    return {
+        "DESKLINE_DATABASE_URL": database_url,
+        "DESKLINE_ATTACHMENTS_DIR": str(home / "attachments"),
+        "DESKLINE_STRIPE_STAND_IN": "auto",
+        "DESKLINE_STRIPE_STAND_IN_PORT": str(free_port()),
+        "DESKLINE_MAIL_STAND_IN": "auto",
+        "DESKLINE_MAIL_STAND_IN_PORT": str(free_port()),
+        "DESKLINE_MAIL_STAND_IN_DIR": str(home / "mail"),
+    }
+
+
 def _launch(settings: Mapping[str, str], port: int, *, worker: bool = False) -> ServerProcess:
     """``deskline serve`` on ``port``; with ``worker``, the outbox worker beside it as `make run` has."""
     log = Path(tempfile.mkstemp(prefix="deskline-server-", suffix=".log")[1])

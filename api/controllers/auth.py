@@ -73,19 +73,18 @@ class AuthController(Controller):
     async def login(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, ctx: Ctx
     ) -> TokenOut:
-        await ctx.throttle.before_attempt(account=data.email, address=client_address(request))
-        try:
-            pair = await login_flows.login(
+        pair = await ctx.throttle.attempt(
+            account=data.email,
+            address=client_address(request),
+            login=lambda: login_flows.login(
                 db,
                 ctx.keyring,
                 ctx.token_policy,
                 email=data.email,
                 password=data.password,
                 now=ctx.clock.now(),
-            )
-        except InvalidCredentials:
-            await ctx.throttle.after_failure(account=data.email)
-            raise
+            ),
+        )
         return TokenOut(
             access_token=pair.access.token,
             expires_in=pair.access.expires_in,

@@ -106,15 +106,14 @@ class PortalController(Controller):
     async def sign_in(
         self, request: Request[Any, Any, Any], data: JSONBody[LoginIn], db: DB, ctx: Ctx
     ) -> Response[BrowserSessionOut]:
-        await ctx.throttle.before_attempt(account=data.email, address=client_address(request))
         lifetime = timedelta(hours=ctx.settings.portal_session_hours)
-        try:
-            opened = await browser_sessions.open_session(
+        opened = await ctx.throttle.attempt(
+            account=data.email,
+            address=client_address(request),
+            login=lambda: browser_sessions.open_session(
                 db, email=data.email, password=data.password, lifetime=lifetime, now=ctx.clock.now()
-            )
-        except InvalidCredentials:
-            await ctx.throttle.after_failure(account=data.email)
-            raise
+            ),
+        )
         body = BrowserSessionOut(
             csrf_token=opened.csrf_token,
             expires_at=opened.expires_at.isoformat(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from itertools import count
 from typing import Any
 
@@ -82,3 +82,26 @@ async def active_contract(world: World, organization: Organization, **options: A
     assert activated.status_code == 200, activated.text
     body: dict[str, Any] = activated.json()
     return body
+
+
+IN_FORCE = {"starts_on": date(2026, 1, 1), "ends_on": date(2026, 12, 31), "signed_on": date(2025, 12, 20)}
+
+
+async def contract_with_a_first_response(world: World, *, after: timedelta) -> dict[str, Any]:
+    """A 2026 contract of a new organisation whose user filed a P1 ticket (first response due within
+    30 business minutes) that an engineer answered ``after`` later: 60 minutes is a breach of 30."""
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)
+    ticket = await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets",
+        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
+        headers=await world.headers(customer),
+    )
+    world.clock.advance(after)
+    await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets/{ticket.json()['id']}/messages",
+        json={"body": "On it"},
+        headers=await world.headers(await world.user(Role.SUPPORT_ENGINEER)),
+    )
+    return contract

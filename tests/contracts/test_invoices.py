@@ -6,7 +6,7 @@ the recorded requests."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,29 +18,13 @@ from api.invoicing_flow import invoice_period
 from billing.errors import PaymentProviderUnavailable
 from billing.models import Invoice, InvoiceStatus
 from tests.billing.test_gateway_requests import recording_gateway
-from tests.contracts.helpers import active_contract, complete_terms
+from tests.contracts.helpers import contract_with_a_first_response
 from tests.world import World
-
-IN_FORCE = {"starts_on": date(2026, 1, 1), "ends_on": date(2026, 12, 31), "signed_on": date(2025, 12, 20)}
 
 
 async def _contract_with_one_breach(world: World) -> dict[str, Any]:
     """A contract whose January had one P1 first response 30 minutes late (5% credit of 15,000,000)."""
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    engineer = await world.user(Role.SUPPORT_ENGINEER)
-    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)
-    ticket = await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets",
-        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
-        headers=await world.headers(customer),
-    )
-    world.clock.advance(timedelta(minutes=60))
-    await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets/{ticket.json()['id']}/messages",
-        json={"body": "On it"},
-        headers=await world.headers(engineer),
-    )
+    contract = await contract_with_a_first_response(world, after=timedelta(minutes=60))
     world.clock.current = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
     return contract
 

@@ -4,7 +4,7 @@ report once the month is invoiced."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -15,12 +15,11 @@ from accounts.roles import Role
 from api.events import EVENT_DOCUMENTS
 from core.outbox import OutboxEvent
 from tests.billing.helpers import pay_in_browser, signed
-from tests.contracts.helpers import active_contract, complete_terms
+from tests.contracts.helpers import contract_with_a_first_response
 from tests.notifications.mailbox import Inbox, body_of, deliver
 from tests.world import World
 
 SLOT = "2026-01-13T10:00:00+03:00"
-IN_FORCE = {"starts_on": date(2026, 1, 1), "ends_on": date(2026, 12, 31), "signed_on": date(2025, 12, 20)}
 
 
 async def _documents(world: World, event_type: str) -> list[dict[str, Any]]:
@@ -79,27 +78,8 @@ async def test_a_refund_stripe_made_is_told_to_the_customer_with_its_amount(
     assert (refunded["amount_minor"], refunded["currency"]) == (500_000, "RUB")
 
 
-async def _late_first_response(world: World) -> dict[str, Any]:
-    """A P1 SLA ticket whose first response came 30 business minutes late."""
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)
-    ticket = await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets",
-        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
-        headers=await world.headers(customer),
-    )
-    world.clock.advance(timedelta(minutes=60))
-    await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets/{ticket.json()['id']}/messages",
-        json={"body": "On it"},
-        headers=await world.headers(await world.user(Role.SUPPORT_ENGINEER)),
-    )
-    return contract
-
-
 async def test_a_late_sla_reply_is_told_to_the_customer_as_a_breach(world: World, inbox: Inbox) -> None:
-    contract = await _late_first_response(world)
+    contract = await contract_with_a_first_response(world, after=timedelta(minutes=60))
     await deliver(world, inbox.port)
     (message,) = [m for m in inbox.messages if "Нарушен срок" in m["Subject"]]
     assert contract["number"] in message["Subject"]
@@ -109,26 +89,14 @@ async def test_a_late_sla_reply_is_told_to_the_customer_as_a_breach(world: World
 
 
 async def test_a_timely_sla_reply_tells_nobody_of_a_breach(world: World) -> None:
-    organization = await world.organization()
-    customer = await world.user(Role.CUSTOMER_USER, organization)
-    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)
-    ticket = await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets",
-        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
-        headers=await world.headers(customer),
-    )
-    await world.client.post(
-        f"/v1/contracts/{contract['id']}/tickets/{ticket.json()['id']}/messages",
-        json={"body": "On it"},
-        headers=await world.headers(await world.user(Role.SUPPORT_ENGINEER)),
-    )
+    await contract_with_a_first_response(world, after=timedelta(minutes=10))
     assert await _documents(world, "contract.breach") == []
 
 
 async def test_invoicing_a_month_tells_the_customer_its_report_is_ready_once(
     world: World, inbox: Inbox
 ) -> None:
-    contract = await _late_first_response(world)
+    contract = await contract_with_a_first_response(world, after=timedelta(minutes=60))
     world.clock.current = datetime(2026, 2, 2, 9, 0, tzinfo=UTC)
     _, admin = await world.staff(Role.ADMIN)
     for _ in range(2):  # invoicing the month again tells nobody again

@@ -18,6 +18,7 @@ from standardwebhooks.webhooks import Webhook
 from accounts.roles import Role, Scope
 from api.worker import Worker
 from core.urls import UnsafeUrl, UrlPolicy, check_url
+from tests.contracts.helpers import IN_FORCE, active_contract, complete_terms
 from tests.support.helpers import file_ticket
 from tests.world import World
 
@@ -187,3 +188,37 @@ async def test_a_malformed_webhook_url_is_refused_with_a_problem(world: World, u
     )
     assert response.status_code == 422
     assert response.json()["code"] == "unsafe_url"
+
+
+async def test_events_of_every_service_line_reach_the_receiver_verified(
+    world: World, receiver: Receiver
+) -> None:
+    types = ("ticket.received", "booking.confirmed", "contract.activated", "contract.breach")
+    subscription, _ = await _subscribe(world, receiver.url, *types)
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)  # basic support
+    organization = await world.organization()
+    customer = await world.user(Role.CUSTOMER_USER, organization)
+    contract = await active_contract(world, organization, terms=complete_terms(), **IN_FORCE)  # contracts
+    await world.engineer()
+    service = await world.service()
+    booked = await world.client.post(  # remote sessions (under the contract: confirmed at once)
+        "/v1/bookings",
+        json={"service_id": str(service.id), "starts_at": "2026-01-15T10:00:00+03:00", "funding": "contract"},
+        headers=await world.headers(customer),
+    )
+    assert booked.status_code == 201, booked.text
+    sla = await world.client.post(
+        f"/v1/contracts/{contract['id']}/tickets",
+        json={"priority": "P1", "subject": "Down", "description": "Nothing works"},
+        headers=await world.headers(customer),
+    )
+    world.clock.advance(timedelta(minutes=60))
+    await world.client.post(  # a late first response: a breach
+        f"/v1/contracts/{contract['id']}/tickets/{sla.json()['id']}/messages",
+        json={"body": "On it"},
+        headers=await world.headers(await world.user(Role.SUPPORT_ENGINEER)),
+    )
+    await _deliver(world)
+    verified = [Webhook(subscription["secret"]).verify(body, headers) for headers, body in receiver.requests]
+    assert {payload["type"] for payload in verified} == set(types)

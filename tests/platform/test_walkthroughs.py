@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from api.stripe_stand_in import listening
-from tests.harness import ROOT, ServerProcess, free_port, server_env, start_server
+from tests.harness import ROOT, ServerProcess, development_env, server_env, start_server
 
 WALKTHROUGHS = sorted((ROOT / "walkthroughs").glob("[0-9]-*.sh"))
 README = ROOT / "README.md"
@@ -24,15 +24,7 @@ README = ROOT / "README.md"
 @pytest.fixture
 def served(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
     """`deskline serve` as `make run` starts it: development defaults, no Stripe keys (so the stand-in)."""
-    env = {
-        "DESKLINE_DATABASE_URL": database_url,
-        "DESKLINE_ATTACHMENTS_DIR": str(tmp_path / "attachments"),
-        "DESKLINE_STRIPE_STAND_IN": "auto",
-        "DESKLINE_STRIPE_STAND_IN_PORT": str(free_port()),
-        "DESKLINE_MAIL_STAND_IN": "auto",
-        "DESKLINE_MAIL_STAND_IN_PORT": str(free_port()),
-        "DESKLINE_MAIL_STAND_IN_DIR": str(tmp_path / "mail"),
-    }
+    env = development_env(database_url, tmp_path)
     server = start_server(env, worker=True)
     try:
         yield server, env

@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from api.migrations import upgrade
 from api.settings import load_settings
 from tests.conftest import BACKENDS, TEST_DATABASE, recreate_postgres_database
-from tests.harness import ROOT, ServerProcess, free_port, server_env, start_server
+from tests.harness import ROOT, ServerProcess, development_env, server_env, start_server
 
 CHROMIUM = os.environ.get("DESKLINE_TEST_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-results" / "portal"
@@ -72,24 +72,14 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
     launched.close()
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def _serve(backend: str, home: Path) -> Portal:
     """`deskline serve` in development on a database of its own, with seed-demo's data."""
-    home = tmp_path_factory.mktemp(f"portal-{request.param}")
     url = f"sqlite+aiosqlite:///{home / 'portal.db'}"
     with ThreadPoolExecutor(1) as thread:  # away from Playwright's loop, should it be running already
-        if request.param == "postgresql":
+        if backend == "postgresql":
             url = thread.submit(asyncio.run, recreate_postgres_database(f"{TEST_DATABASE}_portal")).result()
         thread.submit(upgrade, load_settings(database_url=url)).result()
-    env = {
-        "DESKLINE_DATABASE_URL": url,
-        "DESKLINE_ATTACHMENTS_DIR": str(home / "attachments"),
-        "DESKLINE_STRIPE_STAND_IN": "auto",
-        "DESKLINE_STRIPE_STAND_IN_PORT": str(free_port()),
-        "DESKLINE_MAIL_STAND_IN": "auto",
-        "DESKLINE_MAIL_STAND_IN_PORT": str(free_port()),
-        "DESKLINE_MAIL_STAND_IN_DIR": str(home / "mail"),
-    }
+    env = development_env(url, home)
     subprocess.run(
         [sys.executable, "-m", "api.cli", "seed-demo"],
         cwd=ROOT,
@@ -97,11 +87,29 @@ def portal(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         check=True,
         capture_output=True,
     )
-    server = start_server(env, worker=True)
+    return Portal(start_server(env, worker=True), home / "mail", backend)
+
+
+@pytest.fixture(scope="session")
+def served() -> Iterator[dict[str, Portal]]:
+    """One served Deskline per backend for the whole run, started when a test first needs it (so the
+    order the tests come in does not matter)."""
+    running: dict[str, Portal] = {}
     try:
-        yield Portal(server, home / "mail", request.param)
+        yield running
     finally:
-        server.stop()
+        for portal in running.values():
+            portal.server.stop()
+
+
+@pytest.fixture(params=BACKENDS)
+def portal(
+    request: pytest.FixtureRequest, served: dict[str, Portal], tmp_path_factory: pytest.TempPathFactory
+) -> Portal:
+    backend: str = request.param
+    if backend not in served:
+        served[backend] = _serve(backend, tmp_path_factory.mktemp(f"portal-{backend}"))
+    return served[backend]
 
 
 @dataclass

@@ -15,14 +15,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.contracts.helpers import complete_terms
 from tests.portal.conftest import CONTACT, Portal, Shots, sign_in
-
-# One worker runs them all, one served Deskline and one Chromium per backend.
-pytestmark = pytest.mark.xdist_group("portal")
 
 
 def _mail_subjects(portal: Portal) -> list[str]:
