@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
-# Verified against when the account does not exist, so both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("deskline-timing-equaliser")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against when the account does not exist, so both paths cost the same time (made on
+    first use: hashing costs ~0.1 s, which every process would otherwise pay at import)."""
+    return _hasher.hash("deskline-timing-equaliser")
+
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -18,7 +26,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or _dummy_hash(), password) and password_hash is not None
     except (VerificationError, InvalidHashError):
         return False
 

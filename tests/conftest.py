@@ -195,6 +195,22 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     )
 
 
+# The longest tests start first, so the two workers end together (the rest fill in around them).
+STARTS_FIRST = (
+    "tests/portal/test_portal.py",
+    "tests/platform/test_schemathesis.py",
+    "tests/platform/test_walkthroughs.py",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.partition("::")[0]
+        return STARTS_FIRST.index(path) if path in STARTS_FIRST else len(STARTS_FIRST)
+
+    items.sort(key=rank)
+
+
 # Tests that share expensive processes run on one worker. pytest-xdist's own `xdist_group` marks
 # rely on rewriting node ids, which pytest 9 no longer allows, so the grouping is by path here.
 TOGETHER = ("tests/portal/test_portal.py",)

@@ -17,6 +17,7 @@ from core.outbox import OutboxEvent
 from tests.billing.helpers import pay_in_browser, signed
 from tests.contracts.helpers import contract_with_a_first_response
 from tests.notifications.mailbox import Inbox, body_of, deliver
+from tests.scheduling.helpers import booked
 from tests.world import World
 
 SLOT = "2026-01-13T10:00:00+03:00"
@@ -34,17 +35,7 @@ async def _documents(world: World, event_type: str) -> list[dict[str, Any]]:
 
 
 async def _hold(world: World) -> tuple[dict[str, Any], dict[str, str]]:
-    await world.engineer()
-    service = await world.service(full_refund_hours_before=12)
-    organization = await world.organization()
-    headers = await world.headers(await world.user(Role.CUSTOMER_USER, organization))
-    response = await world.client.post(
-        "/v1/bookings",
-        json={"service_id": str(service.id), "starts_at": SLOT, "time_zone": "Europe/Moscow"},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    booking: dict[str, Any] = response.json()
+    booking, headers, _, _ = await booked(world, starts_at=SLOT, full_refund_hours_before=12)
     return booking, headers
 
 

@@ -32,15 +32,21 @@ from tests.world import World
 REDIS = os.environ.get("DESKLINE_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
-def _hold_sqlite_write_lock(path: str, seconds: float) -> threading.Event:
-    """Another writer (think: a second server process) holds SQLite's write lock for a while."""
+def _hold_sqlite_write_lock(
+    path: str, seconds: float, release: threading.Event | None = None
+) -> threading.Event:
+    """Another writer (think: a second server process) holds SQLite's write lock for ``seconds``, or
+    until ``release`` is set (however long the other side takes to start)."""
     taken = threading.Event()
 
     def hold() -> None:
         connection = sqlite3.connect(path, isolation_level=None)
         connection.execute("BEGIN IMMEDIATE")
         taken.set()
-        time.sleep(seconds)
+        if release is None:
+            time.sleep(seconds)
+        else:
+            release.wait(seconds)
         connection.execute("COMMIT")
         connection.close()
 
@@ -133,11 +139,15 @@ def test_a_cli_write_beside_a_busy_sqlite_writer_waits_for_the_lock(database_url
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_sqlite_lock_held_past_the_busy_timeout_ends_the_command_in_one_line(database_url: str) -> None:
-    _hold_sqlite_write_lock(database_url.split(":///", 1)[1], seconds=3)
-    result = _deskline(
-        ["users", "create", "--email", "gives-up@example.com", "--role", "admin"],
-        {"DESKLINE_DATABASE_URL": database_url, "DESKLINE_SQLITE_BUSY_TIMEOUT_MS": "200"},
-    )
+    done = threading.Event()
+    _hold_sqlite_write_lock(database_url.split(":///", 1)[1], seconds=60, release=done)
+    try:
+        result = _deskline(
+            ["users", "create", "--email", "gives-up@example.com", "--role", "admin"],
+            {"DESKLINE_DATABASE_URL": database_url, "DESKLINE_SQLITE_BUSY_TIMEOUT_MS": "200"},
+        )
+    finally:
+        done.set()
     assert result.returncode != 0
     assert "DESKLINE_SQLITE_BUSY_TIMEOUT_MS" in result.stderr
     assert "Traceback" not in result.stderr
