@@ -202,12 +202,12 @@ def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -
             running.stop()
 
 
-async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+async def _stop_when_orphaned(stop: asyncio.Event, parent: int) -> None:
     """`deskline serve` may end without a chance to stop its worker (SIGKILL, or uvicorn re-raising
-    SIGTERM): the worker notices it was orphaned and stops too."""
+    SIGTERM): the worker notices it was orphaned and stops too. The parent's pid comes from the parent
+    itself: read here, it would already be init's if the parent died while the worker was starting."""
     import os
 
-    parent = os.getppid()
     while not stop.is_set():
         if os.getppid() != parent:
             stop.set()
@@ -217,11 +217,14 @@ async def _stop_when_orphaned(stop: asyncio.Event) -> None:
 
 def _spawn_worker() -> StandIn:
     """``deskline worker`` as a child process that ends with this one (development)."""
+    import os
     import subprocess
 
     from api.stripe_stand_in import StandIn
 
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker", "--exit-with-parent"])
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
+        [sys.executable, "-m", "api.cli", "worker", "--exit-with-parent", str(os.getpid())]
+    )
     return StandIn(process, "worker")
 
 
@@ -243,8 +246,10 @@ def _preflight(settings: Settings) -> None:
 
 @main.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
-@click.option("--exit-with-parent", is_flag=True, hidden=True, help="Stop when the starting process ends.")
-def worker(once: bool, exit_with_parent: bool) -> None:
+@click.option(
+    "--exit-with-parent", type=int, default=None, hidden=True, help="Stop when the process of this pid ends."
+)
+def worker(once: bool, exit_with_parent: int | None) -> None:
     """Deliver the outbox: e-mail for every event, retried for three days, at least once."""
     import signal
 
@@ -271,7 +276,7 @@ def worker(once: bool, exit_with_parent: bool) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        watch = asyncio.create_task(_stop_when_orphaned(stop)) if exit_with_parent else None
+        watch = asyncio.create_task(_stop_when_orphaned(stop, exit_with_parent)) if exit_with_parent else None
         await delivering.run(session, stop)
         if watch is not None:
             watch.cancel()

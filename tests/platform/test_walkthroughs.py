@@ -110,13 +110,38 @@ def test_the_readme_shows_each_walkthrough_script_as_it_is(script: Path) -> None
     )
 
 
+def _children(pid: int) -> set[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended meanwhile
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)  # the process matters, not the database
-def test_the_stripe_stand_in_stops_with_the_server(served: tuple[ServerProcess, dict[str, str]]) -> None:
+def test_the_stand_ins_and_the_worker_stop_with_the_server(
+    served: tuple[ServerProcess, dict[str, str]],
+) -> None:
     server, settings = served
     port = int(settings["DESKLINE_STRIPE_STAND_IN_PORT"])
     assert listening(port), "the server started its Stripe stand-in"
+    started = _children(server.process.pid)
+    assert len(started) >= 3, "the Stripe and mail stand-ins and the worker run beside the server"
     server.stop()
     deadline = time.monotonic() + 10
-    while listening(port) and time.monotonic() < deadline:
+    while (listening(port) or any(_alive(p) for p in started)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not listening(port), "the stand-in outlived the server"
+    assert not [p for p in started if _alive(p)], "a process started by the server outlived it"
