@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +61,12 @@ def content_security_policy(settings: Settings) -> str:
     )
 
 
+@cache
+def _shell() -> str:
+    """The portal's one page, read once."""
+    return (PORTAL_ASSETS / "index.html").read_text()
+
+
 def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
     return request.url.scheme == "https" or settings.public_url.startswith("https://")
 
@@ -82,9 +89,10 @@ class PortalController(Controller):
     @get("/portal", include_in_schema=False, media_type="text/html")
     async def page(self, ctx: Ctx) -> Response[str]:
         settings = ctx.settings
-        shell = (PORTAL_ASSETS / "index.html").read_text()
-        shell = shell.replace("{{stripe_js}}", html.escape(settings.stripe_js_url, quote=True)).replace(
-            "{{stripe_key}}", html.escape(settings.stripe_publishable_key, quote=True)
+        shell = (
+            _shell()
+            .replace("{{stripe_js}}", html.escape(settings.stripe_js_url, quote=True))
+            .replace("{{stripe_key}}", html.escape(settings.stripe_publishable_key, quote=True))
         )
         return Response(
             shell,

@@ -463,7 +463,10 @@ function loadStripe() {
 }
 
 async function booking(id) {
-  const found = await load(() => Promise.all([api.get(`/v1/bookings/${id}`)]).then(async ([b]) => [b, await api.get(`/v1/services/${b.service_id}`)]));
+  const found = await load(async () => {
+    const b = await api.get(`/v1/bookings/${id}`);
+    return [b, await api.get(`/v1/services/${b.service_id}`)];
+  });
   if (!found) return;
   const [b, service] = found;
   const sections = [
