@@ -156,6 +156,7 @@ RULES: dict[str, Rule] = {
     "GET /v1/bookings": rule(ALL_ROLES, scopes=(Scope.BOOKINGS_READ,)),
     "GET /v1/bookings/{booking_id}": rule(ALL_ROLES, scopes=(Scope.BOOKINGS_READ,)),
     "POST /v1/bookings/{booking_id}/cancel": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
+    "GET /v1/bookings/{booking_id}/cancellation": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/bookings/{booking_id}/reschedule": rule(CUSTOMER_ROLES, SUPPORT_STAFF),
     "POST /v1/bookings/{booking_id}/start": rule(ENGINEER, LEAD, ADMIN),
     "POST /v1/bookings/{booking_id}/complete": rule(ENGINEER, LEAD, ADMIN),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -40,9 +41,20 @@ def _touch(booking: Booking, now: datetime) -> None:
     booking.revision += 1
 
 
-async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
-    """Customers cancel their organisation's bookings, staff any. The policy decides the refund:
-    full when cancelled early enough (or by staff), none after; the decision is recorded for billing."""
+@dataclass(frozen=True, slots=True)
+class CancellationTerms:
+    """What cancelling now would refund: ``full`` or ``none``; a full refund is given up to
+    ``full_refund_until`` (always, when staff cancel or the hold was never paid)."""
+
+    refund: str
+    full_refund_until: datetime
+    by_staff: bool
+
+
+async def cancellation_terms(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime
+) -> tuple[Booking, CancellationTerms]:
+    """The refund the policy gives if ``actor`` cancels now: what ``cancel`` records, asked first."""
     booking = await get_booking(session, actor, booking_id)
     if effective_status(booking, now) not in CANCELLABLE:
         raise IllegalBookingTransition(f"A {effective_status(booking, now)} booking cannot be cancelled.")
@@ -50,8 +62,17 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     if not (staff or actor.is_customer):
         raise PermissionDenied("Only the customer or support staff cancel a booking.")
     service = await get_service(session, booking.service_id)
-    early = booking.starts_at - now >= timedelta(hours=service.full_refund_hours_before)
-    booking.cancellation_refund = "full" if staff or early or booking.status == B.PENDING_PAYMENT else "none"
+    until = booking.starts_at - timedelta(hours=service.full_refund_hours_before)
+    full = staff or now <= until or booking.status == B.PENDING_PAYMENT
+    return booking, CancellationTerms("full" if full else "none", until, staff)
+
+
+async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+    """Customers cancel their organisation's bookings, staff any. The policy decides the refund:
+    full when cancelled early enough (or by staff), none after; the decision is recorded for billing."""
+    booking, terms = await cancellation_terms(session, actor, booking_id, now=now)
+    staff = terms.by_staff
+    booking.cancellation_refund = terms.refund
     booking.status, booking.cancelled_at, booking.cancelled_by = B.CANCELLED, now, actor.id
     booking.ics_sequence += 1
     _touch(booking, now)

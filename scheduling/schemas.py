@@ -178,6 +178,15 @@ class FeedOut(msgspec.Struct, kw_only=True):
     url: str | msgspec.UnsetType = msgspec.UNSET
 
 
+class CancellationOut(msgspec.Struct, kw_only=True):
+    """What cancelling now would refund, before the customer confirms: ``full`` or ``none``."""
+
+    booking_id: uuid.UUID
+    refund: str
+    full_refund_until: datetime  # in full up to this instant (always, when staff cancel or nothing was paid)
+    by_staff: bool
+
+
 class BookingOut(msgspec.Struct, kw_only=True):
     id: uuid.UUID
     number: str

@@ -73,7 +73,9 @@ PAYMENT=$(call "$B/v1/payments?booking_id=$BOOKING" -H "Authorization: Bearer $C
 call $B/v1/payments/$PAYMENT/refunds -H "Authorization: Bearer $LEAD" \
   -H 'content-type: application/json' -d '{"amount_minor":200000,"reason":"Session ran short"}'
 
-# cancelling applies the service's policy: early (or by staff) the rest is refunded, late nothing
+# cancelling applies the service's policy: early (or by staff) the rest is refunded, late nothing;
+# a portal asks what cancelling now would refund before the customer confirms
+call $B/v1/bookings/$BOOKING/cancellation -H "Authorization: Bearer $CUSTOMER"   # -> "refund":"full","full_refund_until":...
 call -X POST $B/v1/bookings/$BOOKING/cancel -H "Authorization: Bearer $CUSTOMER"
 call "$B/v1/payments?booking_id=$BOOKING" -H "Authorization: Bearer $CUSTOMER"   # -> "status":"refunded", two refunds
 .venv/bin/deskline billing reconcile   # our payments against Stripe's PaymentIntents: no differences

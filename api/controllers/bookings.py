@@ -28,6 +28,7 @@ from scheduling.models import BookingStatus
 from scheduling.schemas import (
     BookingIn,
     BookingOut,
+    CancellationOut,
     CompleteIn,
     FeedOut,
     NoShowIn,
@@ -106,6 +107,22 @@ class BookingController(Controller):
                 payment, ctx.keyring, with_secret=actor.organization_id == booking.organization_id
             )
         return booking_out(booking, ctx.clock.now(), shown)
+
+    @problems(NotFound, PermissionDenied, IllegalBookingTransition)
+    @get(
+        "/{booking_id:uuid}/cancellation",
+        summary="What cancelling now would refund (the policy's answer, asked before cancelling)",
+    )
+    async def cancellation(
+        self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
+    ) -> CancellationOut:
+        booking, terms = await lifecycle.cancellation_terms(db, actor, booking_id, now=ctx.clock.now())
+        return CancellationOut(
+            booking_id=booking.id,
+            refund=terms.refund,
+            full_refund_until=terms.full_refund_until,
+            by_staff=terms.by_staff,
+        )
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(

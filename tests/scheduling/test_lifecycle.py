@@ -24,6 +24,33 @@ async def test_late_cancellation_by_the_customer_gets_no_refund(world: World) ->
     assert response.json()["cancellation_refund"] == "none"
 
 
+async def test_the_refund_is_quoted_before_cancelling_and_the_cancellation_keeps_to_it(world: World) -> None:
+    booking, customer, _, _ = await booked(world, full_refund_hours_before=12)  # session is 22 hours away
+    await mark_paid(world, booking["id"])
+    quote = await world.client.get(f"/v1/bookings/{booking['id']}/cancellation", headers=customer)
+    assert (quote.json()["refund"], quote.json()["by_staff"]) == ("full", False)
+    until = datetime.fromisoformat(quote.json()["full_refund_until"])
+    assert until == datetime.fromisoformat(booking["starts_at"]) - timedelta(hours=12)
+    cancelled = await world.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=customer)
+    assert cancelled.json()["cancellation_refund"] == "full"
+
+
+async def test_a_late_quote_says_no_refund_and_changes_nothing(world: World) -> None:
+    booking, customer, _, _ = await booked(world, full_refund_hours_before=48)
+    await mark_paid(world, booking["id"])
+    quote = await world.client.get(f"/v1/bookings/{booking['id']}/cancellation", headers=customer)
+    assert quote.json()["refund"] == "none"
+    after = await world.client.get(f"/v1/bookings/{booking['id']}", headers=customer)
+    assert after.json()["status"] == "confirmed"
+
+
+async def test_a_cancelled_booking_has_no_quote(world: World) -> None:
+    booking, customer, _, _ = await booked(world)
+    await world.client.post(f"/v1/bookings/{booking['id']}/cancel", headers=customer)
+    quote = await world.client.get(f"/v1/bookings/{booking['id']}/cancellation", headers=customer)
+    assert (quote.status_code, quote.json()["code"]) == (409, "illegal_booking_transition")
+
+
 async def test_staff_cancellation_always_refunds_in_full(world: World) -> None:
     booking, _, _, _ = await booked(world, full_refund_hours_before=48)
     await mark_paid(world, booking["id"])

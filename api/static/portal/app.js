@@ -581,11 +581,19 @@ function feedButton() {
 function cancelSection(b, service) {
   const section = h("section", { class: "card", id: "cancel" });
   const open = h("button", { type: "button", class: "secondary" }, t("booking.cancel"));
-  open.addEventListener("click", () => {
+  open.addEventListener("click", async () => {
+    let quote;
+    try {
+      quote = await api.get(`/v1/bookings/${b.id}/cancellation`); // the policy's answer, from the API
+    } catch (err) {
+      if (!(err instanceof Problem)) throw err;
+      section.replaceChildren(problemBox(err), open);
+      return;
+    }
     const hours = service.full_refund_hours_before;
-    const early = new Date(b.starts_at).getTime() - Date.now() >= hours * 3600000;
     const policy = b.status === "pending_payment" ? t("booking.refund_hold")
-      : early ? t("booking.refund_full", { price: money(b.price_minor, b.currency), hours }) : t("booking.refund_none", { hours });
+      : quote.refund === "full" ? t("booking.refund_full", { price: money(b.price_minor, b.currency), when: when(quote.full_refund_until) })
+        : t("booking.refund_none", { hours, when: when(quote.full_refund_until) });
     const confirm = h("button", { type: "submit", class: "danger" }, t("booking.cancel_confirm"));
     const keep = h("button", { type: "button", class: "secondary", onclick: () => section.replaceChildren(open) }, t("booking.keep"));
     const form = h("form", { id: "cancel-confirm" }, h("p", { id: "refund-policy" }, policy), h("div", { class: "row" }, confirm, keep));
