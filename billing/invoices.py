@@ -43,10 +43,9 @@ async def record(
     lines: list[Line],
     now: datetime,
 ) -> Invoice:
-    """The invoice of ``source`` for ``period``: the one already recorded, or a new one with ``lines``."""
-    found = await recorded_for(session, source, source_id, period)
-    if found is not None:
-        return found
+    """A new invoice of ``source`` for ``period`` with ``lines``. The caller has looked for one first
+    (``recorded_for``, before working out the lines); one recorded meanwhile by another process is
+    found by the unique constraint and returned instead."""
     invoice = Invoice(
         number=f"INV-{await next_value(session, 'billing_invoice', start=1000)}",
         organization_id=organization_id,
