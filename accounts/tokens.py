@@ -27,6 +27,7 @@ from accounts.errors import InvalidToken
 from accounts.models import RefreshToken
 from accounts.signing import ALGORITHM, VerificationKeyCache, signing_key
 from core.crypto import KeyRing, digest_token
+from core.nesting import nesting_exceeds
 
 
 class RefreshTokenReused(InvalidToken):
@@ -85,6 +86,8 @@ def verify_jwt(
     token: str, keys: KeySet, *, issuer: str, audience: str | None, now: datetime, algorithms: list[str]
 ) -> dict[str, Any]:
     """Verify signature, issuer, audience and time claims; raise InvalidToken for anything off."""
+    if any(nesting_exceeds(segment) for segment in _segments(token)):
+        raise InvalidToken("The access token is invalid or has expired.")
     try:
         claims = dict(jwt.decode(token, keys, algorithms=algorithms).claims)
     except (JoseError, ValueError, TypeError) as exc:
@@ -122,13 +125,37 @@ async def verify_access_token(
     return claims
 
 
+def _segments(token: str) -> list[bytes]:
+    """The decoded header and payload of a compact JWT (what of them is base64)."""
+    found = []
+    for segment in token.split(".")[:2]:
+        try:
+            found.append(base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4)))
+        except ValueError:  # binascii.Error is a ValueError: not base64, the verification refuses it
+            continue
+    return found
+
+
+def unverified_part(token: str, index: int) -> dict[str, Any]:  # Any: JSON values
+    """The JOSE header (0) or the claims (1) of a token, unverified: only to choose which keys verify
+    it; nothing in it is trusted before the verification. Empty when it cannot be read (not base64, not
+    JSON, or nested deeper than any token is)."""
+    segments = token.split(".")
+    if len(segments) != 3:
+        return {}
+    try:
+        raw = base64.urlsafe_b64decode(segments[index] + "=" * (-len(segments[index]) % 4))
+        if nesting_exceeds(raw):
+            return {}
+        found = json.loads(raw)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _unverified_kid(token: str) -> str | None:
     """Only to pick the key; the signature check that follows decides whether to trust anything."""
-    try:
-        header = json.loads(base64.urlsafe_b64decode(token.split(".")[0] + "=="))
-    except (ValueError, IndexError):
-        return None
-    kid = header.get("kid") if isinstance(header, dict) else None
+    kid = unverified_part(token, 0).get("kid")
     return kid if isinstance(kid, str) else None
 
 

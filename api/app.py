@@ -98,7 +98,8 @@ def _openapi_config(settings: Settings) -> OpenAPIConfig:
         description=(
             "Technical support services: free basic support tickets, paid remote-access sessions and SLA "
             "contracts. Errors are RFC 9457 problems with a stable `code`; titles follow Accept-Language "
-            "(en, ru)."
+            "(en, ru). JSON bodies nest at most 32 levels of arrays and objects (deeper: 400 "
+            "`nesting_too_deep`); every number has the minimum and maximum its schema states."
         ),
         path="/schema",
         render_plugins=[

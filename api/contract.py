@@ -19,6 +19,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import msgspec
+import msgspec.inspect
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 from litestar.openapi.spec import (
@@ -51,7 +53,7 @@ from api.errors import (
 )
 from api.problems import PROBLEM_TYPE_BASE, ProblemKind
 from core import idempotency
-from core.errors import DesklineError
+from core.errors import DesklineError, NestingTooDeep
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM = "Problem"
@@ -59,6 +61,7 @@ INVALID_TOKEN = kind_of(InvalidToken)
 CSRF_REFUSED = kind_of(CsrfTokenInvalid)
 IN_FLIGHT = kind_of(idempotency.RequestInFlight)
 KEY_REUSED = kind_of(idempotency.KeyReused)
+NESTING_TOO_DEEP = kind_of(NestingTooDeep)
 NO_DATABASE = frozenset({"/health", "/metrics", "/.well-known/oauth-authorization-server"})
 RETRY_AFTER = {409, 429, 503}
 H = TypeVar("H", bound=HTTPRouteHandler)
@@ -113,6 +116,8 @@ def operation_kinds(
     takes_body = operation.request_body is not None or declared.body is not None
     if takes_body:
         kinds |= {MALFORMED, BODY_TOO_LARGE, VALIDATION}
+    if _takes_json(operation, declared):
+        kinds.add(NESTING_TOO_DEEP)
     if parameters:
         kinds.add(VALIDATION)
     if any(p.param_in == "path" for p in parameters):
@@ -129,12 +134,22 @@ def operation_kinds(
     return kinds
 
 
+def _takes_json(operation: Operation, declared: Declared) -> bool:
+    """The operation decodes a JSON body (its nesting is checked before it is decoded); a raw body
+    declared with ``@problems(body=...)`` is the handler's to verify, Stripe's signed events included."""
+    if declared.body is not None:
+        return False
+    body = operation.request_body
+    return isinstance(body, RequestBody) and "application/json" in (body.content or {})
+
+
 def document(app: Litestar, schema: OpenAPI) -> None:
     """Write every operation's problem responses (and raw request bodies) into the document."""
     _metrics_are_text(schema)
     components = schema.components if isinstance(schema.components, Components) else Components()
     components.schemas = {**(components.schemas or {}), **_problem_schemas()}
     schema.components = components
+    _restore_zero_bounds(app, components)
     for route in app.routes:
         if not isinstance(route, HTTPRoute):
             continue
@@ -156,6 +171,53 @@ def document(app: Litestar, schema: OpenAPI) -> None:
                 kinds = operation_kinds(handler, method, route.path_format or "/", operation)
                 _write_responses(operation, kinds)
                 _write_alternates(operation, handler.opt.get("alternate_media", {}))
+
+
+def _restore_zero_bounds(app: Litestar, components: Components) -> None:
+    """Litestar leaves out a bound of zero (``ge=0``, ``gt=0``) on a field whose type is a union
+    (``int | None``, ``int | UnsetType``): it tests the bound for truth. Put back what msgspec's own
+    type information of every request body says, so the document states each number's minimum."""
+    seen: set[type] = set()
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", []):
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None:
+                for member in _members(msgspec.inspect.type_info(data.annotation)):
+                    _restore_struct(member, components, seen)
+
+
+NUMBER_TYPES = (msgspec.inspect.IntType, msgspec.inspect.FloatType)
+
+
+NUMBER_TYPES = (msgspec.inspect.IntType, msgspec.inspect.FloatType)
+
+
+def _members(info: msgspec.inspect.Type) -> list[msgspec.inspect.Type]:
+    """The types a (possibly annotated, optional or collection) type is made of."""
+    if isinstance(info, msgspec.inspect.Metadata):
+        return _members(info.type)
+    if isinstance(info, msgspec.inspect.UnionType):
+        return [m for t in info.types for m in _members(t)]
+    if isinstance(info, msgspec.inspect.ListType | msgspec.inspect.DictType):
+        return _members(info.item_type if isinstance(info, msgspec.inspect.ListType) else info.value_type)
+    return [info]
+
+
+def _restore_struct(info: msgspec.inspect.Type, components: Components, seen: set[type]) -> None:
+    if not isinstance(info, msgspec.inspect.StructType) or info.cls in seen:
+        return
+    seen.add(info.cls)
+    found = (components.schemas or {}).get(info.cls.__name__)
+    properties = (found.properties or {}) if isinstance(found, Schema) else {}
+    for field_info in info.fields:
+        prop = properties.get(field_info.encode_name)
+        for member in _members(field_info.type):
+            if isinstance(prop, Schema) and isinstance(member, NUMBER_TYPES):
+                if member.ge == 0 and prop.minimum is None:
+                    prop.minimum = 0
+                if member.gt == 0 and prop.exclusive_minimum is None:
+                    prop.exclusive_minimum = 0
+            _restore_struct(member, components, seen)
 
 
 def _metrics_are_text(schema: OpenAPI) -> None:

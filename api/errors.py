@@ -75,6 +75,10 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     core_errors.InvalidInput: VALIDATION,
     core_errors.PermissionDenied: FORBIDDEN,
     core_errors.PreconditionFailed: PRECONDITION_FAILED,
+    core_errors.MalformedInput: MALFORMED,
+    core_errors.NestingTooDeep: ProblemKind(
+        400, "nesting_too_deep", "The JSON nests too deeply", "Слишком глубокая вложенность JSON"
+    ),
     idempotency.KeyReused: ProblemKind(
         422,
         "idempotency_key_reused",

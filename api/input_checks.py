@@ -12,7 +12,8 @@ import msgspec
 from litestar import Request
 from litestar.exceptions import ClientException
 
-from core.errors import FieldProblem, InvalidInput
+from core.errors import FieldProblem, InvalidInput, NestingTooDeep
+from core.nesting import MAX_JSON_DEPTH, nesting_exceeds
 from core.text import first_forbidden, forbidden_in
 
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
@@ -94,6 +95,8 @@ async def _decoded_body(request: Request[Any, Any, Any]) -> Any:  # Any: decoded
     if not body:
         return None
     media_type = request.content_type[0]
+    if media_type != "application/x-www-form-urlencoded" and nesting_exceeds(body):
+        raise NestingTooDeep(f"JSON bodies nest at most {MAX_JSON_DEPTH} levels of arrays and objects.")
     try:
         if media_type == "application/x-www-form-urlencoded":
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))

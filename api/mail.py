@@ -10,6 +10,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
 
+from core.money import formatted
 from core.outbox import Delivery, OutboxEvent
 
 DOMAIN = "deskline"
@@ -178,7 +179,7 @@ def _activated(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the even
 
 
 def _invoice(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
-    total = _money(p["total_minor"], p["currency"])
+    total = formatted(p["total_minor"], p["currency"])
     if ru:
         return (
             f"Счёт {p['number']} за {p['period']}",
@@ -190,12 +191,8 @@ def _invoice(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event'
     )
 
 
-def _money(amount_minor: int, currency: str) -> str:
-    return f"{amount_minor // 100}.{amount_minor % 100:02d} {currency}"
-
-
 def _held(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
-    price, until = _money(p["amount_minor"], p["currency"]), _when(p["hold_expires_at"])
+    price, until = formatted(p["amount_minor"], p["currency"]), _when(p["hold_expires_at"])
     if ru:
         return (
             f"[{p['number']}] Время сессии удержано до оплаты",
@@ -210,7 +207,7 @@ def _held(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's J
 
 
 def _refunded(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
-    amount = _money(p["amount_minor"], p["currency"])
+    amount = formatted(p["amount_minor"], p["currency"])
     if ru:
         return (
             f"[{p['number']}] Возврат {amount}",
@@ -245,7 +242,7 @@ def _contract_breach(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: th
 
 
 def _report_ready(p: dict[str, Any], ru: bool) -> tuple[str, str]:  # Any: the event's JSON document
-    credit = _money(p["credit_minor"], p["currency"])
+    credit = formatted(p["credit_minor"], p["currency"])
     if ru:
         return (
             f"Отчёт по договору {p['number']} за {p['period']}",

@@ -8,12 +8,9 @@ import io
 from html import escape
 
 from contracts.reports import Report
+from core.money import formatted
 
 TIMER_NAMES = {"first_response": "First response", "update": "Update interval", "resolution": "Resolution"}
-
-
-def _money(minor: int, currency: str) -> str:
-    return f"{minor // 100}.{minor % 100:02d} {currency}"
 
 
 def report_csv(report: Report) -> str:
@@ -145,10 +142,10 @@ td:first-child {{ text-align: left; }} @media print {{ body {{ margin: 0; }} }}
 </thead><tbody>{breaches}</tbody></table>
 <h2>Remote sessions</h2>
 <p>{s.count} session(s); {s.used_included_minutes} of {s.included_minutes} included minutes used;
-{s.overage_minutes} overage minutes ({_money(s.overage_amount_minor, report.currency)}).</p>
+{s.overage_minutes} overage minutes ({formatted(s.overage_amount_minor, report.currency)}).</p>
 <h2>Service credits</h2>
 <p>{c.breaches} breach(es): {c.percent}% of the monthly fee (capped at {c.cap_percent}%):
-<strong>{_money(c.amount_minor, report.currency)}</strong>
-of {_money(report.monthly_fee_minor, report.currency)}.</p>
+<strong>{formatted(c.amount_minor, report.currency)}</strong>
+of {formatted(report.monthly_fee_minor, report.currency)}.</p>
 </body></html>
 """

@@ -9,6 +9,7 @@ from typing import Annotated
 import msgspec
 
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
+from core.money import PositiveMinorUnits
 from scheduling.schemas import PaymentStartOut
 
 __all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
@@ -73,7 +74,7 @@ class PaymentOut(msgspec.Struct, kw_only=True):
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    amount_minor: Annotated[int, msgspec.Meta(gt=0)]
+    amount_minor: PositiveMinorUnits
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 
 

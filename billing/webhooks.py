@@ -23,6 +23,7 @@ from billing.errors import WebhookRejected
 from billing.models import Payment, PaymentStatus, Refund, WebhookEvent
 from billing.settlement import apply_to_booking, mismatch_note, settle
 from core.db import dialect_insert
+from core.nesting import nesting_exceeds
 
 TOLERANCE = timedelta(minutes=5)
 
@@ -34,6 +35,8 @@ def verify(payload: bytes, signature: str | None, secret: str, *, now: datetime)
     try:
         stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, tolerance=None)
         timestamp = int(dict(part.split("=", 1) for part in signature.split(",") if "=" in part)["t"])
+        if nesting_exceeds(payload):
+            raise ValueError("nested too deeply")
         event = json.loads(payload)
     except (stripe.SignatureVerificationError, ValueError, KeyError, UnicodeDecodeError) as exc:
         raise WebhookRejected("The webhook signature or body is not valid.") from exc

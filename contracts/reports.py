@@ -220,8 +220,7 @@ async def monthly_report(
     ).one()
     rule = terms.service_credits
     percent = sum(
-        rule.percent_per_breach.get(Priority(line.priority), 0.0)
-        * sum(t.breached for t in line.timers.values())
+        rule.percent_per_breach.of(line.priority) * sum(t.breached for t in line.timers.values())
         for line in lines.values()
     )
     capped = min(percent, rule.cap_percent)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from core.business_time import WEEKLY_HOURS
+from core.money import MinorUnits, PositiveMinorUnits
 from core.text import LongText, Name
 from support.schemas import AttachmentOut
 
@@ -71,13 +72,25 @@ class Overage(Input):
     """Sessions beyond the month's included hours: charged at an hourly rate, or refused."""
 
     mode: Literal["charge", "refuse"]
-    rate_minor_per_hour: Annotated[int, msgspec.Meta(gt=0, le=10**12)] | None = None
+    rate_minor_per_hour: PositiveMinorUnits | None = None
+
+
+class PercentPerBreach(Input, omit_defaults=True):
+    """The percentage of the monthly fee one breach of each priority costs (a priority left out: 0)."""
+
+    P1: Percent = 0.0
+    P2: Percent = 0.0
+    P3: Percent = 0.0
+    P4: Percent = 0.0
+
+    def of(self, priority: str) -> float:
+        return float(getattr(self, Priority(priority).value))
 
 
 class ServiceCredits(Input):
     """Per breach, a percentage of the monthly fee by priority; the month's credits are capped."""
 
-    percent_per_breach: dict[Priority, Percent]
+    percent_per_breach: PercentPerBreach
     cap_percent: Percent
 
 
@@ -87,7 +100,7 @@ class Terms(Input):
     priorities: dict[Priority, PriorityTarget] | None = None
     included_session_minutes: Annotated[int, msgspec.Meta(ge=0, le=60 * 24 * 31)] | None = None
     overage: Overage | None = None
-    monthly_fee_minor: Annotated[int, msgspec.Meta(ge=0, le=10**13)] | None = None
+    monthly_fee_minor: MinorUnits | None = None
     currency: Currency | None = None
     service_credits: ServiceCredits | None = None
     responsibilities: Markdown | None = None

@@ -42,6 +42,14 @@ class InvalidInput(DesklineError):
     """Input passed structural validation but breaks a domain rule about its values."""
 
 
+class MalformedInput(DesklineError):
+    """The input cannot be read at all: not UTF-8, not JSON, or built to make a reader give up."""
+
+
+class NestingTooDeep(MalformedInput):
+    """A JSON document nests arrays and objects deeper than any Deskline document does."""
+
+
 class PermissionDenied(DesklineError):
     """The caller is known but may not do this."""
 

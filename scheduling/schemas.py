@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import msgspec
 
 from core.business_time import WEEKLY_HOURS
+from core.money import MinorUnits
 from core.text import Name
 from scheduling.models import BookingStatus, PreconditionKind
 
@@ -49,7 +50,7 @@ class ChecklistItem(Input):
 class ServiceIn(Input):
     name: Name
     duration_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24)]
-    price_minor: Annotated[int, msgspec.Meta(ge=0)]
+    price_minor: MinorUnits
     currency: Currency
     description: Annotated[str, msgspec.Meta(max_length=5000)] = ""
     min_notice_minutes: Minutes = 120
@@ -64,7 +65,7 @@ class ServicePatch(Input):
     name: Name | msgspec.UnsetType = msgspec.UNSET
     description: Annotated[str, msgspec.Meta(max_length=5000)] | msgspec.UnsetType = msgspec.UNSET
     duration_minutes: Annotated[int, msgspec.Meta(gt=0, le=60 * 24)] | msgspec.UnsetType = msgspec.UNSET
-    price_minor: Annotated[int, msgspec.Meta(ge=0)] | msgspec.UnsetType = msgspec.UNSET
+    price_minor: MinorUnits | msgspec.UnsetType = msgspec.UNSET
     currency: Currency | msgspec.UnsetType = msgspec.UNSET
     min_notice_minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
     buffer_before_minutes: Minutes | msgspec.UnsetType = msgspec.UNSET
