@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from accounts import audit
 from accounts.actor import Actor
 from accounts.errors import InvalidCredentials, InvalidToken
-from accounts.models import IntegrationClient, User
+from accounts.models import ExternalIdentity, IntegrationClient, User
 from accounts.passwords import hash_password, needs_rehash, verify_password
+from core.db import dialect_insert
+from core.ids import new_id
 
 
 async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
@@ -60,12 +64,54 @@ async def actor_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Ac
     return Actor(kind="user", id=row.id, role=row.role, organization_id=row.organization_id, email=row.email)
 
 
-async def actor_from_external_claims(session: AsyncSession, claims: dict[str, Any]) -> Actor:
-    """An external OpenID Connect token maps to our user by its verified e-mail claim."""
+async def actor_from_external_claims(
+    session: AsyncSession, claims: dict[str, Any], *, now: datetime
+) -> Actor:  # Any: JWT claim values
+    """An external OpenID Connect token names one of our users: by the issuer's subject once linked,
+    else by an e-mail the issuer says it verified (``email_verified: true``; absent is not true), which
+    links that subject to the user for good. A user linked to another subject of the issuer is not
+    taken over by a new one that claims the same e-mail."""
+    issuer, subject = claims.get("iss"), claims.get("sub")
+    if not isinstance(issuer, str) or not isinstance(subject, str) or not subject:
+        raise InvalidToken("The external token names no subject.")
+    linked = (
+        await session.scalars(
+            sa.select(User)
+            .join(ExternalIdentity, col(ExternalIdentity.user_id) == col(User.id))
+            .where(col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.subject) == subject)
+        )
+    ).first()
+    if linked is not None:
+        if not linked.is_active:
+            raise InvalidToken("The user is not active.")
+        return user_actor(linked)
     email = claims.get("email")
-    if not isinstance(email, str) or claims.get("email_verified") is False:
+    if not isinstance(email, str) or claims.get("email_verified") is not True:
         raise InvalidToken("The external token carries no verified e-mail.")
     user = (await session.scalars(sa.select(User).where(col(User.email) == email.strip().lower()))).first()
     if user is None or not user.is_active:
         raise InvalidToken("No active Deskline user has the token's e-mail.")
-    return user_actor(user)
+    other = await session.scalar(
+        sa.select(col(ExternalIdentity.subject)).where(
+            col(ExternalIdentity.issuer) == issuer, col(ExternalIdentity.user_id) == user.id
+        )
+    )
+    if other is not None:
+        raise InvalidToken("The user is linked to another identity at this issuer.")
+    await session.execute(
+        dialect_insert(session, ExternalIdentity)
+        .values(id=new_id(), issuer=issuer, subject=subject, user_id=user.id, created_at=now)
+        .on_conflict_do_nothing()
+    )
+    actor = user_actor(user)
+    await audit.record(
+        session,
+        actor,
+        "external_identity_linked",
+        subject_type="user",
+        subject_id=user.id,
+        organization_id=user.organization_id,
+        now=now,
+        data={"issuer": issuer, "subject": subject},
+    )
+    return actor

@@ -55,6 +55,24 @@ class User(SQLModel, table=True):
     updated_at: datetime = utc_field()
 
 
+class ExternalIdentity(SQLModel, table=True):
+    """A user's account at a trusted OpenID Connect issuer. Made at the first sign-in, which needs a
+    verified e-mail; from then on the issuer's subject names the user, whatever e-mail its tokens carry,
+    and the user answers to no other subject of that issuer."""
+
+    __tablename__ = "accounts_external_identity"
+    __table_args__ = (
+        sa.UniqueConstraint("issuer", "subject", name="uq_accounts_external_identity_issuer_subject"),
+        sa.UniqueConstraint("issuer", "user_id", name="uq_accounts_external_identity_issuer_user"),
+    )
+
+    id: uuid.UUID = id_field()
+    issuer: str = Field(max_length=500)
+    subject: str = Field(max_length=255)
+    user_id: uuid.UUID = uuid_fk("accounts_user.id", ondelete="CASCADE")
+    created_at: datetime = utc_field()
+
+
 class SupportContact(SQLModel, table=True):
     """The one designated support contact of an organisation (the primary key makes it one)."""
 

@@ -265,7 +265,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
             now=now,
             algorithms=EXTERNAL_ALGORITHMS,
         )
-        return await actor_from_external_claims(session, claims)
+        return await actor_from_external_claims(session, claims, now=now)
     claims = await verify_access_token(session, ctx.token_policy, token, now=now, cache=ctx.key_cache)
     return await actor_from_claims(session, claims)
 

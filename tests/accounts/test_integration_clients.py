@@ -1,19 +1,10 @@
-"""Integration clients: client credentials, scopes, deactivation, and OpenID Connect federation."""
+"""Integration clients: client credentials, scopes, deactivation."""
 
 from __future__ import annotations
 
 import base64
-import json
-from pathlib import Path
-
-from joserfc import jwt
-from joserfc.jwk import RSAKey
-from litestar.testing import AsyncTestClient
 
 from accounts.roles import Role, Scope
-from api.app import create_app
-from api.settings import Settings
-from core.time import FrozenClock
 from tests.world import World
 
 
@@ -111,39 +102,3 @@ async def test_client_without_the_scope_is_forbidden(world: World) -> None:
     client, _ = await world.integration(Scope.BILLING_READ)
     response = await world.client.get("/v1/organizations", headers=await world.headers(client))
     assert response.status_code == 403
-
-
-async def test_token_from_a_trusted_openid_connect_issuer_maps_to_the_user_by_email(
-    world: World, settings: Settings, tmp_path: Path
-) -> None:
-    org = await world.organization()
-    await world.user(Role.CUSTOMER_USER, org, email="sso@example.com")
-    key = RSAKey.generate_key(2048, parameters={"kid": "idp-1", "alg": "RS256"})
-    jwks_path = tmp_path / "idp-jwks.json"
-    jwks_path.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
-    federated = settings.model_copy(
-        update={
-            "oidc_issuer": "https://idp.example.com",
-            "oidc_jwks_path": jwks_path,
-            "oidc_audience": "deskline",
-        }
-    )
-    clock = FrozenClock()
-    now = int(clock.now().timestamp())
-    claims = {
-        "iss": "https://idp.example.com",
-        "aud": "deskline",
-        "sub": "idp-user-1",
-        "email": "sso@example.com",
-        "email_verified": True,
-        "iat": now,
-        "exp": now + 300,
-    }
-    good = jwt.encode({"alg": "RS256", "kid": "idp-1"}, claims, key)
-    wrong_audience = jwt.encode({"alg": "RS256", "kid": "idp-1"}, {**claims, "aud": "other"}, key)
-    async with AsyncTestClient(app=create_app(federated, clock=clock, configure_logs=False)) as client:
-        accepted = await client.get("/v1/me", headers={"Authorization": f"Bearer {good}"})
-        refused = await client.get("/v1/me", headers={"Authorization": f"Bearer {wrong_audience}"})
-    assert accepted.status_code == 200
-    assert accepted.json()["user"]["email"] == "sso@example.com"
-    assert refused.status_code == 401
