@@ -196,6 +196,10 @@ def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -
             reload=reload,
             log_config=None,
             access_log=False,
+            # Forwarded headers only from the proxies named in DESKLINE_TRUSTED_PROXIES (uvicorn would
+            # otherwise believe any local client, which could then pick the address it is counted as).
+            proxy_headers=bool(settings.trusted_proxies),
+            forwarded_allow_ips=settings.trusted_proxies or "",
         )
     finally:
         for running in stand_ins:

@@ -6,6 +6,7 @@ service at start with a message that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -59,6 +60,10 @@ class Settings(BaseSettings):
     access_token_ttl_seconds: int = Field(default=900, gt=0, le=30 * 86_400)
     refresh_token_ttl_seconds: int = Field(default=30 * 86_400, gt=0)
     signing_key_verify_grace_seconds: int = Field(default=86_400, ge=0)
+
+    # Proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or
+    # networks, e.g. "10.0.0.5,192.168.0.0/24"); empty: none, the peer's own address is the client's.
+    trusted_proxies: str = ""
 
     rate_limit_storage: str = "memory://"
     login_limit_per_account: str = "5/15 minutes"
@@ -125,6 +130,17 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. Europe/Moscow)") from exc
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an IP address or network (e.g. 10.0.0.0/8)") from exc
+        return ",".join(entries)
 
     @field_validator("login_limit_per_account", "login_limit_per_address")
     @classmethod
