@@ -144,7 +144,8 @@ td:first-child {{ text-align: left; }} @media print {{ body {{ margin: 0; }} }}
 <p>{s.count} session(s); {s.used_included_minutes} of {s.included_minutes} included minutes used;
 {s.overage_minutes} overage minutes ({formatted(s.overage_amount_minor, report.currency)}).</p>
 <h2>Service credits</h2>
-<p>{c.breaches} breach(es): {c.percent}% of the monthly fee (capped at {c.cap_percent}%):
+<p>{c.breaches} breach(es) earned {c.earned_percent}% of the monthly fee; the month's cap is
+{c.cap_percent}%, so {c.percent}% is credited:
 <strong>{formatted(c.amount_minor, report.currency)}</strong>
 of {formatted(report.monthly_fee_minor, report.currency)}.</p>
 </body></html>

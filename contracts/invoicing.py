@@ -62,10 +62,9 @@ async def invoice_month(session: AsyncSession, period: str, *, now: datetime) ->
             ]
         credits = report.credits
         if credits.amount_minor:
-            share = min(credits.percent, credits.cap_percent)
             lines.append(
                 invoices.Line(
-                    f"Service credits: {credits.breaches} breach(es), {share}% of the fee",
+                    f"Service credits: {credits.breaches} breach(es), {credits.percent}% of the fee",
                     -credits.amount_minor,
                 )
             )

@@ -12,10 +12,13 @@ version in force on the month's first day covered by the contract."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
@@ -24,7 +27,7 @@ from accounts.actor import Actor
 from contracts import terms as rules
 from contracts.agreements import load_contract, local_today, version_in_force, versions_of
 from contracts.models import ContractSession, SlaOutcome, SlaTicket
-from contracts.schemas import Priority
+from contracts.schemas import Priority, ServiceCredits
 from contracts.sessions import month_bounds
 from core.errors import FieldProblem, InvalidInput
 from scheduling.models import Booking, BookingStatus
@@ -67,12 +70,22 @@ class Sessions:
     overage_amount_minor: int
 
 
-@dataclass(frozen=True)
-class Credits:
-    breaches: int
-    percent: float
-    cap_percent: float
-    amount_minor: int
+class Credits(msgspec.Struct, frozen=True, kw_only=True):
+    """The month's service credits: each breach earns its priority's share of the monthly fee; the
+    month's total is capped."""
+
+    breaches: Annotated[int, msgspec.Meta(description="Breached timers that ended in the month")]
+    earned_percent: Annotated[
+        float, msgspec.Meta(description="The breaches' shares of the monthly fee added up, before the cap")
+    ]
+    cap_percent: Annotated[float, msgspec.Meta(description="The most a month's credits may come to")]
+    percent: Annotated[
+        float, msgspec.Meta(description="The share of the monthly fee credited: earned_percent after the cap")
+    ]
+    capped: Annotated[bool, msgspec.Meta(description="Whether the cap cut earned_percent down")]
+    amount_minor: Annotated[
+        int, msgspec.Meta(description="The credit in minor units: percent (after the cap) of the monthly fee")
+    ]
 
 
 @dataclass(frozen=True)
@@ -218,12 +231,12 @@ async def monthly_report(
             )
         )
     ).one()
-    rule = terms.service_credits
-    percent = sum(
-        rule.percent_per_breach.of(line.priority) * sum(t.breached for t in line.timers.values())
-        for line in lines.values()
+    credits = service_credits(
+        lines.values(),
+        terms.service_credits,
+        monthly_fee_minor=terms.monthly_fee_minor,
+        breaches=len(breaches),
     )
-    capped = min(percent, rule.cap_percent)
     return Report(
         contract_id=contract.id,
         number=contract.number,
@@ -241,10 +254,27 @@ async def monthly_report(
             overage_minutes=int(used[2]),
             overage_amount_minor=int(used[3]),
         ),
-        credits=Credits(
-            breaches=len(breaches),
-            percent=round(percent, 4),
-            cap_percent=rule.cap_percent,
-            amount_minor=int(terms.monthly_fee_minor * capped // 100),
+        credits=credits,
+    )
+
+
+def service_credits(
+    lines: Iterable[PriorityLine], rule: ServiceCredits, *, monthly_fee_minor: int, breaches: int
+) -> Credits:
+    """Each breached timer costs its priority's percentage of the fee; the month's sum is capped."""
+    earned = round(
+        sum(
+            rule.percent_per_breach.of(line.priority) * sum(t.breached for t in line.timers.values())
+            for line in lines
         ),
+        4,
+    )
+    applied = min(earned, rule.cap_percent)
+    return Credits(
+        breaches=breaches,
+        earned_percent=earned,
+        cap_percent=rule.cap_percent,
+        percent=applied,
+        capped=earned > rule.cap_percent,
+        amount_minor=int(monthly_fee_minor * applied // 100),
     )

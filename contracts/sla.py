@@ -35,6 +35,7 @@ from contracts.agreements import (
     version_in_force,
     versions_of,
 )
+from contracts.breaches import overrun
 from contracts.errors import ContractNotInForce, NotCovered
 from contracts.models import Contract, ContractVersion, SlaOutcome, SlaTicket
 from contracts.schemas import (
@@ -209,7 +210,7 @@ async def _record(
     """An ended timer, with its overrun in business minutes (0 when met) and the month it ended in; a
     breach is told to the customer (``contract.breach``)."""
     if breach is None:
-        breach = int(calendar.elapsed(due, ended) // MINUTE) if ended > due else 0
+        breach = overrun(calendar, due, ended).minutes
     outcome = SlaOutcome(
         ticket_id=ticket.id,
         contract_id=sla.contract_id,
@@ -414,15 +415,14 @@ def _timer(
         if moved == due:
             break
         due = moved
-    end = stopped or now
-    breach = calendar.elapsed(due, end) - calendar.paused(due, end, relevant) if end > due else timedelta(0)
+    late = overrun(calendar, due, stopped or now, relevant)
     return TimerOut(
         target_minutes=minutes,
         started_at=started,
         due_at=None if open_pause else due,
         stopped_at=stopped,
-        breached=breach > timedelta(0),
-        breach_minutes=int(breach // MINUTE),
+        breached=late.breached,
+        breach_minutes=late.minutes,
     )
 
 
@@ -437,14 +437,14 @@ async def clock_of(session: AsyncSession, ticket: Ticket, sla: SlaTicket, *, now
     due = ticket.first_response_due_at
     assert due is not None, "an SLA ticket's first response is due from its opening"
     answered = ticket.first_responded_at
-    late = calendar.elapsed(due, answered or now) if (answered or now) > due else timedelta(0)
+    late = overrun(calendar, due, answered or now)
     first = TimerOut(
         target_minutes=int(targets.first_response // MINUTE),
         started_at=sla.timers_from if answered is None or answered > sla.timers_from else ticket.created_at,
         due_at=due,
         stopped_at=answered,
-        breached=late > timedelta(0),
-        breach_minutes=int(late // MINUTE),
+        breached=late.breached,
+        breach_minutes=late.minutes,
     )
     update = _timer(
         calendar,

@@ -10,8 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+from sqlmodel import col
+
 from accounts.models import User
 from accounts.roles import Role
+from core.outbox import OutboxEvent
 from tests.contracts.helpers import active_contract, complete_terms, target
 from tests.world import World
 
@@ -201,8 +205,35 @@ async def test_service_credits_are_a_share_of_the_fee_per_breach_capped_each_mon
     for ticket in tickets:
         await scene.reply(ticket)
     credits = (await scene.report("2026-01")).json()["credits"]
-    assert (credits["breaches"], credits["percent"]) == (3, 24)
+    assert (credits["breaches"], credits["earned_percent"], credits["cap_percent"]) == (3, 24, 20)
+    assert (credits["percent"], credits["capped"]) == (20, True)  # what is credited, after the cap
     assert credits["amount_minor"] == 3_000_000  # 20% (the cap) of 15,000,000
+
+
+async def test_a_first_response_25_seconds_late_is_one_breach_everywhere(world: World) -> None:
+    scene = await _scene(world)
+    scene.at(_msk(2026, 1, 12, 12, 0))
+    ticket = await scene.file()  # P1: first response due in 30 business minutes
+    scene.at(_msk(2026, 1, 12, 12, 30) + timedelta(seconds=25))
+    await scene.reply(ticket)
+    shown = await world.client.get(
+        f"/v1/contracts/{scene.contract['id']}/tickets/{ticket['id']}",
+        headers=await world.headers(scene.customer),
+    )
+    first = shown.json()["clock"]["first_response"]
+    assert (first["breached"], first["breach_minutes"]) == (True, 1)
+    report = (await scene.report("2026-01")).json()
+    assert [(b["ticket"], b["breach_minutes"]) for b in report["breaches"]] == [(ticket["number"], 1)]
+    assert _p1(report)["timers"]["first_response"] == {"met": 0, "breached": 1, "breach_minutes": 1}
+    assert report["credits"]["breaches"] == 1
+    assert report["credits"]["amount_minor"] > 0
+    async with world.session() as session:
+        events = (
+            await session.scalars(sa.select(OutboxEvent).where(col(OutboxEvent.type) == "contract.breach"))
+        ).all()
+    assert [(e.payload["ticket_number"], e.payload["breach_minutes"]) for e in events] == [
+        (ticket["number"], 1)
+    ]
 
 
 async def test_the_report_counts_session_minutes_used_against_the_included_ones(world: World) -> None:
