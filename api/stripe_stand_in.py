@@ -33,8 +33,9 @@ LAUNCHER = (
     "from localstripe.resources import store\n"
     "type(store).dump_to_disk = lambda self: None\n"
     "from localstripe.server import app\n"
-    "from api.stripe_browser import install\n"
-    "install(app)\n"
+    "from api import stripe_browser, stripe_invoicing\n"
+    "stripe_browser.install(app)\n"
+    "stripe_invoicing.install(app)\n"
     "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
 )
 TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}

@@ -198,8 +198,8 @@ class StripeGateway:
         idempotency_key: str,
     ) -> str:
         """A finalised invoice sent to the customer with exactly ``lines`` (description, amount; credits
-        are negative): the invoice, then each line on it, then finalising, each step keyed by our record,
-        so a retry after any failure continues where it stopped."""
+        are negative): the invoice, then each line on it, then finalising and sending, each step keyed by
+        our record, so a retry after any failure continues where it stopped."""
         invoice = await self._call(
             "create the invoice",
             lambda: self._client.v1.invoices.create_async(
@@ -232,6 +232,12 @@ class StripeGateway:
             "finalise the invoice",
             lambda: self._client.v1.invoices.finalize_invoice_async(
                 invoice_id, None, self._options(f"{idempotency_key}-finalize")
+            ),
+        )
+        await self._call(
+            "send the invoice",
+            lambda: self._client.v1.invoices.send_invoice_async(
+                invoice_id, None, self._options(f"{idempotency_key}-send")
             ),
         )
         return invoice_id

@@ -1,5 +1,5 @@
-"""What the gateway sends to Stripe, recorded on the wire (localstripe cannot create one-off invoices
-and ignores Idempotency-Key, so these are proved from the outgoing requests)."""
+"""What the gateway sends to Stripe, recorded on the wire (localstripe ignores Idempotency-Key, so the
+keys are proved from the outgoing requests)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ STRIPE_OBJECTS = {
     "/v1/invoiceitems": {"id": "ii_1", "object": "invoiceitem"},
     "/v1/invoices": {"id": "in_1", "object": "invoice", "status": "draft"},
     "/v1/invoices/in_1/finalize": {"id": "in_1", "object": "invoice", "status": "open"},
+    "/v1/invoices/in_1/send": {"id": "in_1", "object": "invoice", "status": "open"},
     "/v1/refunds": {"id": "re_1", "object": "refund", "status": "succeeded"},
 }
 
@@ -34,7 +35,7 @@ def recording_gateway() -> tuple[StripeGateway, list[httpx.Request]]:
     return gateway, sent
 
 
-async def test_an_invoice_is_created_then_given_each_line_then_finalised_each_step_keyed() -> None:
+async def test_an_invoice_is_created_given_each_line_finalised_and_sent_each_step_keyed() -> None:
     gateway, sent = recording_gateway()
     invoice_id = await gateway.create_invoice(
         customer="cus_1",
@@ -49,12 +50,14 @@ async def test_an_invoice_is_created_then_given_each_line_then_finalised_each_st
         "/v1/invoiceitems",
         "/v1/invoiceitems",
         "/v1/invoices/in_1/finalize",
+        "/v1/invoices/in_1/send",
     ]
     assert [r.headers["idempotency-key"] for r in sent] == [
         "deskline-invoice-42",
         "deskline-invoice-42-line-1",
         "deskline-invoice-42-line-2",
         "deskline-invoice-42-finalize",
+        "deskline-invoice-42-send",
     ]
     invoice = parse_qs(sent[0].content.decode())
     assert (invoice["pending_invoice_items_behavior"], invoice["currency"]) == (["exclude"], ["rub"])

@@ -1,7 +1,7 @@
 """Invoicing a month: one invoice per contract in force, the monthly fee less the service credits,
 recorded in Deskline (the source of truth) and issued in Stripe with the same lines; invoicing the
-month again changes nothing. localstripe cannot take one-off invoices: the Stripe side is proved from
-the recorded requests."""
+month again changes nothing. The Stripe side is proved twice: against the development stand-in (which
+keeps the invoice) and from the recorded requests (the idempotency keys, which localstripe ignores)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from accounts.roles import Role
 from api.invoicing_flow import invoice_period
 from billing.errors import PaymentProviderUnavailable
 from billing.models import Invoice, InvoiceStatus
+from tests.billing.helpers import stripe_client
 from tests.billing.test_gateway_requests import recording_gateway
 from tests.contracts.helpers import contract_with_a_first_response
 from tests.world import World
@@ -81,6 +82,7 @@ async def test_the_invoice_is_issued_in_stripe_with_the_same_lines_each_step_key
         f"deskline-invoice-{invoice.id}",
         *(f"deskline-invoice-{invoice.id}-line-{n}" for n in (1, 2)),
         f"deskline-invoice-{invoice.id}-finalize",
+        f"deskline-invoice-{invoice.id}-send",
     ]
     amounts = [
         dict(x.split("=") for x in r.content.decode().split("&"))["amount"]
@@ -88,6 +90,22 @@ async def test_the_invoice_is_issued_in_stripe_with_the_same_lines_each_step_key
         if r.url.path == "/v1/invoiceitems"
     ]
     assert amounts == ["15000000", "-750000"]
+
+
+async def test_the_stand_in_holds_the_issued_invoice_with_its_lines_finalised_and_sent(world: World) -> None:
+    await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    response = await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)
+    (invoice,) = response.json()
+    assert (invoice["status"], invoice["last_error"]) == ("issued", None)
+    found = stripe_client(world).v1.invoices.retrieve(invoice["stripe_invoice_id"])
+    assert (found.status, found.collection_method, found.currency) == ("open", "send_invoice", "rub")
+    assert found.status_transitions.to_dict().get("sent_at") is not None
+    lines = stripe_client(world).v1.invoices.line_items.list(invoice["stripe_invoice_id"])
+    assert [(line.description, line.amount) for line in lines.data] == [
+        (line["description"], line["amount_minor"]) for line in invoice["lines"]
+    ]
+    assert found.total == invoice["total_minor"]
 
 
 async def test_an_invoice_stripe_could_not_take_stays_pending_with_the_reason(world: World) -> None:

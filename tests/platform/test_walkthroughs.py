@@ -73,6 +73,7 @@ def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contractin
         payments = client.get("/v1/payments", params={"booking_id": kept["BOOKING"]}, headers=customer).json()
         ticket = client.get(f"/v1/support/tickets/{kept['TICKET']}", headers=customer).json()
         contract = client.get(f"/v1/contracts/{kept['CONTRACT']}", headers=customer).json()
+        invoices = client.get("/v1/invoices", headers=customer).json()["items"]
         sla_ticket = client.get(
             f"/v1/contracts/{kept['CONTRACT']}/tickets/{kept['SLA_TICKET']}", headers=customer
         ).json()
@@ -86,6 +87,8 @@ def test_the_walkthroughs_run_end_to_end_booking_paying_refunding_and_contractin
     assert contract["status"] == "active"
     assert [v["terms"]["included_session_minutes"] for v in contract["versions"]] == [240, 480]
     assert sla_ticket["clock"]["priority"] == "P1"
+    # last month was invoiced and issued through the Stripe stand-in
+    assert [(i["source_id"], i["status"]) for i in invoices] == [(kept["CONTRACT"], "issued")]
     # the worker `make run` starts beside the server delivered the receipts to the local mail stand-in
     mail = Path(settings["DESKLINE_MAIL_STAND_IN_DIR"])
     deadline = time.monotonic() + 20
