@@ -12,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.signing import VerificationKeyCache
 from accounts.tokens import TokenPolicy
+from api import metrics
 from api.settings import Settings
 from api.throttle import LoginThrottle
+from billing.breaker import CircuitBreaker
 from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
@@ -82,7 +84,8 @@ def load_external_keys(settings: Settings) -> KeySet | None:
 
 
 def build_gateway(settings: Settings) -> StripeGateway:
-    """Stripe with the configured limits: every call bounded in time, one retry on a network error."""
+    """Stripe with the configured limits (every call bounded in time, one retry on a network error)
+    behind the process's circuit breaker, whose state /metrics shows."""
     return StripeGateway(
         settings.stripe_secret_key,
         settings.stripe_base,
@@ -90,5 +93,12 @@ def build_gateway(settings: Settings) -> StripeGateway:
             connect_seconds=settings.stripe_connect_timeout_seconds,
             read_seconds=settings.stripe_read_timeout_seconds,
             max_network_retries=settings.stripe_max_network_retries,
+            total_seconds=settings.stripe_total_timeout_seconds,
+        ),
+        CircuitBreaker(
+            failures=settings.stripe_breaker_failures,
+            window=settings.stripe_breaker_window_seconds,
+            cooldown=settings.stripe_breaker_cooldown_seconds,
+            on_change=metrics.stripe_circuit_changed,
         ),
     )

@@ -97,10 +97,17 @@ class Settings(BaseSettings):
     # Development without Stripe keys: `deskline serve` runs a local stand-in (localstripe) on this port.
     stripe_stand_in: Literal["auto", "off"] = "auto"
     stripe_stand_in_port: int = Field(default=8420, gt=0, lt=65_536)
-    # Every Stripe call is bounded: connecting, then each read; one retry on a network error.
-    stripe_connect_timeout_seconds: float = Field(default=3, gt=0, le=60)
-    stripe_read_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Every Stripe call is bounded: connecting, then each read; one retry on a network error; and in all,
+    # the retry included, at most stripe_total_timeout_seconds.
+    stripe_connect_timeout_seconds: float = Field(default=2, gt=0, le=10)
+    stripe_read_timeout_seconds: float = Field(default=4, gt=0, le=10)
     stripe_max_network_retries: int = Field(default=1, ge=0, le=5)
+    stripe_total_timeout_seconds: float = Field(default=10, gt=0, le=10)
+    # The circuit breaker in front of Stripe: this many failed calls within the window open it; it stays
+    # open (refusing at once, 503 with Retry-After) for the cool-down, then lets one probe through.
+    stripe_breaker_failures: int = Field(default=5, ge=1, le=1000)
+    stripe_breaker_window_seconds: float = Field(default=30, gt=0, le=3600)
+    stripe_breaker_cooldown_seconds: float = Field(default=30, gt=0, le=3600)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=25, gt=0, lt=65_536)

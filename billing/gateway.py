@@ -1,15 +1,19 @@
 """The Stripe gateway behind a small interface; every call carries an idempotency key of ours.
 
-Every call is bounded (connect and read timeouts, one retry on a network error by default) and is
-made by callers with no transaction open. A failure says whether Stripe may have received the
-request (``reached``): a refused connection means it certainly did not; a timeout after sending, or
-an answer, means it may have acted (the idempotency key then makes a retry safe).
+Every call is bounded (connect and read timeouts, one retry on a network error by default, and a total
+that includes the retry) and is made by callers with no transaction open. A circuit breaker
+(billing/breaker.py) refuses calls at once while Stripe is not answering. A failure says whether
+Stripe may have received the request (``reached``): a refused connection (or the open breaker) means
+it certainly did not; a timeout after sending, or an answer, means it may have acted (the idempotency
+key then makes a retry safe).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import functools
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
@@ -17,6 +21,7 @@ from typing import Any, Protocol, TypeVar
 import httpx
 import stripe
 
+from billing.breaker import CircuitBreaker
 from billing.errors import PaymentProviderUnavailable
 
 T = TypeVar("T")
@@ -55,11 +60,13 @@ class _TrackingHTTPXClient(stripe.HTTPXClient):
 
 @dataclass(frozen=True, slots=True)
 class StripeLimits:
-    """How long any Stripe call may take: connecting, each read, and retries on network errors."""
+    """How long any Stripe call may take: connecting, each read, retries on network errors, and in all
+    (the retry included): a call is abandoned at ``total_seconds`` whatever its steps take."""
 
-    connect_seconds: float = 3.0
-    read_seconds: float = 10.0
+    connect_seconds: float = 2.0
+    read_seconds: float = 4.0
     max_network_retries: int = 1
+    total_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +115,7 @@ class StripeGateway:
     secret_key: str
     base_url: str | None = None
     limits: StripeLimits = field(default_factory=StripeLimits)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
     # Every outgoing idempotency key, in order: the proof that retries cannot charge twice.
     sent_keys: list[str] = field(default_factory=list)
 
@@ -126,19 +134,42 @@ class StripeGateway:
         return {"idempotency_key": key}
 
     async def _call(self, what: str, call: Callable[[], Awaitable[T]]) -> T:
+        wait = self.breaker.refusal()
+        if wait is not None:
+            retry_after = math.ceil(wait)
+            raise PaymentProviderUnavailable(
+                f"Stripe is not answering: calls to it are paused for {retry_after} s (circuit open).",
+                reached=False,
+                headers={"Retry-After": retry_after},
+            )
         token = _reached.set([])
         try:
-            return await call()
+            async with asyncio.timeout(self.limits.total_seconds):
+                result = await call()
+        except TimeoutError as exc:
+            self.breaker.failed()
+            raise PaymentProviderUnavailable(
+                f"Stripe did not {what} within {self.limits.total_seconds:g} s.",
+                reached=True,  # the request may have left: the idempotency key makes a retry safe
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+            ) from exc
         except stripe.StripeError as exc:
+            definitive = isinstance(exc, DEFINITIVE)
+            (self.breaker.succeeded if definitive else self.breaker.failed)()  # a refusal is an answer
             reached = bool(_reached.get()) or not isinstance(exc, stripe.APIConnectionError)
             raise PaymentProviderUnavailable(
                 f"Stripe did not {what} ({type(exc).__name__}).",
                 reached=reached,
-                definitive=isinstance(exc, DEFINITIVE),
+                definitive=definitive,
                 headers={"Retry-After": RETRY_AFTER_SECONDS},
             ) from exc
+        except BaseException:  # cancelled: no verdict on Stripe, but a probe must not stay taken
+            self.breaker.failed()
+            raise
         finally:
             _reached.reset(token)
+        self.breaker.succeeded()
+        return result
 
     async def ensure_customer(self, *, organization_id: str, name: str, idempotency_key: str) -> str:
         customer = await self._call(
