@@ -18,7 +18,6 @@ from accounts.roles import Role
 from api.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from api.stripe_stand_in import StandIn
     from billing.gateway import StripeGateway
 
 T = TypeVar("T")
@@ -70,7 +69,17 @@ async def _with_session(settings: Settings, work: Callable[[AsyncSession], Await
 def _gateway(settings: Settings) -> StripeGateway:
     from api.context import build_gateway
 
-    return build_gateway(settings)
+    return build_gateway(_with_stand_ins(settings))
+
+
+def _with_stand_ins(settings: Settings) -> Settings:
+    """In development, the ports the running server's stand-ins took (they may not be the configured
+    ones: another server on this machine may have had those)."""
+    if settings.environment != "development":
+        return settings
+    from devserver import with_running_stand_ins
+
+    return with_running_stand_ins(settings)
 
 
 class DesklineGroup(click.Group):
@@ -143,49 +152,36 @@ def main() -> None:
 )
 def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -> None:
     """Serve the API with uvicorn (in development without Stripe keys, with a local Stripe stand-in)."""
+    import os
+
     import uvicorn
 
-    from api import mail_stand_in, stripe_stand_in
     from api.logging import configure_logging
 
     settings = _settings()
     _preflight(settings)
     configure_logging(settings)
-    stand_ins: list[stripe_stand_in.StandIn] = []
-    if settings.uses_stripe_stand_in:
-        try:
-            stand_in = stripe_stand_in.start(settings.stripe_stand_in_port)
-            stand_ins.append(stand_in)
-        except stripe_stand_in.StandInFailed as exc:
-            raise click.ClickException(f"the local Stripe stand-in could not start: {exc}") from exc
-        # The stand-in starts empty: customers recorded against an earlier run of it are gone there too.
-        from billing.checkout import forget_customers
+    running = None
+    if settings.environment == "development":
+        import devserver
 
-        _in_transaction(settings, forget_customers)
         reachable = "127.0.0.1" if host in {"0.0.0.0", "::"} else host  # noqa: S104 - recognising, not binding
-        stripe_stand_in.register_webhook(
-            stand_in.url,
-            f"http://{reachable}:{port}/v1/billing/stripe/webhook",
-            settings.stripe_webhook_secret,
-        )
-        click.echo(
-            f"Stripe stand-in (localstripe) on {stand_in.url}; pay a held booking with "
-            "`deskline billing pay --booking ID`",
-            err=True,
-        )
-    if settings.uses_mail_stand_in:
         try:
-            stand_ins.append(mail_stand_in.start(settings.mail_stand_in_port, settings.mail_stand_in_dir))
-        except stripe_stand_in.StandInFailed as exc:
-            raise click.ClickException(f"the local mail stand-in could not start: {exc}") from exc
-        click.echo(
-            f"Mail stand-in on 127.0.0.1:{settings.mail_stand_in_port}; "
-            f"messages in {settings.mail_stand_in_dir}/",
-            err=True,
-        )
-    if settings.environment == "development" and with_worker:
-        stand_ins.append(_spawn_worker())
-        click.echo("Outbox worker started beside the server (`deskline worker`)", err=True)
+            running = devserver.start(
+                settings,
+                webhook_url=f"http://{reachable}:{port}/v1/billing/stripe/webhook",
+                with_worker=with_worker,
+                say=lambda line: click.echo(line, err=True),
+            )
+        except devserver.StandInFailed as exc:
+            raise click.ClickException(f"a development stand-in could not start: {exc}") from exc
+        # The app (here or in uvicorn's worker processes) must see the ports the stand-ins took.
+        os.environ.update(running.environment)
+        if running.stripe_url is not None:
+            # The stand-in starts empty: customers recorded against an earlier run of it are gone there too.
+            from billing.checkout import forget_customers
+
+            _in_transaction(settings, forget_customers)
     try:
         uvicorn.run(
             "api.asgi:create",
@@ -202,7 +198,7 @@ def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -
             forwarded_allow_ips=settings.trusted_proxies or "",
         )
     finally:
-        for running in stand_ins:
+        if running is not None:
             running.stop()
 
 
@@ -217,19 +213,6 @@ async def _stop_when_orphaned(stop: asyncio.Event, parent: int) -> None:
             stop.set()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 0.5)
-
-
-def _spawn_worker() -> StandIn:
-    """``deskline worker`` as a child process that ends with this one (development)."""
-    import os
-    import subprocess
-
-    from api.stripe_stand_in import StandIn
-
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and CLI
-        [sys.executable, "-m", "api.cli", "worker", "--exit-with-parent", str(os.getpid())]
-    )
-    return StandIn(process, "worker")
 
 
 def _preflight(settings: Settings) -> None:
@@ -405,11 +388,11 @@ def pay_booking(booking_id: str, wait: float) -> None:
     import time
     import uuid
 
-    from api import stripe_stand_in
     from billing.checkout import payment_of_booking
+    from devserver import stripe as stripe_stand_in
     from scheduling.models import Booking
 
-    settings = _settings()
+    settings = _with_stand_ins(_settings())
     if settings.environment == "production" or settings.stripe_base is None:
         raise click.ClickException(
             "`billing pay` drives the local Stripe stand-in; it is for development only"
@@ -544,8 +527,8 @@ def purge_secrets() -> None:
 @main.command("seed-demo")
 def seed_demo() -> None:
     """Load a small, realistic data set to try the API (idempotent)."""
-    from api.demo import seed
     from core.time import SystemClock
+    from devserver.demo import seed
 
     settings = _settings()
     summary = _in_transaction(settings, lambda session: seed(session, now=SystemClock().now()))

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from api.stripe_stand_in import LAUNCHER
+from devserver.stripe import LAUNCHER
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALSTRIPE = LAUNCHER  # the same stand-in `deskline serve` runs in development

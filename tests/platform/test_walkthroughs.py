@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.stripe_stand_in import listening
+from devserver import listening
 from tests.harness import ROOT, ServerProcess, development_env, server_env, start_server
 
 WALKTHROUGHS = sorted((ROOT / "walkthroughs").glob("[0-9]-*.sh"))

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api.stripe_stand_in import StandIn, StandInFailed, listening, wait_until_listening
+from devserver.processes import StandIn, StandInFailed, listening, wait_until_listening
 
 LAUNCHER = (
     "import os, sys, threading, time, pathlib\n"
@@ -30,7 +30,9 @@ LAUNCHER = (
 def start(port: int, folder: Path) -> StandIn:
     """Run the stand-in on 127.0.0.1:``port``, keeping messages in ``folder``, and wait until it answers."""
     if listening(port):
-        raise StandInFailed(f"port {port} is taken; set DESKLINE_MAIL_STAND_IN_PORT to a free one")
+        raise StandInFailed(
+            f"port {port} is taken; set DESKLINE_MAIL_STAND_IN_PORT to a free one, or leave it unset"
+        )
     try:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
             [sys.executable, "-c", LAUNCHER, str(port), str(folder)],

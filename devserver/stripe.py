@@ -1,7 +1,9 @@
 """A local stand-in for Stripe in development: localstripe on loopback, started and stopped with the
 server, its webhooks pointed at the app and signed with the app's webhook secret, so holding, paying,
-cancelling and refunding work on a fresh clone with no account anywhere. It also serves a Stripe.js
-replacement at ``/js.stripe.com/v3/`` for a browser's card form. Production refuses it (settings).
+cancelling, refunding and invoicing work on a fresh clone with no account anywhere. It also serves a
+Stripe.js replacement at ``/js.stripe.com/v3/`` for a browser's card form (devserver/stripe_browser.py)
+and issues one-off invoices as Stripe does (devserver/stripe_invoicing.py). Production refuses it
+(settings).
 
 Payment without a browser: ``deskline billing pay --booking ID`` does what Stripe.js would do with
 the client secret (attach a test card, confirm); the stand-in then delivers the signed webhook.
@@ -9,13 +11,12 @@ the client secret (attach a test card, confirm); the stand-in then delivers the 
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
-from dataclasses import dataclass
 
 import httpx
+
+from devserver.processes import StandIn, StandInFailed, listening, wait_until_listening
 
 # localstripe pickles its whole store to one fixed file on every write, which serialises every
 # instance on the machine and slows as the store grows: the stand-in keeps its store in memory.
@@ -33,7 +34,7 @@ LAUNCHER = (
     "from localstripe.resources import store\n"
     "type(store).dump_to_disk = lambda self: None\n"
     "from localstripe.server import app\n"
-    "from api import stripe_browser, stripe_invoicing\n"
+    "from devserver import stripe_browser, stripe_invoicing\n"
     "stripe_browser.install(app)\n"
     "stripe_invoicing.install(app)\n"
     "web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None)\n"
@@ -41,56 +42,17 @@ LAUNCHER = (
 TEST_CARD = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2035, "cvc": "123"}
 
 
-class StandInFailed(RuntimeError):
-    """The stand-in could not start (its port is taken, or localstripe is not installed)."""
-
-
-@dataclass
-class StandIn:
-    process: subprocess.Popen[bytes]
-    url: str
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 def start(port: int, *, seconds: float = 30) -> StandIn:
     """Run localstripe on 127.0.0.1:``port`` and wait until it answers."""
     if listening(port):
         raise StandInFailed(
-            f"port {port} is taken; set DESKLINE_STRIPE_STAND_IN_PORT to a free one "
-            "(or stop the other process)"
+            f"port {port} is taken; set DESKLINE_STRIPE_STAND_IN_PORT to a free one, or leave it unset "
+            "(then a free port is taken)"
         )
     process = subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed snippet
         [sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     return wait_until_listening(process, port, "localstripe", seconds=seconds)
-
-
-def wait_until_listening(
-    process: subprocess.Popen[bytes], port: int, what: str, *, seconds: float = 30
-) -> StandIn:
-    """The started stand-in once it answers on ``port``; killed, and the reason raised, if it does not."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise StandInFailed(f"{what} exited: {error.strip().splitlines()[-1:] or 'no output'}")
-        if listening(port):
-            return StandIn(process, f"http://127.0.0.1:{port}")
-        time.sleep(0.05)
-    process.kill()
-    raise StandInFailed(f"{what} did not answer on port {port} within {seconds:.0f} s")
 
 
 def register_webhook(stand_in_url: str, target_url: str, secret: str) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-SCRIPT = Path(__file__).resolve().parent / "static" / "stripe" / "stripe-stand-in.js"
+SCRIPT = Path(__file__).resolve().parent / "static" / "stripe-stand-in.js"
 CONFIRM = re.compile(r"^/_deskline/payment_intents/(pi_\w+)/confirm_card$")
 
 

@@ -1,0 +1,62 @@
+"""`deskline serve` in development on a machine where another one runs: each server's stand-ins take
+free ports when the configured ones are taken, and the commands run beside a server find its own."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from api.settings import load_settings
+from devserver import listening
+from devserver.processes import recorded
+from tests.harness import ROOT, server_env, start_server
+
+
+def _development(database: Path, home: Path) -> dict[str, str]:
+    """`make run`'s settings with no stand-in port given: the stand-ins choose."""
+    return {
+        "DESKLINE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "DESKLINE_ATTACHMENTS_DIR": str(home / "attachments"),
+        "DESKLINE_STRIPE_STAND_IN": "auto",
+        "DESKLINE_MAIL_STAND_IN": "auto",
+        "DESKLINE_MAIL_STAND_IN_DIR": str(home / "mail"),
+    }
+
+
+@pytest.mark.serial
+def test_two_development_servers_each_run_their_own_stand_ins(sqlite_template: Path, tmp_path: Path) -> None:
+    envs = []
+    for name in ("first", "second"):
+        shutil.copyfile(sqlite_template, tmp_path / f"{name}.db")
+        envs.append(_development(tmp_path / f"{name}.db", tmp_path / name))
+    first = start_server(envs[0])
+    try:
+        second = start_server(envs[1])
+        try:
+            records = [
+                json.loads((tmp_path / f"{n}.db.stand-ins.json").read_text()) for n in ("first", "second")
+            ]
+            ports = [(r["stripe_stand_in_port"], r["mail_stand_in_port"]) for r in records]
+            assert len({p for pair in ports for p in pair}) == 4, ports
+            assert all(listening(p) for pair in ports for p in pair)
+            reconcile = subprocess.run(
+                [sys.executable, "-m", "api.cli", "billing", "reconcile"],
+                cwd=ROOT,
+                env=server_env(envs[1]),
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert reconcile.returncode == 0, reconcile.stderr  # it reached the second server's stand-in
+        finally:
+            second.stop()
+    finally:
+        first.stop()
+    # a stopped server's record names nothing running (uvicorn ends on SIGTERM before any cleanup of ours)
+    assert recorded(load_settings(database_url=envs[0]["DESKLINE_DATABASE_URL"])) == {}
