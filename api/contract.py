@@ -171,6 +171,7 @@ def document(app: Litestar, schema: OpenAPI) -> None:
                 kinds = operation_kinds(handler, method, route.path_format or "/", operation)
                 _write_responses(operation, kinds)
                 _write_alternates(operation, handler.opt.get("alternate_media", {}))
+                _headers_are_strings(operation)
 
 
 def _restore_zero_bounds(app: Litestar, components: Components) -> None:
@@ -231,6 +232,15 @@ def _metrics_are_text(schema: OpenAPI) -> None:
                 content={"text/plain": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
             )
         }
+
+
+def _headers_are_strings(operation: Operation) -> None:
+    """Litestar writes a documented response header (``ETag``) with no schema, which OpenAPI 3.1 requires
+    (a header has a schema or a content): each header without one is a string."""
+    for response in (operation.responses or {}).values():
+        for header in (response.headers or {}).values() if isinstance(response, OpenAPIResponse) else ():
+            if isinstance(header, OpenAPIHeader) and header.schema is None and header.content is None:
+                header.schema = Schema(type=OpenAPIType.STRING)
 
 
 def _write_alternates(operation: Operation, alternates: dict[str, str]) -> None:
