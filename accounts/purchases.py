@@ -69,9 +69,16 @@ async def record_purchase(
 
 
 async def import_purchases_csv(
-    session: AsyncSession, actor: Actor, organization_id: uuid.UUID, text: str, *, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    organization_id: uuid.UUID,
+    text: str,
+    *,
+    now: datetime,
+    preview: bool = False,
 ) -> list[Purchase]:
-    """All-or-nothing CSV import: every row is checked, and any bad row rejects the whole file."""
+    """All-or-nothing CSV import: every row is checked, and any bad row rejects the whole file. A
+    ``preview`` checks the file the same way and answers the purchases it would record, storing none."""
     await get_organization(session, actor, organization_id)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
@@ -124,25 +131,28 @@ async def import_purchases_csv(
         raise PurchaseImportFailed(
             f"{len(problems)} problem(s) in the file; nothing was imported.", errors=problems
         )
+    if preview:
+        return [_purchase(organization_id, item, actor, now=now) for item in rows]
     return await _insert(session, actor, organization_id, rows, now=now)
+
+
+def _purchase(organization_id: uuid.UUID, item: PurchaseIn, actor: Actor, *, now: datetime) -> Purchase:
+    return Purchase(
+        organization_id=organization_id,
+        product=item.product,
+        purchased_on=item.purchased_on,
+        channel=item.channel,
+        partner_name=item.partner_name,
+        reference=item.reference,
+        created_at=now,
+        created_by=actor.id,
+    )
 
 
 async def _insert(
     session: AsyncSession, actor: Actor, organization_id: uuid.UUID, items: list[PurchaseIn], *, now: datetime
 ) -> list[Purchase]:
-    purchases = [
-        Purchase(
-            organization_id=organization_id,
-            product=item.product,
-            purchased_on=item.purchased_on,
-            channel=item.channel,
-            partner_name=item.partner_name,
-            reference=item.reference,
-            created_at=now,
-            created_by=actor.id,
-        )
-        for item in items
-    ]
+    purchases = [_purchase(organization_id, item, actor, now=now) for item in items]
     session.add_all(purchases)
     try:
         await session.flush()

@@ -166,7 +166,10 @@ class PurchaseOut(msgspec.Struct, kw_only=True):
 
 
 class PurchaseImportOut(msgspec.Struct, kw_only=True):
-    imported: int
+    imported: Annotated[int, msgspec.Meta(description="Purchases recorded (0 for a preview)")]
+    preview: Annotated[
+        bool, msgspec.Meta(description="Nothing was stored: items are what importing would record")
+    ]
     items: list[PurchaseOut]
 
 

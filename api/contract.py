@@ -56,6 +56,7 @@ from core import idempotency
 from core.errors import DesklineError, NestingTooDeep
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+FORM = "multipart/form-data"
 PROBLEM = "Problem"
 INVALID_TOKEN = kind_of(InvalidToken)
 CSRF_REFUSED = kind_of(CsrfTokenInvalid)
@@ -75,6 +76,27 @@ class RawBody:
     schema: Schema
     description: str
     required: bool = True
+    # The same document may come as the ``file`` part of a multipart/form-data body instead (clients
+    # generated from the document handle forms, not every raw media type).
+    as_form_file: bool = False
+
+    def content(self) -> dict[str, OpenAPIMediaType]:
+        found = {self.media_type: OpenAPIMediaType(schema=self.schema)}
+        if self.as_form_file:
+            found[FORM] = OpenAPIMediaType(
+                schema=Schema(
+                    type=OpenAPIType.OBJECT,
+                    required=["file"],
+                    properties={
+                        "file": Schema(
+                            type=OpenAPIType.STRING,
+                            format=OpenAPIFormat.BINARY,
+                            description=f"The same document as a file part ({self.media_type})",
+                        )
+                    },
+                )
+            )
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +167,7 @@ def _takes_json(operation: Operation, declared: Declared) -> bool:
 
 def document(app: Litestar, schema: OpenAPI) -> None:
     """Write every operation's problem responses (and raw request bodies) into the document."""
-    _metrics_are_text(schema)
+    _metrics_are_file(schema)
     components = schema.components if isinstance(schema.components, Components) else Components()
     components.schemas = {**(components.schemas or {}), **_problem_schemas()}
     schema.components = components
@@ -164,7 +186,7 @@ def document(app: Litestar, schema: OpenAPI) -> None:
                 declared = _declared(handler)
                 if declared.body is not None:
                     operation.request_body = RequestBody(
-                        content={declared.body.media_type: OpenAPIMediaType(schema=declared.body.schema)},
+                        content=declared.body.content(),
                         description=declared.body.description,
                         required=declared.body.required,
                     )
@@ -221,7 +243,7 @@ def _restore_struct(info: msgspec.inspect.Type, components: Components, seen: se
             _restore_struct(member, components, seen)
 
 
-def _metrics_are_text(schema: OpenAPI) -> None:
+def _metrics_are_file(schema: OpenAPI) -> None:
     """The Prometheus controller says JSON; it serves the text exposition format."""
     item = (schema.paths or {}).get("/metrics")
     operation = getattr(item, "get", None)
@@ -357,8 +379,9 @@ def documented(schema: dict[str, Any]) -> dict[tuple[str, str], dict[int, set[st
     return found
 
 
-def _text(description: str) -> Schema:
-    return Schema(type=OpenAPIType.STRING, description=description)
+def _file(description: str) -> Schema:
+    """A whole document as the body: its bytes, in the operation's media type."""
+    return Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY, description=description)
 
 
 STRIPE_EVENT = RawBody(
@@ -376,21 +399,29 @@ STRIPE_EVENT = RawBody(
 )
 HOLIDAY_ICS = RawBody(
     "text/calendar",
-    _text("An iCalendar (RFC 5545) file; every all-day event marks holidays"),
-    "The holiday calendar to import",
+    _file("An iCalendar (RFC 5545) file; every all-day event marks holidays"),
+    "The holiday calendar to import (raw, or as the file part of a form)",
+    as_form_file=True,
 )
 BUSY_ICS = RawBody(
     "text/calendar",
-    _text("An iCalendar (RFC 5545) file; its events are busy time (empty when ?url= is given)"),
-    "The engineer's busy calendar",
+    _file("An iCalendar (RFC 5545) file; its events are busy time (empty when ?url= is given)"),
+    "The engineer's busy calendar (raw, or as the file part of a form)",
     required=False,
+    as_form_file=True,
 )
 PURCHASES_CSV = RawBody(
     "text/csv",
-    _text("UTF-8 CSV with the header product,purchased_on,channel,partner_name,reference"),
-    "Purchase records, all or nothing",
+    _file("UTF-8 CSV with the header product,purchased_on,channel,partner_name,reference"),
+    "Purchase records, all or nothing (raw, or as the file part of a form)",
+    as_form_file=True,
 )
-RFC822 = RawBody("message/rfc822", _text("The e-mail as received, headers and body"), "A forwarded e-mail")
+RFC822 = RawBody(
+    "message/rfc822",
+    _file("The e-mail as received, headers and body"),
+    "A forwarded e-mail (raw, or as the file part of a form)",
+    as_form_file=True,
+)
 ATTACHMENT_FORM = RawBody(
     "multipart/form-data",
     Schema(

@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
 from api.contract import HOLIDAY_ICS, problems
 from api.dependencies import DB, Ctx
+from api.uploads import document_body
 from core.errors import InvalidInput, NotFound
 from core.holidays import (
     MAX_ICS_BYTES,
@@ -68,13 +69,13 @@ class HolidayController(Controller):
     )
     async def import_ics(
         self,
-        body: RawBody,
+        request: Request[Any, Any, Any],
         db: DB,
         ctx: Ctx,
         calendar: CalendarKey = "default",
         replace: FromQuery[bool] = False,
     ) -> list[HolidayOut]:
-        parsed = parse_holiday_ics(body)
+        parsed = parse_holiday_ics(await document_body(request))
         rows = await import_holidays(db, calendar, parsed, source="ics", now=ctx.clock.now(), replace=replace)
         return [_out(h) for h in rows]
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar import Controller, Request, get, patch, post, put
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts import directory, eligibility, purchases
 from accounts.errors import DuplicatePurchase, EmailTaken, InvalidSupportContact, PurchaseImportFailed
@@ -28,6 +28,7 @@ from accounts.schemas import (
 from api.contract import PURCHASES_CSV, problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
+from api.uploads import document_body
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
@@ -170,9 +171,10 @@ class OrganizationController(Controller):
     @post(
         "/{organization_id:uuid}/purchases/import",
         summary="Record purchases in bulk from CSV (all or nothing)",
-        description="Send the file as the raw `text/csv` body. Columns: "
+        description="Send the file as the raw `text/csv` body (or as the `file` part of a form). Columns: "
         "product,purchased_on,channel,partner_name,reference. Any bad row rejects the file, "
-        "with every problem listed in errors[] by line.",
+        "with every problem listed in errors[] by line. `preview=true` checks the file the same way and "
+        "answers what importing it would record, storing nothing.",
         request_max_body_size=MAX_CSV_BYTES,
     )
     async def import_purchases(
@@ -181,14 +183,21 @@ class OrganizationController(Controller):
         actor: CurrentActor,
         db: DB,
         ctx: Ctx,
-        body: RawBody,
+        request: Request[Any, Any, Any],
+        preview: Annotated[
+            bool, QueryParameter(description="Check the file and answer what it would record; store nothing")
+        ] = False,
     ) -> PurchaseImportOut:
         try:
-            text = body.decode("utf-8-sig")
+            text = (await document_body(request)).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise PurchaseImportFailed("The file must be UTF-8 encoded CSV.") from exc
-        rows = await purchases.import_purchases_csv(db, actor, organization_id, text, now=ctx.clock.now())
-        return PurchaseImportOut(imported=len(rows), items=[PurchaseOut.build(p) for p in rows])
+        rows = await purchases.import_purchases_csv(
+            db, actor, organization_id, text, now=ctx.clock.now(), preview=preview
+        )
+        return PurchaseImportOut(
+            imported=0 if preview else len(rows), preview=preview, items=[PurchaseOut.build(p) for p in rows]
+        )
 
     @problems(NotFound)
     @get(

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, patch, post, put
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
 from api.contract import BUSY_ICS, problems
 from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
+from api.uploads import document_body
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from scheduling import bookings, busy, catalog, engineers
 from scheduling.errors import CalendarImportFailed
@@ -147,7 +148,7 @@ class EngineerCalendarController(Controller):
     async def import_busy(
         self,
         engineer_id: FromPath[uuid.UUID],
-        body: RawBody,
+        request: Request[Any, Any, Any],
         actor: CurrentActor,
         db: DB,
         ctx: Ctx,
@@ -158,7 +159,7 @@ class EngineerCalendarController(Controller):
     ) -> BusySourceOut:
         engineer = await engineers.get_engineer(db, engineer_id)
         engineers.require_calendar_editor(actor, engineer_id)
-        content: bytes = body
+        content = await document_body(request)
         if url:
             await end_transaction(db)  # nothing held while the calendar's server answers
             content = await fetch_ics(url, _fetch_policy(ctx))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.openapi import ResponseSpec
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter, RawBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 
 from accounts.actor import Actor
@@ -19,7 +19,7 @@ from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import IdempotencyKey, idempotent
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
-from api.uploads import receive_streamed, storage_of, stored_download
+from api.uploads import document_body, receive_streamed, storage_of, stored_download
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from core.idempotency import KeyReused, RequestInFlight
 from scheduling import bookings
@@ -401,11 +401,26 @@ class SupportOperationsController(Controller):
         },
     )
     async def inbound_email(
-        self, body: RawBody, actor: CurrentActor, db: DB, ctx: Ctx
+        self,
+        request: Request[Any, Any, Any],
+        actor: CurrentActor,
+        db: DB,
+        ctx: Ctx,
+        idempotency_key: IdempotencyKey = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        result = await receive_email(
-            db, body, storage=storage_of(ctx), max_attachment_bytes=ctx.settings.attachment_max_bytes, now=now
-        )
-        view = await ticket_detail(db, actor, result.ticket, now=now)
-        return Response(view, status_code=201 if result.created else 200)
+        body = await document_body(request)
+
+        async def receive() -> Response[TicketOut]:
+            result = await receive_email(
+                db,
+                body,
+                storage=storage_of(ctx),
+                max_attachment_bytes=ctx.settings.attachment_max_bytes,
+                now=now,
+            )
+            view = await ticket_detail(db, actor, result.ticket, now=now)
+            return Response(view, status_code=201 if result.created else 200)
+
+        # A gateway that retries a delivery sends the same key: one ticket, the first answer again.
+        return await idempotent(request, db, actor, ctx, receive, key=idempotency_key)

@@ -74,6 +74,38 @@ async def test_csv_import_records_every_row(world: World) -> None:
     assert response.json()["imported"] == 2
 
 
+async def test_a_csv_preview_answers_what_it_would_record_and_stores_nothing(world: World) -> None:
+    org = await world.organization()
+    _, sales = await world.staff(Role.SALES)
+    csv = HEADER + "Mobile Server,2021-01-10,direct,,INV-9\n"
+    response = await world.client.post(
+        f"/v1/organizations/{org.id}/purchases/import",
+        params={"preview": "true"},
+        content=csv.encode(),
+        headers={**sales, "content-type": "text/csv"},
+    )
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["imported"], body["preview"]) == (0, True)
+    assert [(p["reference"], p["channel"]) for p in body["items"]] == [("INV-9", "direct")]
+    listing = await world.client.get(f"/v1/organizations/{org.id}/purchases", headers=sales)
+    assert listing.json()["items"] == []
+
+
+async def test_a_csv_preview_of_a_bad_file_names_each_problem(world: World) -> None:
+    org = await world.organization()
+    _, sales = await world.staff(Role.SALES)
+    csv = HEADER + "Mobile Server,not-a-date,direct,,BAD-1\n"
+    response = await world.client.post(
+        f"/v1/organizations/{org.id}/purchases/import",
+        params={"preview": "true"},
+        content=csv.encode(),
+        headers={**sales, "content-type": "text/csv"},
+    )
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["line 2.row"]
+
+
 async def test_csv_with_a_bad_row_imports_nothing_and_names_each_problem(world: World) -> None:
     org = await world.organization()
     _, sales = await world.staff(Role.SALES)

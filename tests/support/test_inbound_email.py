@@ -94,3 +94,16 @@ async def test_integration_without_the_scope_is_forbidden(world: World) -> None:
         "/v1/support/inbound-email", content=b"x", headers=await world.headers(client)
     )
     assert response.status_code == 403
+
+
+async def test_a_delivery_retried_with_its_idempotency_key_files_one_ticket(world: World) -> None:
+    _, contact, headers = await world.contact()
+    gateway = {**await _gateway(world), "Idempotency-Key": "smtp-queue-4711"}
+    raw = _mail(contact.email, "Terminals do not sync", "Since Monday nothing syncs.")
+    first = await world.client.post("/v1/support/inbound-email", content=raw, headers=gateway)
+    again = await world.client.post("/v1/support/inbound-email", content=raw, headers=gateway)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json()["id"] == first.json()["id"]
+    assert again.headers["idempotent-replayed"] == "true"
+    listing = (await world.client.get("/v1/support/tickets", headers=headers)).json()
+    assert len(listing["items"]) == 1
