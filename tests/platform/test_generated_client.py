@@ -95,7 +95,7 @@ def _client(world: World, token: str) -> Any:  # Any: the generated Authenticate
     # The generated calls go to the test app, with the token as the generated client would send it.
     client.set_async_httpx_client(
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=world.app),
+            transport=httpx.ASGITransport(app=world.app),  # type: ignore[arg-type]  # Litestar's ASGI types
             base_url=BASE,
             headers={"Authorization": f"Bearer {token}"},
         )
