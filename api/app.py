@@ -47,7 +47,7 @@ from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
 from api.events import document_events
-from api.input_checks import check_input_text
+from api.input_checks import check_input_text, query_parameters
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
@@ -153,6 +153,7 @@ def _document(app: Litestar, settings: Settings) -> None:
         document_events(app.openapi_schema)
         known = _documents[settings.public_url] = app.openapi_schema
     plugin._openapi = known  # Litestar's own lazy cache of the document
+    app.state.query_parameters = query_parameters(known)
 
 
 def _document_security(app: Litestar) -> None:

@@ -128,7 +128,8 @@ def operation_kinds(
 ) -> set[ProblemKind]:
     """Every problem the operation can answer: derived from its shape, plus what it declares."""
     declared = _declared(handler)
-    kinds: set[ProblemKind] = {INVALID_TOKEN}
+    # A bearer token is verified anywhere; a query parameter the operation does not take is refused.
+    kinds: set[ProblemKind] = {INVALID_TOKEN, VALIDATION}
     found = rule_for(method, path)
     if found is not None and not found.public:
         kinds |= {UNAUTHENTICATED, FORBIDDEN}

@@ -11,6 +11,7 @@ from urllib.parse import parse_qsl
 import msgspec
 from litestar import Request
 from litestar.exceptions import ClientException
+from litestar.openapi.spec import OpenAPI, Operation, Parameter
 
 from core.errors import FieldProblem, InvalidInput, NestingTooDeep
 from core.nesting import MAX_JSON_DEPTH, nesting_exceeds
@@ -20,9 +21,17 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 async def check_input_text(request: Request[Any, Any, Any]) -> None:
-    """Litestar ``before_request`` hook: refuse control characters (but tab and line breaks) and lone
+    """Litestar ``before_request`` hook: refuse query parameters the operation does not document (a typo
+    must not silently widen a result), and control characters (but tab and line breaks) and lone
     surrogates in query, path and the parsed body, as a 422 listing every field that has one."""
+    known: dict[tuple[str, str], frozenset[str]] = request.app.state.query_parameters
+    allowed = known.get((request.method, str(request.scope.get("path_template", ""))))
     problems = [
+        FieldProblem(name, "not a parameter of this operation", source="query")
+        for name in dict.fromkeys(request.query_params)
+        if allowed is not None and name not in allowed
+    ]
+    problems += [
         FieldProblem(name, f"contains the control character {found}", source="query")
         for name, value in request.query_params.multi_items()
         for found in [first_forbidden(name) or first_forbidden(value)]
@@ -41,10 +50,28 @@ async def check_input_text(request: Request[Any, Any, Any]) -> None:
             for path, found in forbidden_in(body)
         ]
     if problems:
-        raise InvalidInput("Text must not contain control characters; see errors[].", errors=problems)
+        raise InvalidInput(
+            "Unknown query parameters, or text with control characters; see errors[].", errors=problems
+        )
     shape = _body_struct(request) if body is not None else None
     if shape is not None and (problems := list(struct_problems(shape, body))):
         raise InvalidInput("The request body does not match the schema; see errors[].", errors=problems)
+
+
+def query_parameters(schema: OpenAPI) -> dict[tuple[str, str], frozenset[str]]:
+    """The query parameters each operation of the document takes, by (METHOD, path template)."""
+    found = {}
+    for path, item in (schema.paths or {}).items():
+        for method in ("get", "post", "put", "patch", "delete"):
+            operation = getattr(item, method, None)
+            if isinstance(operation, Operation):
+                names = frozenset(
+                    p.name
+                    for p in operation.parameters or []
+                    if isinstance(p, Parameter) and p.param_in == "query"
+                )
+                found[(method.upper(), path)] = names
+    return found
 
 
 def _body_struct(request: Request[Any, Any, Any]) -> type[msgspec.Struct] | None:

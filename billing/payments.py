@@ -24,10 +24,21 @@ async def refunds_of(session: AsyncSession, payment_ids: list[uuid.UUID]) -> dic
 
 
 async def list_payments(
-    session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    limit: int,
+    cursor: str | None,
+    booking_id: uuid.UUID | None = None,
+    organization_id: uuid.UUID | None = None,
 ) -> Page[Payment]:
-    """Customers see their organisation's payments; staff and integrations all."""
+    """Customers see their organisation's payments; staff and integrations all. Filtered by booking and
+    (for staff) organisation."""
     statement = sa.select(Payment)
     if actor.is_customer:
         statement = statement.where(col(Payment.organization_id) == actor.organization_id)
+    elif organization_id is not None:
+        statement = statement.where(col(Payment.organization_id) == organization_id)
+    if booking_id is not None:
+        statement = statement.where(col(Payment.booking_id) == booking_id)
     return await paginate(session, statement, col(Payment.id), limit=limit, cursor=cursor)

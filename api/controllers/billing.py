@@ -76,8 +76,17 @@ class BillingController(Controller):
         db: DB,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: FromQuery[str | None] = None,
+        booking_id: Annotated[
+            uuid.UUID | None, QueryParameter(description="Only this booking's payments")
+        ] = None,
+        organization_id: Annotated[
+            uuid.UUID | None,
+            QueryParameter(description="Only this organisation's (staff; customers see theirs)"),
+        ] = None,
     ) -> PageOut[PaymentOut]:
-        page = await payments.list_payments(db, actor, limit=limit, cursor=cursor)
+        page = await payments.list_payments(
+            db, actor, limit=limit, cursor=cursor, booking_id=booking_id, organization_id=organization_id
+        )
         refunds_by_payment = await payments.refunds_of(db, [p.id for p in page.items])
         return PageOut(
             items=[PaymentOut.build(p, refunds_by_payment[p.id]) for p in page.items],

@@ -224,3 +224,15 @@ async def test_malformed_payload_with_a_valid_signature_is_400(world: World) -> 
         headers={"Stripe-Signature": f"t={timestamp},v1={signature}"},
     )
     assert response.status_code == 400
+
+
+async def test_payments_are_listed_for_one_booking_when_asked(world: World) -> None:
+    await world.engineer()
+    await world.engineer()
+    service = await world.service()
+    first, headers = await _book(world, service=service)
+    second, _ = await _book(world, headers=headers, service=service)
+    every = (await world.client.get("/v1/payments", headers=headers)).json()["items"]
+    assert {p["booking_id"] for p in every} == {first["id"], second["id"]}
+    response = await world.client.get("/v1/payments", params={"booking_id": first["id"]}, headers=headers)
+    assert [p["booking_id"] for p in response.json()["items"]] == [first["id"]]

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from accounts.models import Organization, User
-from accounts.roles import Role
+from accounts.roles import CUSTOMER_ROLES, Role
 from api.access import rule_for
 from api.cli import OPENAPI_PATH
 from billing.models import WebhookEvent
@@ -52,15 +52,17 @@ def _filled(path: str, operation: dict[str, Any]) -> str:  # Any: OpenAPI JSON
 
 
 async def _caller_for(world: World, method: str, path: str) -> dict[str, str]:
-    """Headers of a caller the operation lets through to reading its body: an admin, else a customer."""
+    """Headers of a caller the operation lets through to reading its input: an admin, else a user of a
+    role it allows, else an integration client with a scope it allows."""
     found = rule_for(method, path)
     assert found is not None
     if found.public or Role.ADMIN in found.roles:
         _, headers = await world.staff(Role.ADMIN)
         return headers
     if found.roles:
-        org = await world.organization()
-        return await world.headers(await world.user(Role.CUSTOMER_USER, org))
+        role = sorted(found.roles)[0]
+        organization = await world.organization() if role in CUSTOMER_ROLES else None
+        return await world.headers(await world.user(role, organization))
     client, _ = await world.integration(*found.scopes)
     return await world.headers(client)
 
@@ -238,3 +240,37 @@ async def test_a_price_beyond_bigint_changes_no_service(world: World) -> None:
             == 500_000
         )
         assert await session.scalar(sa.select(sa.func.count()).select_from(Organization)) == 0
+
+
+def _every_operation() -> list[tuple[str, str, dict[str, Any]]]:  # Any: OpenAPI JSON
+    methods = {"get", "post", "put", "patch", "delete"}
+    return [
+        (method.upper(), path, operation)
+        for path, item in DOCUMENT["paths"].items()
+        for method, operation in item.items()
+        if method in methods
+    ]
+
+
+async def test_an_unknown_query_parameter_is_refused_naming_it_on_every_operation(world: World) -> None:
+    wrong = []
+    for method, path, operation in _every_operation():
+        headers = await _caller_for(world, method, path)
+        response = await world.client.request(
+            method, _filled(path, operation), params={"bookingid": "x"}, headers=headers
+        )
+        errors = response.json().get("errors", []) if response.status_code == 422 else []
+        if ("bookingid", "query") not in {(e["field"], e["source"]) for e in errors}:
+            wrong.append(f"{method} {path}: {response.status_code} {response.text[:200]}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_a_misspelt_filter_widens_no_list(world: World) -> None:
+    _, admin = await world.staff(Role.ADMIN)
+    await world.organization()
+    response = await world.client.get("/v1/organizations", params={"nmae": "Romashka"}, headers=admin)
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
+    assert response.json()["errors"] == [
+        {"field": "nmae", "message": "not a parameter of this operation", "source": "query"}
+    ]
