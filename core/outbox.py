@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel, col
 
 from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
+from core.pagination import Page, paginate
 from core.webhooks import subscribed_to
 
 HORIZON = timedelta(days=3)
@@ -211,3 +212,32 @@ async def redeliver(session: AsyncSession, delivery_id: uuid.UUID, *, now: datet
     delivery.retry_until = now + HORIZON  # a fresh three days from the redelivery
     await session.flush()
     return delivery
+
+
+async def list_deliveries(
+    session: AsyncSession,
+    *,
+    limit: int,
+    cursor: str | None,
+    status: DeliveryStatus | None = None,
+    webhook_subscription_id: uuid.UUID | None = None,
+) -> Page[Delivery]:
+    """Deliveries newest first, of one status and of one webhook subscription if asked."""
+    statement = sa.select(Delivery)
+    if status is not None:
+        statement = statement.where(col(Delivery.status) == status)
+    if webhook_subscription_id is not None:
+        statement = statement.where(
+            col(Delivery.channel) == "webhook", col(Delivery.recipient) == str(webhook_subscription_id)
+        )
+    return await paginate(session, statement, col(Delivery.id), limit=limit, cursor=cursor)
+
+
+async def event_types(session: AsyncSession, deliveries: list[Delivery]) -> dict[uuid.UUID, str]:
+    """The event type of each delivery's event, in one query."""
+    rows = await session.execute(
+        sa.select(col(OutboxEvent.id), col(OutboxEvent.type)).where(
+            col(OutboxEvent.id).in_({d.event_id for d in deliveries})
+        )
+    )
+    return {event_id: event_type for event_id, event_type in rows.all()}

@@ -7,18 +7,15 @@ from datetime import datetime
 from typing import Annotated
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, QueryParameter
-from sqlmodel import col
 
 from api.contract import problems
 from api.dependencies import DB, Ctx
 from api.schemas import PageOut
 from core import outbox
 from core.errors import InvalidInput, NotFound
-from core.outbox import Delivery, DeliveryStatus, OutboxEvent
-from core.pagination import paginate
+from core.outbox import Delivery, DeliveryStatus
 
 
 class DeliveryOut(msgspec.Struct, kw_only=True):
@@ -51,15 +48,6 @@ def delivery_out(delivery: Delivery, event_type: str) -> DeliveryOut:
     )
 
 
-async def _types(db: DB, deliveries: list[Delivery]) -> dict[uuid.UUID, str]:
-    rows = await db.execute(
-        sa.select(col(OutboxEvent.id), col(OutboxEvent.type)).where(
-            col(OutboxEvent.id).in_({d.event_id for d in deliveries})
-        )
-    )
-    return {event_id: type_ for event_id, type_ in rows.all()}
-
-
 class OutboxController(Controller):
     path = "/v1/outbox/deliveries"
     tags = ["operations"]
@@ -73,11 +61,8 @@ class OutboxController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> PageOut[DeliveryOut]:
-        statement = sa.select(Delivery)
-        if status is not None:
-            statement = statement.where(col(Delivery.status) == status)
-        page = await paginate(db, statement, col(Delivery.id), limit=limit, cursor=cursor)
-        types = await _types(db, list(page.items))
+        page = await outbox.list_deliveries(db, limit=limit, cursor=cursor, status=status)
+        types = await outbox.event_types(db, list(page.items))
         return PageOut(
             items=[delivery_out(d, types[d.event_id]) for d in page.items], next_cursor=page.next_cursor
         )
@@ -92,4 +77,4 @@ class OutboxController(Controller):
         delivery = await outbox.redeliver(db, delivery_id, now=ctx.clock.now())
         if delivery is None:
             raise NotFound("No delivery with this id.")
-        return delivery_out(delivery, (await _types(db, [delivery]))[delivery.event_id])
+        return delivery_out(delivery, (await outbox.event_types(db, [delivery]))[delivery.event_id])

@@ -7,19 +7,18 @@ from datetime import datetime, timedelta
 from typing import Annotated
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Controller, delete, get, post
-from litestar.params import FromPath, JSONBody
-from sqlmodel import col
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
 from accounts.roles import Role
 from api.contract import problems
 from api.controllers.outbox import DeliveryOut, delivery_out
 from api.dependencies import DB, Ctx, CurrentActor
+from api.schemas import PageOut
 from core import outbox, webhooks
 from core.errors import InvalidInput, NotFound
-from core.outbox import Delivery, OutboxEvent
+from core.outbox import Delivery, DeliveryStatus, OutboxEvent
 from core.urls import UnsafeUrl, check_url
 from core.webhooks import EVENT_TYPES, WebhookSubscription
 
@@ -126,23 +125,28 @@ class WebhookSubscriptionController(Controller):
         )
         return _out(subscription, secret)
 
-    @problems(NotFound)
+    @problems(NotFound, InvalidInput)
     @get(
         "/{subscription_id:uuid}/deliveries",
-        summary="The subscription's deliveries with their attempts so far",
+        summary="The subscription's deliveries, newest first, with their attempts so far",
     )
     async def deliveries(
-        self, subscription_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
-    ) -> list[DeliveryOut]:
+        self,
+        subscription_id: FromPath[uuid.UUID],
+        actor: CurrentActor,
+        db: DB,
+        status: FromQuery[DeliveryStatus | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=200, description="Page size")] = 50,
+        cursor: FromQuery[str | None] = None,
+    ) -> PageOut[DeliveryOut]:
         subscription = await webhooks.owned(db, subscription_id, _owner(actor))
-        rows = await db.execute(
-            sa.select(Delivery, col(OutboxEvent.type))
-            .join(OutboxEvent, col(OutboxEvent.id) == col(Delivery.event_id))
-            .where(col(Delivery.channel) == "webhook", col(Delivery.recipient) == str(subscription.id))
-            .order_by(col(Delivery.created_at).desc())
-            .limit(200)
+        page = await outbox.list_deliveries(
+            db, limit=limit, cursor=cursor, status=status, webhook_subscription_id=subscription.id
         )
-        return [delivery_out(d, t) for d, t in rows.all()]
+        types = await outbox.event_types(db, list(page.items))
+        return PageOut(
+            items=[delivery_out(d, types[d.event_id]) for d in page.items], next_cursor=page.next_cursor
+        )
 
     @problems(NotFound)
     @post(

@@ -129,7 +129,22 @@ async def test_an_endpoint_that_answers_410_ends_its_subscription(world: World, 
     deliveries = (
         await world.client.get(f"/v1/webhook-subscriptions/{subscription['id']}/deliveries", headers=headers)
     ).json()
-    assert [d["status"] for d in deliveries] == ["dead"]
+    assert [d["status"] for d in deliveries["items"]] == ["dead"]
+
+
+async def test_a_subscriptions_deliveries_are_listed_page_by_page(world: World, receiver: Receiver) -> None:
+    subscription, headers = await _subscribe(world, receiver.url, "ticket.received")
+    _, _, contact = await world.contact()
+    for _ in range(3):
+        await file_ticket(world, contact)
+    url = f"/v1/webhook-subscriptions/{subscription['id']}/deliveries"
+    first = (await world.client.get(url, params={"limit": 2}, headers=headers)).json()
+    rest = (
+        await world.client.get(url, params={"limit": 2, "cursor": first["next_cursor"]}, headers=headers)
+    ).json()
+    assert (len(first["items"]), len(rest["items"]), rest["next_cursor"]) == (2, 1, None)
+    assert len({d["id"] for d in first["items"] + rest["items"]}) == 3
+    assert {d["event_type"] for d in first["items"] + rest["items"]} == {"ticket.received"}
 
 
 async def test_events_not_subscribed_to_are_not_sent(world: World, receiver: Receiver) -> None:
