@@ -4,6 +4,7 @@ way on both databases is refused, naming each field, and a JSON body that is not
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -129,5 +130,18 @@ async def _decoded_body(request: Request[Any, Any, Any]) -> Any:  # Any: decoded
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         return msgspec.json.decode(body)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+        if isinstance(exc, msgspec.DecodeError) and (lenient := _with_lone_surrogates(body)) is not None:
+            return lenient  # well-formed JSON naming a lone surrogate: the text check names the field
         reason = "not UTF-8" if isinstance(exc, UnicodeDecodeError) else "not valid JSON"
         raise ClientException(f"The request body is {reason}.") from exc
+
+
+def _with_lone_surrogates(body: bytes) -> Any:  # Any: decoded JSON, or None
+    """JSON that msgspec refuses only for escaping a lone surrogate (``"\\ud800"``), decoded by the standard
+    library, which keeps it (the nesting was checked already); None when it is not JSON either."""
+    try:
+        found = json.loads(body)
+    except ValueError:
+        return None
+    surrogates = [c for _, c in forbidden_in(found) if 0xD800 <= int(c.removeprefix("U+"), 16) <= 0xDFFF]
+    return found if surrogates else None  # msgspec refused it for something else (NaN, say)

@@ -140,3 +140,26 @@ async def test_a_nul_in_an_e_mail_is_dropped_not_a_500(world: World) -> None:
     assert response.status_code == 201, response.text
     assert response.json()["project_name"] == "Sync fails"
     assert "\x00" not in response.json()["description"]
+
+
+async def test_a_lone_surrogate_escaped_in_json_is_a_422_naming_the_field(world: World) -> None:
+    _, admin = await world.staff(Role.ADMIN)
+    response = await world.client.post(
+        "/v1/organizations",
+        content=b'{"name": "Rom\\ud800ashka"}',
+        headers={**admin, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation_failed"
+    assert _field(response.json()) == [("name", "body")]
+    async with world.session() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(Organization)) == 0
+
+
+async def test_json_with_nan_stays_malformed(world: World) -> None:
+    _, admin = await world.staff(Role.ADMIN)
+    response = await world.client.post(
+        "/v1/organizations", content=b'{"name": NaN}', headers={**admin, "content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "malformed_request"
