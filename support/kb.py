@@ -128,10 +128,16 @@ def _has_tag_sql(dialect: str) -> str:
     return "EXISTS (SELECT 1 FROM json_each(a.tags) WHERE json_each.value = :tag)"
 
 
+# The rank is one number, lower is better: first how many of the text's words an article contains
+# (computed alike on both databases, so they order alike), then each database's own relevance within
+# the same count (PostgreSQL's ts_rank, below 1; SQLite's bm25, negative and small), then the slug.
+COVERAGE_WEIGHT = 1_000_000
+
+
 def _matching(dialect: str, word_count: int, *, include_drafts: bool, tagged: bool) -> tuple[str, str]:
     """The rank expression, and the FROM, WHERE, ORDER BY and LIMIT of a search over alias ``a``:
     words are bound parameters ``w0``…, never spliced into SQL, and a lower rank is a better match.
-    Any word may match; ranking prefers articles that match more of them."""
+    Any word may match; an article containing more of the words ranks higher (see COVERAGE_WEIGHT)."""
     published = "" if include_drafts else "a.published AND "
     if tagged:
         published += f"{_has_tag_sql(dialect)} AND "
@@ -142,12 +148,15 @@ def _matching(dialect: str, word_count: int, *, include_drafts: bool, tagged: bo
             for i in range(word_count)
         ]
         query = "(" + " || ".join(terms) + ")"
-        rank = f"-ts_rank({PG_DOCUMENT}, {query})"
+        coverage = " + ".join(f"({PG_DOCUMENT} @@ {term})::int" for term in terms)
+        rank = f"(-({coverage}) * {COVERAGE_WEIGHT} - ts_rank({PG_DOCUMENT}, {query}))"
         source = f"FROM support_kb_article a WHERE {published}{PG_DOCUMENT} @@ {query}"
     else:
         terms = [f"'\"' || replace(:w{i}, '\"', '\"\"') || '\"'" for i in range(word_count)]
         query = " || ' OR ' || ".join(terms)
-        rank = "bm25(support_kb_article_fts)"
+        matching = "SELECT rowid FROM support_kb_article_fts WHERE support_kb_article_fts MATCH"
+        coverage = " + ".join(f"(a.rowid IN ({matching} {term}))" for term in terms)  # words are bound
+        rank = f"(-({coverage}) * {COVERAGE_WEIGHT} + bm25(support_kb_article_fts))"
         source = (
             "FROM support_kb_article_fts f JOIN support_kb_article a ON a.rowid = f.rowid "
             f"WHERE {published}support_kb_article_fts MATCH ({query})"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from accounts.roles import Role
 from tests.support.helpers import file_ticket
 from tests.world import World
@@ -219,3 +221,48 @@ async def test_the_tag_filter_applies_before_the_limit(world: World) -> None:
         await world.client.get("/v1/kb/articles", params={"q": "terminals", "tag": "print", "limit": 1})
     ).json()
     assert [a["slug"] for a in searched] == ["one-word"]
+
+
+COMMON_AND_RARE = {
+    "en": (
+        "After the update the terminals stop synchronising with the server; calibration",
+        {
+            "slug": "four",
+            "title": "Terminals stop synchronising with the server after an update",
+            "body": ".",
+        },
+        {"slug": "rare", "title": "Scanner calibration", "body": "Calibration of barcode scanners."},
+        ["terminals", "synchronising", "server", "update"],
+    ),
+    "ru": (
+        "После обновления терминалы перестали синхронизироваться с сервером; калибровка",
+        {
+            "slug": "chetyre",
+            "title": "Терминалы не синхронизируются с сервером после обновления",
+            "body": ".",
+        },
+        {"slug": "redkoe", "title": "Калибровка сканеров", "body": "Калибровка сканеров штрихкодов."},
+        ["терминалы", "синхронизируются", "сервером", "обновления"],
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+async def test_an_article_sharing_more_words_outranks_one_sharing_a_rarer_word(
+    world: World, language: str
+) -> None:
+    """On both databases alike: four shared words beat one rare one (SQLite's bm25 alone weighs a rare
+    word above several common ones; PostgreSQL's ts_rank does not)."""
+    text, four, rare, words = COMMON_AND_RARE[language]
+    for n in range(8):  # each of the four words is common in the knowledge base; the rare one is not
+        filler = f"{words[n % 4]} {words[(n + 1) % 4]}"
+        await _write(world, {"slug": f"filler-{n}", "title": filler, "body": filler, "published": True})
+    await _write(world, {**rare, "tags": [], "published": True})
+    await _write(world, {**four, "tags": [], "published": True})
+    found = (await world.client.get("/v1/kb/articles", params={"q": text, "limit": 20})).json()
+    slugs = [a["slug"] for a in found]
+    assert slugs[0] == four["slug"], slugs
+    assert rare["slug"] in slugs  # found, for its one word, but below
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers, description=text)
+    assert ticket["suggested_articles"][0]["slug"] == four["slug"]
