@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,8 +34,14 @@ DEFAULT_TEXT = (
 )
 
 
+# The default regulation's id is fixed: a read that shows it before anything stored it names the same
+# row that the first filing then stores.
+DEFAULT_REGULATION_ID = uuid.UUID("0190c0de-0000-7000-8000-000000000001")
+
+
 def _default_regulation(now: datetime) -> RegulationVersion:
     return RegulationVersion(
+        id=DEFAULT_REGULATION_ID,
         version=1,
         published_at=now,
         time_zone="Europe/Moscow",
@@ -48,12 +55,18 @@ def _default_regulation(now: datetime) -> RegulationVersion:
     )
 
 
-async def current_regulation(session: AsyncSession, *, now: datetime) -> RegulationVersion:
-    """The version in force; a new installation starts with the vendor's default regulation."""
+async def current_regulation(
+    session: AsyncSession, *, now: datetime, store: bool = True
+) -> RegulationVersion:
+    """The version in force; a new installation starts with the vendor's default regulation, stored by
+    the first write that needs it (a read, ``store=False``, shows it and writes nothing: on SQLite a read
+    that turned into a write would meet the worker's writes as "database is locked")."""
     latest = sa.select(RegulationVersion).order_by(col(RegulationVersion.version).desc()).limit(1)
     found = (await session.scalars(latest)).first()
     if found is not None:
         return found
+    if not store:
+        return _default_regulation(now)
     # Concurrent first requests may all get here: the first insert wins, the others do nothing.
     default = _default_regulation(now)
     values = {c.key: getattr(default, c.key) for c in sa.inspect(RegulationVersion).column_attrs}

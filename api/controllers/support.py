@@ -115,7 +115,7 @@ class RegulationController(Controller):
     @problems()
     @get("/", summary="The support regulation in force (public)")
     async def get_regulation(self, db: DB, ctx: Ctx) -> RegulationOut:
-        return regulation_out(await current_regulation(db, now=ctx.clock.now()))
+        return regulation_out(await current_regulation(db, now=ctx.clock.now(), store=False))
 
     @problems(InvalidInput, Conflict)
     @post("/", summary="Publish a new version of the regulation")

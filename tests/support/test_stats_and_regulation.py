@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
+
 from accounts.roles import Role
+from support.models import RegulationVersion
+from support.regulation import DEFAULT_REGULATION_ID
 from tests.support.helpers import complete_ticket, file_ticket
 from tests.world import World
 
@@ -97,3 +101,18 @@ async def test_tickets_still_inside_their_deadline_are_pending_not_failures(worl
     ][0]
     assert (month["decided"], month["pending"]) == (3, 0)
     assert month["answered_within_regulation_share"] == round(1 / 3, 4)
+
+
+async def test_reading_the_default_regulation_writes_nothing_until_a_ticket_needs_it(world: World) -> None:
+    shown = (await world.client.get("/v1/support/regulation")).json()
+    async with world.session() as session:
+        assert await session.scalar(sa.select(sa.func.count()).select_from(RegulationVersion)) == 0
+    _, _, headers = await world.contact()
+    await file_ticket(world, headers)
+    async with world.session() as session:
+        stored = (await session.scalars(sa.select(RegulationVersion))).one()
+    assert (stored.id, stored.version, stored.first_response_minutes) == (
+        DEFAULT_REGULATION_ID,
+        shown["version"],
+        shown["first_response_minutes"],
+    )
