@@ -22,7 +22,8 @@ from accounts.errors import CsrfTokenInvalid, InvalidToken
 from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role, Scope
 from accounts.tokens import unverified_part, verify_access_token, verify_jwt
 from api.context import AppContext
-from api.db import SAFE_METHODS, begin_request_transaction, end_transaction, request_session
+from api.db import request_session
+from core.transactions import SAFE_METHODS, begin_request_transaction, end_transaction
 
 log = structlog.get_logger(__name__)
 

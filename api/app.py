@@ -46,12 +46,12 @@ from api.controllers.webhooks import WebhookSubscriptionController
 from api.db import create_alchemy_config, create_engine, db_provider
 from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
-from api.events import document_events
 from api.input_checks import check_input_text, query_parameters
 from api.logging import RequestContextMiddleware, configure_logging
 from api.settings import Settings
 from api.throttle import LoginThrottle
 from core.time import Clock, SystemClock
+from notifications import document_events
 from scheduling.bookings import SchedulingPolicy
 
 API_VERSION = "1.0.0"

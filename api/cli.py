@@ -43,7 +43,7 @@ def _in_transaction(settings: Settings, work: Callable[[AsyncSession], Awaitable
 async def _committed(
     session: AsyncSession, settings: Settings, work: Callable[[AsyncSession], Awaitable[T]]
 ) -> T:
-    from api.db import begin_request_transaction
+    from core.transactions import begin_request_transaction
 
     await begin_request_transaction(session, "POST", is_sqlite=settings.is_sqlite)
     try:
@@ -240,24 +240,20 @@ def worker(once: bool, exit_with_parent: int | None) -> None:
     """Deliver the outbox: e-mail for every event, retried for three days, at least once."""
     import signal
 
-    from api.context import build_keyring
+    from api.context import build_keyring, worker_config
     from api.logging import configure_logging
-    from api.worker import Worker, WorkerLockHeld, sqlite_worker_lock
     from core.time import SystemClock
+    from notifications import Worker, WorkerLockHeld, sqlite_worker_lock
 
     settings = _settings()
     configure_logging(settings)
 
     async def run(session: AsyncSession) -> None:
-        delivering = Worker(
-            settings,
-            SystemClock(),
-            build_keyring(settings),
-            lease=timedelta(seconds=settings.worker_lease_seconds),
-        )
+        delivering = Worker(worker_config(settings), SystemClock(), build_keyring(settings))
         if once:
             while await delivering.run_once(session):
                 pass
+            await delivering.close()
             return
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -269,7 +265,7 @@ def worker(once: bool, exit_with_parent: int | None) -> None:
             watch.cancel()
 
     try:
-        with sqlite_worker_lock(settings):
+        with sqlite_worker_lock(settings.sqlite_path if settings.is_sqlite else None):
             asyncio.run(_with_session(settings, run))
     except WorkerLockHeld as exc:
         raise click.ClickException(str(exc)) from exc
@@ -510,7 +506,6 @@ def scheduling() -> None:
 @scheduling.command("purge-secrets")
 def purge_secrets() -> None:
     """Destroy access secrets of sessions that ended longer ago than the retention (also done on read)."""
-    from datetime import timedelta
 
     from core.time import SystemClock
     from scheduling.preconditions import destroy_expired_secrets

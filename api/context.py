@@ -19,6 +19,7 @@ from billing.breaker import CircuitBreaker
 from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
+from notifications import WorkerConfig
 from scheduling.bookings import SchedulingPolicy
 
 AT_REST_PURPOSE = "deskline/at-rest/v1"
@@ -81,6 +82,17 @@ def load_external_keys(settings: Settings) -> KeySet | None:
     if settings.oidc_jwks_path is None:
         return None
     return KeySet.import_key_set(json.loads(settings.oidc_jwks_path.read_text()))
+
+
+def worker_config(settings: Settings) -> WorkerConfig:
+    """What ``deskline worker`` needs of the settings."""
+    return WorkerConfig(
+        is_sqlite=settings.is_sqlite,
+        smtp_target=settings.smtp_target,
+        smtp_from=settings.smtp_from,
+        webhook_url_policy=settings.webhook_url_policy,
+        lease=timedelta(seconds=settings.worker_lease_seconds),
+    )
 
 
 def build_gateway(settings: Settings) -> StripeGateway:

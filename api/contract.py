@@ -39,7 +39,6 @@ from litestar.routes import HTTPRoute
 
 from accounts.errors import CsrfTokenInvalid, InvalidToken
 from api.access import rule_for
-from api.db import SAFE_METHODS
 from api.errors import (
     BODY_TOO_LARGE,
     DATABASE_BUSY,
@@ -54,6 +53,7 @@ from api.errors import (
 from api.problems import PROBLEM_TYPE_BASE, ProblemKind
 from core import idempotency
 from core.errors import DesklineError, NestingTooDeep
+from core.transactions import SAFE_METHODS
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 FORM = "multipart/form-data"

@@ -9,25 +9,25 @@ done that was not.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import AsyncGenerator, AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.datastructures import State
 from litestar.types import Scope
 from sqlalchemy import event
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from api.settings import Settings
-from core.transactions import forget_rollback_hooks, run_rollback_hooks
-
-SQLITE_BEGIN_OPTION = "sqlite_begin"
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+from core.transactions import (
+    SAFE_METHODS,
+    SQLITE_BEGIN_OPTION,
+    begin_request_transaction,
+    forget_rollback_hooks,
+    run_rollback_hooks,
+)
 
 
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
@@ -123,89 +123,6 @@ def request_session(
     if read_engine is not None and scope.get("method", "GET") in SAFE_METHODS:
         session.info.setdefault(READ_ENGINE, read_engine)
     return session
-
-
-async def begin_request_transaction(session: AsyncSession, method: str, *, is_sqlite: bool) -> None:
-    """Open the request's transaction; on SQLite, writers open it IMMEDIATE (serialised).
-
-    Writers of this process also queue on an in-process lock before BEGIN IMMEDIATE: SQLite's own
-    busy handler makes a waiting writer sleep and poll (up to 100 ms a nap), so under concurrent
-    writes the database would sit idle between transactions; the lock hands it over at once.
-    Writers of other processes still meet SQLite's busy timeout.
-    """
-    if session.in_transaction():
-        return
-    if is_sqlite and method not in SAFE_METHODS:
-        lock = _writer_lock(session)
-        await lock.acquire()
-        session.info[_HELD_WRITER_LOCK] = lock
-        try:
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-        except BaseException:
-            _release_writer_lock(session.sync_session)
-            raise
-    else:
-        await session.connection()
-
-
-async def end_transaction(session: AsyncSession) -> None:
-    """Commit what the request's transaction holds so far and give its connection back to the pool.
-
-    Before a call to an outside service (Stripe, a calendar URL) or a long wait on the client (a
-    streamed upload): the request then holds no connection, and on SQLite no write lock, meanwhile.
-    """
-    if session.in_transaction():
-        await session.commit()
-    forget_rollback_hooks(session)
-
-
-@asynccontextmanager
-async def unit_of_work(session: AsyncSession, *, is_sqlite: bool, write: bool = True) -> AsyncIterator[None]:
-    """One short transaction on the request's own session, committed when the block ends.
-
-    For requests that must commit a step before calling out: commit what must be true first, call
-    out with no transaction open, then record the answer in the next unit. Never a second
-    connection: the request's session ends its transaction before it begins the next one.
-    """
-    await end_transaction(session)
-    await begin_request_transaction(session, "POST" if write else "GET", is_sqlite=is_sqlite)
-    try:
-        yield
-    except BaseException:
-        await session.rollback()
-        run_rollback_hooks(session)
-        raise
-    await session.commit()
-    forget_rollback_hooks(session)
-
-
-_HELD_WRITER_LOCK = "sqlite_writer_lock"
-# One writer queue per engine and event loop (an asyncio lock belongs to the loop that uses it).
-_writer_locks: weakref.WeakKeyDictionary[Engine, tuple[asyncio.AbstractEventLoop, asyncio.Lock]] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _writer_lock(session: AsyncSession) -> asyncio.Lock:
-    engine = session.get_bind()
-    assert isinstance(engine, Engine)
-    loop = asyncio.get_running_loop()
-    known = _writer_locks.get(engine)
-    if known is None or known[0] is not loop:
-        known = _writer_locks[engine] = (loop, asyncio.Lock())
-    return known[1]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _release_after_transaction(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction, not a savepoint
-        _release_writer_lock(session)
-
-
-def _release_writer_lock(session: Session) -> None:
-    lock = session.info.pop(_HELD_WRITER_LOCK, None)
-    if lock is not None:
-        lock.release()
 
 
 def db_provider(config: SQLAlchemyAsyncConfig, *, is_sqlite: bool) -> Any:

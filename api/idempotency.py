@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from api.context import AppContext
-from api.db import begin_request_transaction, end_transaction, unit_of_work
 from core import idempotency
 from core.errors import FieldProblem, InvalidInput
+from core.transactions import begin_request_transaction, end_transaction, unit_of_work
 
 MAX_KEY_LENGTH = 255
 REPLAYED = "Idempotent-Replayed"

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import unit_of_work
 from billing import invoices
 from billing.gateway import PaymentGateway
 from billing.models import Invoice, InvoiceStatus
 from contracts.invoicing import invoice_month
 from core.time import Clock
+from core.transactions import unit_of_work
 
 
 async def invoice_period(

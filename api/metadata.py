@@ -12,6 +12,7 @@ import core.counters
 import core.holidays
 import core.idempotency
 import core.outbox  # noqa: F401
+import notifications.models  # noqa: F401
 import scheduling.models  # noqa: F401
 import support.models  # noqa: F401
 

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
 from api.context import AppContext
-from api.db import end_transaction, unit_of_work
 from api.idempotency import checked_key, claim_key, lease_of, replay
 from billing import checkout, refunds
 from billing.errors import PaymentProviderUnavailable
@@ -29,6 +28,7 @@ from contracts import sessions as contract_sessions
 from core import idempotency
 from core.crypto import KeyRing
 from core.time import Clock
+from core.transactions import end_transaction, unit_of_work
 from scheduling import bookings
 from scheduling.models import Booking, BookingStatus
 from scheduling.payments import release_unpaid_hold

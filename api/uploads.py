@@ -12,9 +12,9 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.context import AppContext
-from api.db import begin_request_transaction, end_transaction
 from core.errors import FieldProblem, InvalidInput
 from core.storage import FileWriter, LocalStorage, StoredFile, UploadTooLarge
+from core.transactions import begin_request_transaction, end_transaction
 from support.errors import AttachmentRejected
 
 MAX_FIELD_BYTES = 64 * 1024

@@ -31,7 +31,9 @@ from sqlmodel import col
 from api.db import create_engine
 from api.migrations import upgrade
 from api.settings import load_settings
-from core.outbox import Delivery, DeliveryStatus, Recipient, emit
+from core.outbox import OutboxEvent, emit
+from notifications import Delivery, DeliveryStatus
+from support.notices import EmailRejected
 
 SMTP_PORT = 8526
 
@@ -48,20 +50,11 @@ async def produce(url: str, events: int, rate: float) -> None:
     for start in range(0, events, batch):
         async with sessions() as session, session.begin():
             for n in range(start, min(start + batch, events)):
-                await emit(
-                    session,
-                    "ticket.answered",
-                    {
-                        "ticket_id": None,
-                        "number": f"DL-{n}",
-                        "line": "basic",
-                        "subject": "Bench",
-                        "status": "in_progress",
-                        "message": "An answer.",
-                    },
-                    now=datetime.now(UTC),
-                    recipients=[Recipient(f"bench{n}@example.com", "en")],
+                # an event whose audience is in its document (the sender): one e-mail, no lookups
+                rejected = EmailRejected(
+                    sender=f"bench{n}@example.com", subject="Bench", reason="unknown_sender"
                 )
+                await emit(session, rejected, now=datetime.now(UTC))
         await asyncio.sleep(batch / rate)
     await engine.dispose()
 
@@ -80,7 +73,13 @@ async def wait_delivered(url: str, events: int, started: float, limit: float = 6
             break
         await asyncio.sleep(0.2)
     async with sessions() as session:
-        rows = (await session.execute(sa.select(col(Delivery.created_at), col(Delivery.delivered_at)))).all()
+        rows = (
+            await session.execute(
+                sa.select(col(OutboxEvent.created_at), col(Delivery.delivered_at)).join(
+                    OutboxEvent, col(OutboxEvent.id) == col(Delivery.event_id)
+                )
+            )
+        ).all()
     await engine.dispose()
     return [(delivered - created).total_seconds() for created, delivered in rows if delivered is not None]
 

@@ -16,13 +16,12 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.models import Organization
-from accounts.recipients import organisation_recipients
+from billing import notices
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, StripeCustomer
 from core.counters import next_value
 from core.db import dialect_insert
-from core.outbox import emit
 from core.pagination import Page, paginate
 
 
@@ -188,21 +187,7 @@ async def record_issue(session: AsyncSession, result: IssueResult, *, now: datet
     if result.stripe_invoice_id is not None:
         invoice.status, invoice.stripe_invoice_id = InvoiceStatus.ISSUED, result.stripe_invoice_id
         invoice.issued_at, invoice.last_error = now, None
-        await emit(
-            session,
-            "invoice.issued",
-            {
-                "invoice_id": str(invoice.id),
-                "number": invoice.number,
-                "period": invoice.period,
-                "total_minor": invoice.total_minor,
-                "currency": invoice.currency,
-            },
-            now=now,
-            recipients=await organisation_recipients(session, invoice.organization_id),
-            subject_id=invoice.id,
-            organization_id=invoice.organization_id,
-        )
+        await notices.invoice_issued(session, invoice, now=now)
     else:
         invoice.last_error = result.error
     await session.flush()

@@ -16,14 +16,13 @@ from sqlmodel import col
 from accounts import audit
 from accounts.actor import Actor
 from accounts.models import Organization, User
-from accounts.recipients import organisation_recipients
 from billing.models import Invoice
+from contracts import notices
 from contracts import terms as rules
 from contracts.errors import ContractIncomplete, ContractNotDraft, ContractsOverlap, IllegalContractTransition
 from contracts.models import Contract, ContractState, ContractVersion
 from contracts.schemas import AmendmentIn, ContractIn, ContractPatch, ContractStatus, TerminationIn, Terms
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, check_revision
-from core.outbox import emit
 from core.pagination import Page, paginate
 
 ONE_DAY = timedelta(days=1)
@@ -298,20 +297,7 @@ async def activate(
         now=now,
         data={"number": contract.number, "starts_on": contract.starts_on.isoformat()},
     )
-    await emit(
-        session,
-        "contract.activated",
-        {
-            "contract_id": str(contract.id),
-            "number": contract.number,
-            "starts_on": contract.starts_on.isoformat(),
-            "ends_on": contract.ends_on.isoformat(),
-        },
-        now=now,
-        recipients=await organisation_recipients(session, contract.organization_id),
-        subject_id=contract.id,
-        organization_id=contract.organization_id,
-    )
+    await notices.contract_activated(session, contract, now=now)
     return contract
 
 

@@ -80,5 +80,13 @@ async def invoice_month(session: AsyncSession, period: str, *, now: datetime) ->
                 now=now,
             )
         )
-        await notices.report_ready(session, contract, report, now=now)
+        await notices.report_ready(
+            session,
+            contract,
+            period=report.period,
+            breaches=report.credits.breaches,
+            credit_minor=report.credits.amount_minor,
+            currency=report.currency,
+            now=now,
+        )
     return recorded

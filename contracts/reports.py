@@ -30,7 +30,7 @@ from contracts.models import ContractSession, SlaOutcome, SlaTicket
 from contracts.schemas import Priority, ServiceCredits
 from contracts.sessions import month_bounds
 from core.errors import FieldProblem, InvalidInput
-from scheduling.models import Booking, BookingStatus
+from scheduling.models import RELEASED, Booking
 from support.models import Ticket, TicketStatus
 
 TIMERS = ("first_response", "update", "resolution")
@@ -227,7 +227,7 @@ async def monthly_report(
                 col(ContractSession.contract_id) == contract.id,
                 col(Booking.starts_at) >= start,
                 col(Booking.starts_at) < end,
-                col(Booking.status).not_in([BookingStatus.CANCELLED, BookingStatus.EXPIRED]),
+                col(Booking.status).not_in(RELEASED),
             )
         )
     ).one()

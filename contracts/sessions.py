@@ -23,10 +23,8 @@ from contracts.sla import covered_why
 from core.errors import PermissionDenied
 from scheduling.bookings import SchedulingPolicy, take_slot
 from scheduling.catalog import get_service
-from scheduling.models import Booking, BookingStatus
+from scheduling.models import RELEASED, Booking, BookingStatus
 from scheduling.notices import booking_confirmed
-
-RELEASED = (BookingStatus.CANCELLED, BookingStatus.EXPIRED)
 
 
 def month_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -16,13 +16,18 @@ from scheduling import notices
 from scheduling.bookings import SchedulingPolicy, get_booking, take_slot
 from scheduling.catalog import get_service
 from scheduling.errors import IllegalBookingTransition
-from scheduling.models import Booking, BookingStatus
+from scheduling.models import CANCELLABLE, STARTABLE, TRANSITIONS, Booking, BookingStatus
 
 B = BookingStatus
-CANCELLABLE = {B.PENDING_PAYMENT, B.CONFIRMED, B.READY}
-STARTABLE = {B.CONFIRMED, B.READY}
 STAFF_ROLES = (Role.SUPPORT_ENGINEER, Role.SUPPORT_LEAD, Role.ADMIN)
 START_EARLY = timedelta(minutes=15)
+
+
+def move(booking: Booking, to: BookingStatus) -> None:
+    """Change a booking's status as its lifecycle (scheduling.models.TRANSITIONS) allows."""
+    if to not in TRANSITIONS[booking.status]:
+        raise IllegalBookingTransition(f"A {booking.status} booking cannot become {to}.")
+    booking.status = to
 
 
 def _is_live_hold(booking: Booking, now: datetime) -> bool:
@@ -73,7 +78,8 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     booking, terms = await cancellation_terms(session, actor, booking_id, now=now)
     staff = terms.by_staff
     booking.cancellation_refund = terms.refund
-    booking.status, booking.cancelled_at, booking.cancelled_by = B.CANCELLED, now, actor.id
+    move(booking, B.CANCELLED)
+    booking.cancelled_at, booking.cancelled_by = now, actor.id
     booking.ics_sequence += 1
     _touch(booking, now)
     await audit.record(
@@ -144,7 +150,8 @@ async def start(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, n
         )
     if not booking.starts_at - START_EARLY <= now <= booking.ends_at:
         raise IllegalBookingTransition("A session starts from 15 minutes before its time until its end.")
-    booking.status, booking.started_at = B.IN_PROGRESS, now
+    move(booking, B.IN_PROGRESS)
+    booking.started_at = now
     _touch(booking, now)
     await session.flush()
     return booking
@@ -156,7 +163,8 @@ async def complete(
     booking = await _own_session(session, actor, booking_id)
     if booking.status != B.IN_PROGRESS:
         raise IllegalBookingTransition("Only a session in progress can be completed.")
-    booking.status, booking.finished_at, booking.engineer_report = B.COMPLETED, now, report
+    move(booking, B.COMPLETED)
+    booking.finished_at, booking.engineer_report = now, report
     _touch(booking, now)
     await session.flush()
     return booking
@@ -190,7 +198,8 @@ async def no_show(
             now=now,
             data={"engineer_id": str(booking.engineer_id)},
         )
-    booking.status, booking.finished_at = B.NO_SHOW, now
+    move(booking, B.NO_SHOW)
+    booking.finished_at = now
     _touch(booking, now)
     await session.flush()
     return booking

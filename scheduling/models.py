@@ -31,13 +31,41 @@ class BookingStatus(StrEnum):
     EXPIRED = "expired"
 
 
-# States in which a booking occupies its engineer's time (the database refuses overlaps among them).
-ACTIVE_BOOKING_STATES = (
-    BookingStatus.PENDING_PAYMENT,
-    BookingStatus.CONFIRMED,
-    BookingStatus.READY,
-    BookingStatus.IN_PROGRESS,
-)
+B = BookingStatus
+# The booking lifecycle, like a ticket's: every status a booking may move to from each status. The
+# domain applies it (scheduling.lifecycle.move); every set of states below is derived from it.
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    B.PENDING_PAYMENT: frozenset({B.CONFIRMED, B.READY, B.CANCELLED, B.EXPIRED}),
+    B.CONFIRMED: frozenset({B.READY, B.IN_PROGRESS, B.CANCELLED, B.NO_SHOW}),
+    B.READY: frozenset({B.IN_PROGRESS, B.CANCELLED, B.NO_SHOW}),
+    B.IN_PROGRESS: frozenset({B.COMPLETED}),
+    B.EXPIRED: frozenset({B.CONFIRMED, B.READY}),  # its payment came late and the slot was still free
+    B.COMPLETED: frozenset(),
+    B.NO_SHOW: frozenset(),
+    B.CANCELLED: frozenset(),
+}
+
+
+def _reachable(start: BookingStatus) -> frozenset[BookingStatus]:
+    found, frontier = {start}, [start]
+    while frontier:
+        for following in TRANSITIONS[frontier.pop()] - found:
+            found.add(following)
+            frontier.append(following)
+    return frozenset(found)
+
+
+FINAL = frozenset(s for s, following in TRANSITIONS.items() if not following)
+# No longer holding the engineer's time: cancelled for good, or a hold that lapsed unpaid.
+RELEASED = frozenset({B.CANCELLED, B.EXPIRED})
+# Holding the engineer's time: the database refuses overlaps among these (exclusion constraint).
+ACTIVE_BOOKING_STATES = tuple(s for s in BookingStatus if s not in FINAL | RELEASED)
+CANCELLABLE = frozenset(s for s, following in TRANSITIONS.items() if B.CANCELLED in following)
+STARTABLE = frozenset(s for s, following in TRANSITIONS.items() if B.IN_PROGRESS in following)
+# A confirmed session still to come or under way: its engineer may see its secrets.
+SESSION_LIVE = STARTABLE | {B.IN_PROGRESS}
+# Paid for (or funded) and moved on from there: a payment that arrives again changes nothing.
+CONFIRMED_ONWARDS = _reachable(B.CONFIRMED) - {B.CANCELLED}
 
 
 class Service(SQLModel, table=True):

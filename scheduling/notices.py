@@ -1,6 +1,6 @@
-"""What scheduling tells the customer who booked, written to the outbox in the booking's transaction:
-the hold waiting for payment, the confirmation (the worker attaches the invite) with its reminders, a
-move, the cancellation and every refund Stripe made."""
+"""What scheduling tells the customer who booked, as events written to the outbox in the booking's
+transaction: the hold waiting for payment, the confirmation (the worker attaches the invite) with its
+reminders, a move, the cancellation and every refund Stripe made."""
 
 from __future__ import annotations
 
@@ -8,21 +8,56 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.models import Organization, User
-from core.outbox import Recipient, emit
-from scheduling.models import Booking, BookingStatus
+from core.outbox import Event, OutboxEvent, emit
+from scheduling.models import STARTABLE, Booking, BookingStatus
 
 REMINDERS = (timedelta(hours=24), timedelta(hours=1))
 
 
-async def _booker(session: AsyncSession, booking: Booking) -> list[Recipient]:
-    user = await session.get(User, booking.booked_by)
-    organization = await session.get(Organization, booking.organization_id)
-    locale = organization.locale if organization is not None else "ru"
-    return [Recipient(user.email, locale)] if user is not None else []
+class BookingFacts(Event):
+    booking_id: str
+    number: str  # RS-1001
+    status: str
+    funding: str
+    starts_at: str
+    ends_at: str
+    time_zone: str
 
 
-def _about(booking: Booking) -> dict[str, object]:
+class BookingConfirmed(BookingFacts):
+    type = "booking.confirmed"
+
+
+class BookingRescheduled(BookingFacts):
+    type = "booking.rescheduled"
+
+
+class BookingReminder(BookingFacts):
+    type = "booking.reminder"
+    hours_before: int
+
+
+class BookingCancelled(BookingFacts):
+    type = "booking.cancelled"
+    refund: str | None
+
+
+class BookingHeld(BookingFacts):
+    type = "booking.held"
+    hold_expires_at: str
+    amount_minor: int
+    currency: str
+
+
+class BookingRefunded(BookingFacts):
+    type = "booking.refunded"
+    refund_id: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+def _facts(booking: Booking) -> dict[str, str]:
     return {
         "booking_id": str(booking.id),
         "number": f"RS-{booking.number}",
@@ -34,87 +69,75 @@ def _about(booking: Booking) -> dict[str, object]:
     }
 
 
-async def booking_confirmed(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
-    recipients = await _booker(session, booking)
+async def _raise(
+    session: AsyncSession,
+    booking: Booking,
+    event: Event,
+    *,
+    now: datetime,
+    deliver_after: datetime | None = None,
+) -> None:
     await emit(
         session,
-        "booking.confirmed",
-        _about(booking),
+        event,
         now=now,
-        recipients=recipients,
         subject_id=booking.id,
         organization_id=booking.organization_id,
+        deliver_after=deliver_after,
     )
-    await _reminders(session, booking, recipients, now=now)
 
 
-async def _reminders(
-    session: AsyncSession, booking: Booking, recipients: list[Recipient], *, now: datetime
-) -> None:
+async def booking_confirmed(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
+    await _raise(session, booking, BookingConfirmed(**_facts(booking)), now=now)
+    await _reminders(session, booking, now=now)
+
+
+async def _reminders(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
     """24 h and 1 h before the session (those still ahead). A reminder names the start it was made for:
-    the worker drops it if the booking was cancelled or moved since (the move made new ones)."""
+    it is dropped if the booking was cancelled or moved since (the move made new ones)."""
     for before in REMINDERS:
         due = booking.starts_at - before
         if due > now:
-            await emit(
-                session,
-                "booking.reminder",
-                {**_about(booking), "hours_before": int(before.total_seconds() // 3600)},
-                now=now,
-                recipients=recipients,
-                subject_id=booking.id,
-                organization_id=booking.organization_id,
-                deliver_after=due,
-            )
+            reminder = BookingReminder(**_facts(booking), hours_before=int(before.total_seconds() // 3600))
+            await _raise(session, booking, reminder, now=now, deliver_after=due)
+
+
+async def reminder_still_due(session: AsyncSession, event: OutboxEvent) -> str | None:
+    """Why a session reminder no longer holds (the session was cancelled or moved), or None."""
+    booking = await session.get(Booking, event.subject_id)
+    if (
+        booking is None
+        or booking.status not in STARTABLE
+        or booking.starts_at != datetime.fromisoformat(str(event.payload["starts_at"]))
+    ):
+        return "the session was cancelled or moved since the reminder was made"
+    return None
 
 
 async def booking_rescheduled(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
-    recipients = await _booker(session, booking)
-    await emit(
-        session,
-        "booking.rescheduled",
-        _about(booking),
-        now=now,
-        recipients=recipients,
-        subject_id=booking.id,
-        organization_id=booking.organization_id,
-    )
+    await _raise(session, booking, BookingRescheduled(**_facts(booking)), now=now)
     if booking.status != BookingStatus.PENDING_PAYMENT:
-        await _reminders(session, booking, recipients, now=now)
+        await _reminders(session, booking, now=now)
 
 
 async def booking_cancelled(session: AsyncSession, booking: Booking, *, now: datetime) -> None:
-    await emit(
-        session,
-        "booking.cancelled",
-        {**_about(booking), "refund": booking.cancellation_refund},
-        now=now,
-        recipients=await _booker(session, booking),
-        subject_id=booking.id,
-        organization_id=booking.organization_id,
-    )
+    cancelled = BookingCancelled(**_facts(booking), refund=booking.cancellation_refund)
+    await _raise(session, booking, cancelled, now=now)
 
 
 async def booking_held(
     session: AsyncSession, booking: Booking, *, amount_minor: int, currency: str, now: datetime
 ) -> None:
-    """The slot is held and its payment can be made (sent once Stripe has the payment, never for a
+    """The slot is held and its payment can be made (raised once Stripe has the payment, never for a
     hold released because Stripe could not start it)."""
     assert booking.hold_expires_at is not None
-    await emit(
-        session,
-        "booking.held",
-        {
-            **_about(booking),
-            "hold_expires_at": booking.hold_expires_at.isoformat(),
-            "amount_minor": amount_minor,
-            "currency": currency,
-        },
-        now=now,
-        recipients=await _booker(session, booking),
-        subject_id=booking.id,
-        organization_id=booking.organization_id,
+    held = BookingHeld(
+        **_facts(booking),
+        hold_expires_at=booking.hold_expires_at.isoformat(),
+        amount_minor=amount_minor,
+        currency=currency,
     )
+    await _raise(session, booking, held, now=now)
 
 
 async def booking_refunded(
@@ -128,18 +151,7 @@ async def booking_refunded(
     now: datetime,
 ) -> None:
     """Stripe made a refund of the booking's payment (whatever asked for it: a cancellation, staff)."""
-    await emit(
-        session,
-        "booking.refunded",
-        {
-            **_about(booking),
-            "refund_id": refund_id,
-            "amount_minor": amount_minor,
-            "currency": currency,
-            "reason": reason,
-        },
-        now=now,
-        recipients=await _booker(session, booking),
-        subject_id=booking.id,
-        organization_id=booking.organization_id,
+    refunded = BookingRefunded(
+        **_facts(booking), refund_id=refund_id, amount_minor=amount_minor, currency=currency, reason=reason
     )
+    await _raise(session, booking, refunded, now=now)

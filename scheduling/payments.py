@@ -16,15 +16,10 @@ from accounts.actor import SYSTEM_ACTOR
 from scheduling import notices
 from scheduling.bookings import expire_lapsed_holds
 from scheduling.catalog import get_service
-from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, BusyInterval
+from scheduling.lifecycle import move
+from scheduling.models import ACTIVE_BOOKING_STATES, CONFIRMED_ONWARDS, Booking, BookingStatus, BusyInterval
 from scheduling.preconditions import missing_required
 
-PAID_STATES = {
-    BookingStatus.CONFIRMED,
-    BookingStatus.READY,
-    BookingStatus.IN_PROGRESS,
-    BookingStatus.COMPLETED,
-}
 Refusal = Literal["cancelled", "slot_taken"]
 
 
@@ -40,7 +35,7 @@ async def confirm_paid_booking(
     booking = await session.get(Booking, booking_id, with_for_update=True)
     if booking is None or booking.status == BookingStatus.CANCELLED:
         return "cancelled"
-    if booking.status in PAID_STATES:
+    if booking.status in CONFIRMED_ONWARDS:  # paid before: a repeated payment event changes nothing
         return None
     live = (
         booking.status == BookingStatus.PENDING_PAYMENT
@@ -54,9 +49,8 @@ async def confirm_paid_booking(
         if await _slot_taken(session, booking):
             return "slot_taken"
     service = await get_service(session, booking.service_id)
-    booking.status = BookingStatus.CONFIRMED
-    if not await missing_required(session, booking, service.checklist):
-        booking.status = BookingStatus.READY
+    ready = not await missing_required(session, booking, service.checklist)
+    move(booking, BookingStatus.READY if ready else BookingStatus.CONFIRMED)
     booking.hold_expires_at, booking.updated_at = None, now
     try:
         async with session.begin_nested():
@@ -78,7 +72,8 @@ async def release_refunded_booking(session: AsyncSession, booking_id: uuid.UUID,
         or booking.status == BookingStatus.IN_PROGRESS
     ):
         return False
-    booking.status, booking.cancelled_at, booking.cancellation_refund = BookingStatus.CANCELLED, now, "full"
+    move(booking, BookingStatus.CANCELLED)
+    booking.cancelled_at, booking.cancellation_refund = now, "full"
     booking.hold_expires_at = None
     booking.ics_sequence += 1
     booking.updated_at, booking.revision = now, booking.revision + 1
@@ -107,7 +102,8 @@ async def release_unpaid_hold(
     if forget:
         await session.delete(booking)
     else:
-        booking.status, booking.hold_expires_at, booking.updated_at = BookingStatus.EXPIRED, now, now
+        move(booking, BookingStatus.EXPIRED)
+        booking.hold_expires_at, booking.updated_at = now, now
     await session.flush()
 
 

@@ -24,11 +24,19 @@ from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from scheduling.bookings import get_booking
 from scheduling.catalog import get_service
 from scheduling.errors import IllegalBookingTransition
-from scheduling.models import Booking, BookingStatus, Precondition, PreconditionKind
+from scheduling.lifecycle import move
+from scheduling.models import (
+    CANCELLABLE,
+    SESSION_LIVE,
+    Booking,
+    BookingStatus,
+    Precondition,
+    PreconditionKind,
+)
 
 MASK = "••••••"
 REVEAL_FROM = timedelta(hours=1)
-EDITABLE = {BookingStatus.PENDING_PAYMENT, BookingStatus.CONFIRMED, BookingStatus.READY}
+EDITABLE = CANCELLABLE  # until the session starts (or the booking ends)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +115,7 @@ async def provide(
     if booking.status == BookingStatus.CONFIRMED and not await missing_required(
         session, booking, service.checklist
     ):
-        booking.status = BookingStatus.READY
+        move(booking, BookingStatus.READY)
     booking.updated_at = now
     await session.flush()
     return booking
@@ -180,7 +188,7 @@ async def reveal(
             reveal_from=(booking.starts_at - REVEAL_FROM).isoformat(),
             reveal_until=booking.ends_at.isoformat(),
         )
-    if booking.status not in {BookingStatus.CONFIRMED, BookingStatus.READY, BookingStatus.IN_PROGRESS}:
+    if booking.status not in SESSION_LIVE:
         raise IllegalBookingTransition("Secrets are revealed only for a confirmed session.")
     await destroy_expired_secrets(session, now=now, retention=retention, booking_id=booking.id)
     secrets = {

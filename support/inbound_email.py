@@ -16,9 +16,9 @@ from sqlmodel import col
 
 from accounts.authentication import user_actor
 from accounts.models import User
-from core.outbox import Recipient, emit
 from core.storage import LocalStorage, UploadTooLarge
 from core.text import cleaned
+from support import notices
 from support.attachments import attach_file
 from support.errors import InboundEmailRejected, UnknownSender
 from support.filing import create_email_ticket
@@ -64,17 +64,8 @@ async def receive_email(
     )
     if user is None or not user.is_active:
         if sender:
-            await emit(
-                session,
-                "email.rejected",
-                {
-                    "sender": sender,
-                    "subject": cleaned(str(message.get("Subject", ""))).strip()[:200],
-                    "reason": "unknown_sender",
-                },
-                now=now,
-                recipients=[Recipient(sender, "ru")],
-            )
+            subject = cleaned(str(message.get("Subject", ""))).strip()[:200]
+            await notices.email_rejected(session, sender=sender, subject=subject, now=now)
         raise UnknownSender(f"No active user has the sender address {sender or '(none)'}.", sender=sender)
     actor = user_actor(user)
     # Mail is a document from outside: characters no text column may hold are dropped, not refused.

@@ -1,29 +1,73 @@
-"""What support tells a ticket's author, written to the outbox in the ticket's own transaction: the
-receipt (number, what is missing, when the first response is due), each public answer, and a request
-for information. The worker turns them into e-mail in the organisation's language."""
+"""What support tells, as events written to the outbox in the ticket's own transaction: the receipt
+(number, what is missing, when the first response is due), each public answer, a request for
+information, an explanation request, the first-response warnings to leads, and the answer to mail from
+an unknown sender. Who receives each and how it reads is the notifications catalog's business."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col
 
-from accounts.models import Organization, User
-from accounts.roles import Role
-from core.outbox import Recipient, emit
+from core.outbox import Event, OutboxEvent, emit
 from support.lines import line_of
 from support.models import Ticket
 
-
-async def _author(session: AsyncSession, ticket: Ticket) -> list[Recipient]:
-    organization = await session.get(Organization, ticket.organization_id)
-    locale = organization.locale if organization is not None else "ru"
-    return [Recipient(ticket.author_email, locale)] if ticket.author_email else []
+WARN_BEFORE = timedelta(hours=1)
 
 
-def _about(ticket: Ticket) -> dict[str, object]:
+class TicketFacts(Event):
+    ticket_id: str
+    number: str  # DL-1042, SLA-1001
+    line: str  # basic | sla
+    subject: str
+    status: str
+
+
+class TicketReceived(TicketFacts):
+    type = "ticket.received"
+    channel: str
+    missing: list[str]
+    first_response_due_at: str | None
+
+
+class TicketMessage(TicketFacts):
+    message: str
+
+
+class TicketAnswered(TicketMessage):
+    type = "ticket.answered"
+
+
+class TicketWaitingForCustomer(TicketMessage):
+    type = "ticket.waiting_for_customer"
+
+
+class ExplanationRequested(TicketFacts):
+    type = "ticket.explanation_requested"
+    reason: str
+
+
+class FirstResponseDeadline(TicketFacts):
+    first_response_due_at: str
+
+
+class FirstResponseDueSoon(FirstResponseDeadline):
+    type = "ticket.first_response_due_soon"
+
+
+class FirstResponseBreached(FirstResponseDeadline):
+    type = "ticket.first_response_breached"
+
+
+class EmailRejected(Event):
+    type = "email.rejected"
+    sender: str
+    subject: str
+    reason: str
+
+
+def _facts(ticket: Ticket) -> dict[str, str]:
     return {
         "ticket_id": str(ticket.id),
         "number": f"{line_of(ticket).prefix}-{ticket.number}",
@@ -33,95 +77,61 @@ def _about(ticket: Ticket) -> dict[str, object]:
     }
 
 
+async def _raise(
+    session: AsyncSession, ticket: Ticket, event: Event, *, now: datetime, **when: datetime
+) -> None:
+    await emit(session, event, now=now, subject_id=ticket.id, organization_id=ticket.organization_id, **when)
+
+
 async def ticket_received(
     session: AsyncSession, ticket: Ticket, *, missing: list[str], now: datetime
 ) -> None:
     """Every ticket, however it came in, is acknowledged to its author at once."""
     due = ticket.first_response_due_at
-    await emit(
-        session,
-        "ticket.received",
-        {
-            **_about(ticket),
-            "channel": ticket.channel,
-            "missing": missing,
-            "first_response_due_at": due.isoformat() if due else None,
-        },
-        now=now,
-        recipients=await _author(session, ticket),
-        subject_id=ticket.id,
-        organization_id=ticket.organization_id,
+    received = TicketReceived(
+        **_facts(ticket),
+        channel=ticket.channel,
+        missing=missing,
+        first_response_due_at=due.isoformat() if due else None,
     )
+    await _raise(session, ticket, received, now=now)
     await watch_first_response(session, ticket, now=now)
-
-
-WARN_BEFORE = timedelta(hours=1)
 
 
 async def watch_first_response(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
     """The leads are warned an hour before a first response falls due, and told when it is breached;
-    the worker drops both once the ticket is answered (or its due time moved)."""
+    both are dropped once the ticket is answered (or its due time moved): ``warning_still_due``."""
     due = ticket.first_response_due_at
     if due is None:
         return
-    leads = await _leads(session)
-    facts = {**_about(ticket), "first_response_due_at": due.isoformat()}
-    for event_type, when in (
-        ("ticket.first_response_due_soon", due - WARN_BEFORE),
-        ("ticket.first_response_breached", due),
-    ):
+    facts = {**_facts(ticket), "first_response_due_at": due.isoformat()}
+    for warning, when in ((FirstResponseDueSoon, due - WARN_BEFORE), (FirstResponseBreached, due)):
         if when > now:
-            await emit(
-                session,
-                event_type,
-                facts,
-                now=now,
-                recipients=leads,
-                subject_id=ticket.id,
-                organization_id=ticket.organization_id,
-                deliver_after=when,
-            )
+            await _raise(session, ticket, warning(**facts), now=now, deliver_after=when)
 
 
-async def _leads(session: AsyncSession) -> list[Recipient]:
-    rows = await session.scalars(
-        sa.select(User).where(col(User.role) == Role.SUPPORT_LEAD, col(User.is_active))
-    )
-    return [Recipient(lead.email, "ru") for lead in rows.all()]
+async def warning_still_due(session: AsyncSession, event: OutboxEvent) -> str | None:
+    """Why a first-response warning no longer holds (answered, or the due time moved), or None."""
+    ticket = await session.get(Ticket, event.subject_id)
+    due = datetime.fromisoformat(str(event.payload["first_response_due_at"]))
+    if ticket is None or ticket.first_responded_at is not None or ticket.first_response_due_at != due:
+        return "the ticket was answered, or its due time moved, since the warning was made"
+    return None
 
 
 async def ticket_answered(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
-    await emit(
-        session,
-        "ticket.answered",
-        {**_about(ticket), "message": body},
-        now=now,
-        recipients=await _author(session, ticket),
-        subject_id=ticket.id,
-        organization_id=ticket.organization_id,
-    )
+    await _raise(session, ticket, TicketAnswered(**_facts(ticket), message=body), now=now)
+
+
+async def ticket_waiting(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
+    await _raise(session, ticket, TicketWaitingForCustomer(**_facts(ticket), message=body), now=now)
 
 
 async def explanation_requested(session: AsyncSession, ticket: Ticket, reason: str, *, now: datetime) -> None:
     """The contact asks why the first response came late: every support lead is told."""
-    await emit(
-        session,
-        "ticket.explanation_requested",
-        {**_about(ticket), "reason": reason},
-        now=now,
-        recipients=await _leads(session),
-        subject_id=ticket.id,
-        organization_id=ticket.organization_id,
-    )
+    await _raise(session, ticket, ExplanationRequested(**_facts(ticket), reason=reason), now=now)
 
 
-async def ticket_waiting(session: AsyncSession, ticket: Ticket, body: str, *, now: datetime) -> None:
-    await emit(
-        session,
-        "ticket.waiting_for_customer",
-        {**_about(ticket), "message": body},
-        now=now,
-        recipients=await _author(session, ticket),
-        subject_id=ticket.id,
-        organization_id=ticket.organization_id,
-    )
+async def email_rejected(session: AsyncSession, *, sender: str, subject: str, now: datetime) -> None:
+    """Mail from an address no active user has is answered with why, and what to do."""
+    await emit(session, EmailRejected(sender=sender, subject=subject, reason="unknown_sender"), now=now)

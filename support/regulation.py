@@ -24,6 +24,17 @@ INTAKE_ITEMS = {
     "device_database": "the mobile-device database file (attachment of kind device_database)",
     "exchange_archive_link": "a link to the exchange-directory archive",
 }
+# What each intake item is called when a customer is told it is missing.
+INTAKE_ITEM_NAMES = {
+    "en": {
+        "device_database": "the mobile-device database file",
+        "exchange_archive_link": "a link to the exchange-directory archive",
+    },
+    "ru": {
+        "device_database": "файл базы мобильных устройств",
+        "exchange_archive_link": "ссылка на архив каталога обмена",
+    },
+}
 DEFAULT_CALENDAR = "default"
 DEFAULT_TEXT = (
     "Basic support is free for every company that bought the product, directly or through a partner. "

@@ -9,7 +9,6 @@ from litestar import Controller, Request, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.contract import STRIPE_EVENT, problems
-from api.db import unit_of_work
 from api.dependencies import DB, Ctx, CurrentActor
 from api.invoicing_flow import invoice_period
 from api.payment_flows import Outside, settle_refunds
@@ -27,6 +26,7 @@ from billing.schemas import (
     WebhookAck,
 )
 from core.errors import Conflict, InvalidInput, NotFound
+from core.transactions import unit_of_work
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 

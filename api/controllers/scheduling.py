@@ -11,10 +11,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
 from api.contract import BUSY_ICS, problems
-from api.db import begin_request_transaction, end_transaction
 from api.dependencies import DB, Ctx, CurrentActor
 from api.uploads import document_body
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
+from core.transactions import begin_request_transaction, end_transaction
 from scheduling import bookings, busy, catalog, engineers
 from scheduling.errors import CalendarImportFailed
 from scheduling.fetch import FetchPolicy, fetch_ics

@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from core.db import bound_columns, column_values, new_row, table_of
 from support.models import Ticket, TicketEvent
+from support.regulation import current_regulation
 from tests.world import World
 
 
@@ -59,8 +60,5 @@ async def test_a_new_row_inserted_with_core_reads_back_equal(world: World) -> No
 
 
 async def _a_regulation(world: World) -> uuid.UUID:
-    response = await world.client.get("/v1/support/regulation")  # created on first use
-    assert response.status_code == 200
     async with world.session() as session:
-        found = await session.scalar(sa.text("SELECT id FROM support_regulation_version"))
-    return found if isinstance(found, uuid.UUID) else uuid.UUID(str(found))
+        return (await current_regulation(session, now=world.clock.now())).id  # stored on first use

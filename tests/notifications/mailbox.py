@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import email.policy
 from dataclasses import dataclass, field
@@ -10,8 +11,9 @@ from email.message import EmailMessage
 from aiosmtpd.smtp import SMTP as SMTPServer
 from aiosmtpd.smtp import Envelope, Session
 
+from api.context import worker_config
 from api.settings import Settings
-from api.worker import Worker
+from notifications import Worker
 from tests.world import World
 
 
@@ -41,7 +43,8 @@ class Inbox:
 
 def worker_for(world: World, port: int) -> Worker:
     settings: Settings = world.ctx.settings.model_copy(update={"smtp_host": "127.0.0.1", "smtp_port": port})
-    return Worker(settings, world.clock, world.ctx.keyring, smtp_timeout_seconds=5)
+    config = dataclasses.replace(worker_config(settings), smtp_timeout_seconds=5)
+    return Worker(config, world.clock, world.ctx.keyring)
 
 
 async def deliver(world: World, port: int) -> int:
@@ -54,3 +57,9 @@ def body_of(message: EmailMessage) -> str:
     assert part is not None
     content: str = part.get_content()
     return content
+
+
+async def fan_out(world: World) -> int:
+    """The worker's first step alone: every committed event becomes its deliveries."""
+    async with world.sessions() as session:
+        return await worker_for(world, 0).fan_out(session)

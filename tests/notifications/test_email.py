@@ -10,20 +10,26 @@ import contextlib
 from datetime import date, timedelta
 from typing import Any
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
 from accounts.models import User
 from accounts.roles import Role, Scope
-from api.mail import TEMPLATES
 from api.settings import Settings
-from api.worker import WorkerLockHeld, sqlite_worker_lock
-from core import outbox
-from core.outbox import Delivery, DeliveryAttempt, DeliveryStatus
-from core.webhooks import EVENT_TYPES
+from core.outbox import Event
+from notifications import (
+    ENTRIES,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    WorkerLockHeld,
+    sqlite_worker_lock,
+)
+from notifications import delivery as outbox
 from tests.contracts.helpers import active_contract
 from tests.harness import free_port
-from tests.notifications.mailbox import Inbox, body_of, deliver
+from tests.notifications.mailbox import Inbox, body_of, deliver, fan_out
 from tests.support.helpers import file_ticket
 from tests.world import World
 
@@ -173,8 +179,11 @@ async def test_a_recipient_the_server_refuses_for_good_is_dead_at_once(world: Wo
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_second_worker_on_one_sqlite_database_is_refused_saying_so(settings: Settings) -> None:
     with contextlib.ExitStack() as running:
-        running.enter_context(sqlite_worker_lock(settings))  # the first worker
-        with pytest.raises(WorkerLockHeld, match="SQLite runs one worker"), sqlite_worker_lock(settings):
+        running.enter_context(sqlite_worker_lock(settings.sqlite_path))  # the first worker
+        with (
+            pytest.raises(WorkerLockHeld, match="SQLite runs one worker"),
+            sqlite_worker_lock(settings.sqlite_path),
+        ):
             pass
 
 
@@ -194,6 +203,8 @@ async def test_two_workers_at_once_never_take_the_same_delivery(world: World) ->
     for _ in range(6):
         await file_ticket(world, headers)
 
+    await fan_out(world)
+
     async def claim_some() -> set[str]:
         async with world.sessions() as session, session.begin():
             taken = await outbox.claim(session, now=world.clock.now(), lease=timedelta(minutes=2), limit=4)
@@ -205,9 +216,29 @@ async def test_two_workers_at_once_never_take_the_same_delivery(world: World) ->
     assert len(first | second) == 6
 
 
-def test_every_event_type_has_its_mail_in_both_languages() -> None:
-    for event_type in EVENT_TYPES:
-        assert event_type in TEMPLATES, event_type
+def _example(event: type[Event]) -> Event:
+    """An event of this type with a plausible value in every field."""
+    values: dict[str, Any] = {}
+    for found in msgspec.structs.fields(event):
+        kind = str(found.type)
+        if found.name.endswith(("_at", "_on")):
+            values[found.name] = "2026-01-12T09:00:00+00:00"
+        elif "int" in kind:
+            values[found.name] = 3
+        elif "list" in kind:
+            values[found.name] = ["device_database"]
+        else:
+            values[found.name] = f"{found.name} value"
+    return event(**values)
+
+
+def test_every_event_has_its_mail_in_both_languages() -> None:
+    for entry in ENTRIES:
+        document = _example(entry.event)
+        english, russian = entry.template(document, False), entry.template(document, True)
+        assert all(english), entry.type
+        assert all(russian), entry.type
+        assert english != russian, entry.type
 
 
 async def test_a_reminder_for_a_cancelled_session_is_skipped_not_sent(world: World, inbox: Inbox) -> None:
@@ -264,3 +295,20 @@ async def test_an_answered_ticket_warns_nobody(world: World, inbox: Inbox) -> No
     world.clock.advance(timedelta(days=3))
     await deliver(world, inbox.port)
     assert [m for m in inbox.messages if m["To"] == lead.email] == []
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_workers_fanning_out_at_once_make_each_delivery_once(world: World) -> None:
+    _, _, headers = await world.contact()
+    for _ in range(6):
+        await file_ticket(world, headers)  # six receipts to the contact
+    await asyncio.gather(fan_out(world), fan_out(world))
+    assert len(await _deliveries(world)) == 6
+
+
+async def test_a_filing_writes_its_event_and_no_delivery_until_the_worker_fans_it_out(world: World) -> None:
+    _, contact, headers = await world.contact()
+    await file_ticket(world, headers)
+    assert await _deliveries(world) == []  # the request wrote what must be true, nothing more
+    await fan_out(world)
+    assert [d.recipient for d in await _deliveries(world)] == [contact.email]

@@ -13,17 +13,19 @@ import sqlalchemy as sa
 
 from accounts.roles import Role
 from api.cli import OPENAPI_PATH
-from api.events import EVENT_DOCUMENTS
 from core.outbox import OutboxEvent
-from core.webhooks import EVENT_TYPES
+from notifications import CATALOG, WEBHOOK_EVENT_TYPES, readme_table
 from tests.contracts.helpers import active_contract
+from tests.harness import ROOT
 from tests.support.helpers import file_ticket
 from tests.world import World
+
+README = ROOT / "README.md"
 
 
 def test_every_event_type_an_integration_can_subscribe_to_is_documented() -> None:
     published = json.loads(OPENAPI_PATH.read_text())["webhooks"]
-    assert set(EVENT_TYPES) == set(EVENT_DOCUMENTS) == set(published)
+    assert set(WEBHOOK_EVENT_TYPES) == set(published)
 
 
 async def test_the_outbox_writes_exactly_the_documented_documents(world: World) -> None:
@@ -73,7 +75,7 @@ async def test_the_outbox_writes_exactly_the_documented_documents(world: World) 
         events = (await session.scalars(sa.select(OutboxEvent))).all()
     seen = set()
     for event in events:
-        msgspec.convert(event.payload, EVENT_DOCUMENTS[event.type])  # raises on a missing or extra field
+        msgspec.convert(event.payload, CATALOG[event.type].event)  # raises on a missing or extra field
         seen.add(event.type)
     assert {
         "ticket.received",
@@ -86,3 +88,7 @@ async def test_the_outbox_writes_exactly_the_documented_documents(world: World) 
         "booking.cancelled",
         "contract.activated",
     } <= seen
+
+
+def test_the_readme_lists_the_events_as_the_catalog_has_them() -> None:
+    assert readme_table() in README.read_text(), "README.md must show notifications.readme_table() as it is"

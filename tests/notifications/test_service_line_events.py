@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from accounts.roles import Role
-from api.events import EVENT_DOCUMENTS
 from core.outbox import OutboxEvent
+from notifications import CATALOG
 from tests.billing.helpers import pay_in_browser, signed
 from tests.contracts.helpers import contract_with_a_first_response
 from tests.notifications.mailbox import Inbox, body_of, deliver
@@ -30,7 +30,7 @@ async def _documents(world: World, event_type: str) -> list[dict[str, Any]]:
             await session.scalars(sa.select(OutboxEvent).where(col(OutboxEvent.type) == event_type))
         ).all()
     for event in events:
-        msgspec.convert(event.payload, EVENT_DOCUMENTS[event.type])  # raises on a missing or extra field
+        msgspec.convert(event.payload, CATALOG[event.type].event)  # raises on a missing or extra field
     return [event.payload for event in events]
 
 

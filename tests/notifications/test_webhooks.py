@@ -16,9 +16,11 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from accounts.roles import Role, Scope
-from api.worker import Worker
+from api.context import worker_config
 from core.urls import UnsafeUrl, UrlPolicy, check_url
+from notifications import Worker
 from tests.contracts.helpers import IN_FORCE, active_contract, complete_terms
+from tests.notifications.mailbox import fan_out
 from tests.support.helpers import file_ticket
 from tests.world import World
 
@@ -68,7 +70,11 @@ async def _subscribe(world: World, url: str, *types: str) -> tuple[dict[str, Any
 
 async def _deliver(world: World) -> int:
     async with world.sessions() as session:
-        return await Worker(world.ctx.settings, world.clock, world.ctx.keyring).run_once(session)
+        worker = Worker(worker_config(world.ctx.settings), world.clock, world.ctx.keyring)
+        try:
+            return await worker.run_once(session)
+        finally:
+            await worker.close()
 
 
 async def test_a_subscribed_event_arrives_signed_so_the_receiver_can_verify_it(
@@ -137,6 +143,7 @@ async def test_a_subscriptions_deliveries_are_listed_page_by_page(world: World, 
     _, _, contact = await world.contact()
     for _ in range(3):
         await file_ticket(world, contact)
+    await fan_out(world)
     url = f"/v1/webhook-subscriptions/{subscription['id']}/deliveries"
     first = (await world.client.get(url, params={"limit": 2}, headers=headers)).json()
     rest = (

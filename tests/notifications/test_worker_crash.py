@@ -23,7 +23,7 @@ from aiosmtpd.smtp import Envelope, Session
 from sqlmodel import col
 
 from api.settings import Settings
-from core.outbox import Delivery, DeliveryStatus
+from notifications import Delivery, DeliveryStatus
 from tests.harness import ROOT, free_port, server_env
 from tests.support.helpers import file_ticket
 from tests.world import World

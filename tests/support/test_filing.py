@@ -6,7 +6,8 @@ import sqlalchemy as sa
 from sqlmodel import col
 
 from accounts.roles import Role
-from core.outbox import Delivery
+from notifications import Delivery
+from tests.notifications.mailbox import fan_out
 from tests.support.helpers import ARCHIVE, file_ticket, intake, upload
 from tests.world import World
 
@@ -183,6 +184,7 @@ async def test_support_enter_a_phoned_in_ticket_as_the_contacts_and_the_contact_
     )
     shown = (await world.client.get(f"/v1/support/tickets/{ticket['id']}", headers=lead)).json()
     assert "entered_by_staff" in [e["kind"] for e in shown["timeline"]]
+    await fan_out(world)
     async with world.session() as session:
         recipients = (await session.scalars(sa.select(col(Delivery.recipient)))).all()
     assert contact.email in recipients

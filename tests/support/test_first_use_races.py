@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.db import SQLITE_BEGIN_OPTION
 from core.counters import next_value
+from core.transactions import SQLITE_BEGIN_OPTION
 from support.regulation import current_regulation
 from tests.world import World
 

@@ -13,47 +13,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import Field, SQLModel, col
+from sqlmodel import col
 
 from core.crypto import KeyRing
-from core.db import id_field, utc_field
 from core.errors import FieldProblem, InvalidInput, NotFound
+from notifications.catalog import WEBHOOK_EVENT_TYPES as EVENT_TYPES
+from notifications.models import Delivery, WebhookSubscription
 
-EVENT_TYPES = (
-    "ticket.received",
-    "ticket.answered",
-    "ticket.waiting_for_customer",
-    "ticket.explanation_requested",
-    "ticket.first_response_due_soon",
-    "ticket.first_response_breached",
-    "booking.held",
-    "booking.confirmed",
-    "booking.rescheduled",
-    "booking.reminder",
-    "booking.cancelled",
-    "booking.refunded",
-    "contract.activated",
-    "contract.breach",
-    "contract.report_ready",
-    "invoice.issued",
-)
 MAX_OVERLAP = timedelta(days=7)
-
-
-class WebhookSubscription(SQLModel, table=True):
-    __tablename__ = "core_webhook_subscription"
-
-    id: uuid.UUID = id_field()
-    owner_id: uuid.UUID = Field(index=True)  # the integration client (or admin) that made it
-    url: str = Field(max_length=2000)
-    event_types: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    secret_encrypted: str = Field(max_length=500)
-    previous_secret_encrypted: str | None = Field(default=None, max_length=500)
-    previous_valid_until: datetime | None = utc_field(nullable=True)
-    active: bool = Field(default=True)
-    disabled_reason: str | None = Field(default=None, max_length=200)
-    created_at: datetime = utc_field()
-    updated_at: datetime = utc_field()
 
 
 def _context(subscription_id: uuid.UUID) -> bytes:
@@ -164,11 +131,6 @@ async def listing(session: AsyncSession, owner_id: uuid.UUID | None) -> list[Web
     return list((await session.scalars(statement)).all())
 
 
-async def subscribed_to(session: AsyncSession, event_type: str) -> list[WebhookSubscription]:
-    rows = await session.scalars(sa.select(WebhookSubscription).where(col(WebhookSubscription.active)))
-    return [s for s in rows.all() if event_type in s.event_types]
-
-
 def envelope(
     event_id: uuid.UUID, event_type: str, version: int, created_at: datetime, payload: dict[str, Any]
 ) -> dict[str, Any]:  # Any: JSON
@@ -180,3 +142,27 @@ def envelope(
         "timestamp": created_at.isoformat(),
         "data": payload,
     }
+
+
+async def unsubscribe(session: AsyncSession, subscription: WebhookSubscription, *, now: datetime) -> None:
+    """End a subscription: its pending deliveries stop being sent."""
+    subscription.active, subscription.disabled_reason, subscription.updated_at = False, "unsubscribed", now
+    await session.flush()
+
+
+async def disable(session: AsyncSession, subscription_id: uuid.UUID, *, reason: str, now: datetime) -> None:
+    """The endpoint said it wants no more (410 Gone): the subscription ends."""
+    subscription = await session.get(WebhookSubscription, subscription_id, with_for_update=True)
+    if subscription is not None and subscription.active:
+        subscription.active, subscription.disabled_reason, subscription.updated_at = False, reason, now
+        await session.flush()
+
+
+async def delivery_of(
+    session: AsyncSession, subscription: WebhookSubscription, delivery_id: uuid.UUID
+) -> Delivery:
+    """One delivery made to the subscription (another's answers NotFound)."""
+    found = await session.get(Delivery, delivery_id)
+    if found is None or found.channel != "webhook" or found.recipient != str(subscription.id):
+        raise NotFound("No delivery with this id for this subscription.")
+    return found

@@ -1,0 +1,69 @@
+"""Who is told of an event, resolved when the worker fans it out (after the commit, off the request's
+path): each catalog entry names one of these. Mail goes out in the recipient organisation's language."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
+
+from accounts.models import Organization, User
+from accounts.roles import Role
+from core.outbox import OutboxEvent
+from notifications.delivery import Recipient
+from scheduling.models import Booking
+from support.models import Ticket
+
+Audience = Callable[[AsyncSession, OutboxEvent], Awaitable[list[Recipient]]]
+DEFAULT_LOCALE = "ru"
+
+
+async def _locale(session: AsyncSession, organization_id: uuid.UUID | None) -> str:
+    organization = await session.get(Organization, organization_id) if organization_id else None
+    return organization.locale if organization is not None else DEFAULT_LOCALE
+
+
+async def ticket_author(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
+    """The person who filed the ticket (or for whom it was filed), at the address on the ticket."""
+    ticket = await session.get(Ticket, event.subject_id)
+    if ticket is None or not ticket.author_email:
+        return []
+    return [Recipient(ticket.author_email, await _locale(session, ticket.organization_id))]
+
+
+async def support_leads(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
+    """Every active support lead (the vendor's staff read Russian)."""
+    rows = await session.scalars(
+        sa.select(col(User.email)).where(col(User.role) == Role.SUPPORT_LEAD, col(User.is_active))
+    )
+    return [Recipient(email, DEFAULT_LOCALE) for email in rows.all()]
+
+
+async def booker(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
+    """Whoever booked the session."""
+    booking = await session.get(Booking, event.subject_id)
+    user = await session.get(User, booking.booked_by) if booking is not None else None
+    if booking is None or user is None:
+        return []
+    return [Recipient(user.email, await _locale(session, booking.organization_id))]
+
+
+async def organisation_people(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
+    """The organisation's customer admins; every active user of it when it has none."""
+    locale = await _locale(session, event.organization_id)
+    users = (
+        await session.scalars(
+            sa.select(User).where(col(User.organization_id) == event.organization_id, col(User.is_active))
+        )
+    ).all()
+    admins = [u for u in users if u.role == Role.CUSTOMER_ADMIN]
+    return [Recipient(u.email, locale) for u in (admins or users)]
+
+
+async def sender(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
+    """The address an e-mail came from (no user has it, so no organisation's language is known)."""
+    del session
+    return [Recipient(str(event.payload["sender"]), DEFAULT_LOCALE)]

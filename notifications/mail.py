@@ -1,0 +1,84 @@
+"""The e-mail each delivery becomes, in the recipient organisation's language (ru or en), and the SMTP
+connection a worker's batch goes out over. Every message has its own Message-ID; messages about a ticket
+reference the ticket's thread and carry its number in the subject, so a reply finds its ticket through
+the inbound e-mail endpoint."""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+import aiosmtplib
+import msgspec
+
+from core.outbox import OutboxEvent
+from notifications.catalog import CATALOG
+from notifications.models import Delivery
+
+DOMAIN = "deskline"
+
+
+def message_for(
+    event: OutboxEvent, delivery: Delivery, *, sender: str, now: datetime, invite: bytes | None = None
+) -> EmailMessage:
+    entry = CATALOG[event.type]
+    document = msgspec.convert(event.payload, entry.event)
+    subject, body = entry.template(document, delivery.locale == "ru")
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = delivery.recipient
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{delivery.id}@{DOMAIN}>"
+    message["Content-Language"] = delivery.locale
+    if ticket_id := event.payload.get("ticket_id"):
+        thread = f"<ticket-{ticket_id}@{DOMAIN}>"
+        message["References"] = thread
+        message["In-Reply-To"] = thread
+    message.set_content(body)
+    if invite is not None:
+        message.add_attachment(
+            invite,
+            maintype="text",
+            subtype="calendar",
+            filename=f"{event.payload['number']}.ics",
+            params={"method": "REQUEST"},
+        )
+    return message
+
+
+class Mailer:
+    """One SMTP connection for a batch, opened on the first message and again after a failure.
+    (delivered, error, final): a 5xx answer from the mail server is final, anything else retried."""
+
+    def __init__(self, target: tuple[str, int], timeout: float) -> None:
+        self.target, self.timeout = target, timeout
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def send(self, message: EmailMessage) -> tuple[bool, str | None, bool]:
+        try:
+            if self.client is None:
+                self.client = aiosmtplib.SMTP(
+                    hostname=self.target[0], port=self.target[1], timeout=self.timeout
+                )
+                await self.client.connect()
+            await self.client.send_message(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self.close()  # a fresh session for the next message, whatever state this one is in
+            codes = [refused.code for refused in exc.recipients]
+            return False, f"SMTP refused the recipient: {codes}"[:500], all(500 <= c < 600 for c in codes)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.close()
+            return False, f"SMTP {exc.code}: {exc.message}"[:500], 500 <= exc.code < 600
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            return False, f"{type(exc).__name__}: {exc}"[:500], False
+        return True, None, False
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is not None and client.is_connected:
+            with contextlib.suppress(aiosmtplib.SMTPException, OSError):
+                await client.quit()

@@ -1,0 +1,264 @@
+"""``deskline worker``: delivers the outbox. First it fans out events committed since its last pass (one
+delivery per recipient of the event's audience, and per webhook subscription to its type); then it
+claims due deliveries for a lease (PostgreSQL: FOR UPDATE SKIP LOCKED, so several workers never take one
+at once; SQLite: one worker, held by a lock file), sends each with nothing open on the database, and
+records the attempts in a short transaction: delivered, retried later (exponential backoff with
+jitter, three days), skipped (the owning line says it no longer holds), or dead (an admin may
+redeliver). Delivery is at least once: a worker killed mid-batch leaves its claims to expire and be
+taken again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession
+from standardwebhooks.webhooks import Webhook
+
+from core.crypto import KeyRing
+from core.outbox import OutboxEvent
+from core.time import Clock, SystemClock
+from core.transactions import unit_of_work
+from core.urls import UnsafeUrl, UrlPolicy, check_url, pinned
+from notifications import delivery as deliveries
+from notifications import webhooks
+from notifications.catalog import CATALOG
+from notifications.delivery import WEBHOOK, Recipient
+from notifications.mail import Mailer, message_for
+from notifications.models import Delivery, WebhookSubscription
+from scheduling import feeds, ics
+from scheduling.models import Booking
+
+log = structlog.get_logger(__name__)
+GONE = "the endpoint answered 410 Gone: the subscription is disabled"
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """What a worker needs to know of the configuration (built from the settings by the CLI)."""
+
+    is_sqlite: bool
+    smtp_target: tuple[str, int]
+    smtp_from: str
+    webhook_url_policy: UrlPolicy
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 20
+    smtp_timeout_seconds: float = 10
+    http_timeout_seconds: float = 10
+
+
+class WorkerLockHeld(RuntimeError):
+    """Another worker already delivers this SQLite database's outbox."""
+
+
+@contextlib.contextmanager
+def sqlite_worker_lock(database: Path | None) -> Iterator[None]:
+    """SQLite runs one worker: a second one is refused, saying so, instead of racing the first. None:
+    PostgreSQL (any number of workers)."""
+    if database is None:
+        yield
+        return
+    path = Path(f"{database}.worker.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise WorkerLockHeld(
+                f"another deskline worker is delivering this SQLite database's outbox ({path}); "
+                "SQLite runs one worker (use PostgreSQL for several)"
+            ) from exc
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+@dataclass(frozen=True)
+class Outdated:
+    reason: str
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    subscription_id: uuid.UUID
+    url: str
+    secrets: list[str]
+
+
+Prepared = bytes | WebhookTarget | Outdated | None
+
+
+@dataclass
+class Worker:
+    config: WorkerConfig
+    clock: Clock
+    keyring: KeyRing
+    # A receiver checks webhook-timestamp against its own wall clock, whatever clock schedules the work.
+    wall_clock: Clock = field(default_factory=SystemClock)
+    _http: httpx.AsyncClient | None = field(default=None, init=False, repr=False)
+
+    async def run_once(self, db: AsyncSession) -> int:
+        """Fan out what was committed, then claim one batch of due deliveries, send it (e-mail over one
+        SMTP connection, webhooks over the worker's one HTTP client) and record every outcome in one
+        short transaction; the number of deliveries attempted. (A worker that dies before recording
+        sends those again: at least once, each time with the same Message-ID / webhook-id.)"""
+        await self.fan_out(db)
+        async with unit_of_work(db, is_sqlite=self.config.is_sqlite):
+            claimed = await deliveries.claim(
+                db, now=self.clock.now(), lease=self.config.lease, limit=self.config.batch
+            )
+            work = [(d, e, await self._prepare(db, d, e)) for d, e in claimed]
+        if not work:
+            return 0
+        outcomes: list[tuple[uuid.UUID, bool, str | None, bool, Prepared]] = []
+        mail = Mailer(self.config.smtp_target, self.config.smtp_timeout_seconds)
+        try:
+            for delivery, event, prepared in work:
+                if isinstance(prepared, Outdated):
+                    outcomes.append((delivery.id, False, prepared.reason, False, prepared))
+                    continue
+                if isinstance(prepared, WebhookTarget):
+                    ok, error, final = await self._post(delivery, event, prepared)
+                else:
+                    message = message_for(
+                        event, delivery, sender=self.config.smtp_from, now=self.clock.now(), invite=prepared
+                    )
+                    ok, error, final = await mail.send(message)
+                outcomes.append((delivery.id, ok, error, final, prepared))
+                log.info(
+                    "outbox_delivery",
+                    event_type=event.type,
+                    ok=ok,
+                    final=final,
+                    attempt=delivery.attempts + 1,
+                )
+        finally:
+            await mail.close()
+        async with unit_of_work(db, is_sqlite=self.config.is_sqlite):
+            now = self.clock.now()
+            for delivery_id, ok, error, final, prepared in outcomes:
+                if isinstance(prepared, Outdated):
+                    await deliveries.skip(db, delivery_id, prepared.reason, now=now)
+                    continue
+                await deliveries.settle(db, delivery_id, ok=ok, error=error, final=final, now=now)
+                if isinstance(prepared, WebhookTarget) and error == GONE:
+                    await webhooks.disable(db, prepared.subscription_id, reason="410 Gone", now=now)
+        return len(work)
+
+    async def fan_out(self, db: AsyncSession) -> int:
+        """Turn events committed since the last pass into their deliveries, in one short transaction per
+        batch; the number of events fanned out."""
+        async with unit_of_work(db, is_sqlite=self.config.is_sqlite):
+            events = await deliveries.events_to_fan_out(db, limit=self.config.batch * 10)
+            if not events:
+                return 0
+            subscribed = await deliveries.subscriptions_to(
+                db, {e.type for e in events if e.type in CATALOG and CATALOG[e.type].webhook}
+            )
+            now = self.clock.now()
+            rows: list[dict[str, object]] = []
+            for event in events:
+                entry = CATALOG.get(event.type)
+                if entry is None:  # an event this version no longer knows: nobody to tell
+                    log.warning("outbox_event_unknown", event_type=event.type)
+                    continue
+                recipients = await entry.audience(db, event)
+                recipients += [
+                    Recipient(str(s), "en", channel=WEBHOOK) for s in subscribed.get(event.type, [])
+                ]
+                rows += deliveries.deliveries_of(event, recipients, now=now)
+            await deliveries.record_fan_out(db, events, rows, now=now)
+        return len(events)
+
+    async def run(self, db: AsyncSession, stop: asyncio.Event, *, idle_seconds: float = 0.25) -> None:
+        try:
+            while not stop.is_set():
+                if not await self.run_once(db):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), idle_seconds)
+        finally:
+            await self.close()
+
+    async def close(self) -> None:
+        client, self._http = self._http, None
+        if client is not None:
+            await client.aclose()
+
+    async def _prepare(self, db: AsyncSession, delivery: Delivery, event: OutboxEvent) -> Prepared:
+        """What sending needs from the database, read while the claim's transaction is open: whether the
+        event still holds (the owning line's check), a webhook's target, a confirmation's invite."""
+        entry = CATALOG.get(event.type)
+        if entry is not None and entry.still_due is not None:
+            reason = await entry.still_due(db, event)
+            if reason is not None:
+                return Outdated(reason)
+        if delivery.channel != WEBHOOK:
+            return await self._invite(db, event) if entry is not None and entry.invite else None
+        subscription = await db.get(WebhookSubscription, uuid.UUID(delivery.recipient))
+        if subscription is None or not subscription.active:
+            return WebhookTarget(uuid.UUID(delivery.recipient), "", [])
+        secrets = webhooks.signing_secrets(subscription, self.keyring, self.clock.now())
+        return WebhookTarget(subscription.id, subscription.url, secrets)
+
+    def _client(self) -> httpx.AsyncClient:
+        """One HTTP client for every webhook this worker posts (its connections are pooled)."""
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=self.config.http_timeout_seconds, follow_redirects=False)
+        return self._http
+
+    async def _post(
+        self, delivery: Delivery, event: OutboxEvent, target: WebhookTarget
+    ) -> tuple[bool, str | None, bool]:
+        """A Standard Webhooks delivery: ``webhook-id`` (the delivery's id, the same on every retry),
+        ``webhook-timestamp`` and ``webhook-signature`` from the maintained ``standardwebhooks`` package,
+        posted to the address the SSRF guard checked; 2xx delivered, 410 ends the subscription."""
+        if not target.url:
+            return False, "the subscription was deleted or disabled", True
+        body = json.dumps(
+            webhooks.envelope(event.id, event.type, event.version, event.created_at, event.payload),
+            separators=(",", ":"),
+        )
+        sent_at = self.wall_clock.now()
+        signatures = " ".join(Webhook(s).sign(str(delivery.id), sent_at, body) for s in target.secrets)
+        try:
+            checked = await check_url(target.url, self.config.webhook_url_policy, what="webhook")
+            request_url, host, extensions = pinned(target.url, checked)
+            response = await self._client().post(
+                request_url,
+                content=body.encode(),
+                headers={
+                    **host,
+                    "content-type": "application/json",
+                    "webhook-id": str(delivery.id),
+                    "webhook-timestamp": str(int(sent_at.timestamp())),
+                    "webhook-signature": signatures,
+                },
+                extensions=extensions,
+            )
+        except UnsafeUrl as exc:
+            return False, exc.detail[:500], True
+        except httpx.HTTPError as exc:
+            return False, f"{type(exc).__name__}: {exc}"[:500], False
+        if response.status_code == 410:
+            return False, GONE, True
+        if 200 <= response.status_code < 300:
+            return True, None, False
+        return False, f"the endpoint answered {response.status_code}", False
+
+    async def _invite(self, db: AsyncSession, event: OutboxEvent) -> bytes | None:
+        """A booking confirmation carries the session's invite."""
+        booking = await db.get(Booking, event.subject_id) if event.subject_id is not None else None
+        if booking is None:
+            return None
+        organizer = ics.InviteParty(email=self.config.smtp_from, name="Deskline support")
+        return ics.invite_ics(await feeds.session_invite(db, booking, organizer), now=self.clock.now())
