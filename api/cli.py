@@ -428,9 +428,9 @@ def pay_booking(booking_id: str, wait: float) -> None:
 def settle_refunds_command() -> None:
     """Ask Stripe again for refunds that are owed but not made yet (Stripe was unreachable)."""
     from api.context import build_keyring
-    from api.payment_flows import Outside, settle_refunds
     from billing.refunds import pending_refunds
     from core.time import SystemClock
+    from flows import Outside, settle_refunds
 
     settings = _settings()
     outside = Outside(_gateway(settings), SystemClock(), build_keyring(settings), settings.is_sqlite)
@@ -451,8 +451,8 @@ def invoice_command(period: str) -> None:
     Stripe could not take yet are issued now)."""
     import re
 
-    from api.invoicing_flow import invoice_period
     from core.time import SystemClock
+    from flows import invoice_period
 
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise click.ClickException(f"--period {period!r} is not a month (YYYY-MM)")

@@ -19,6 +19,7 @@ from billing.breaker import CircuitBreaker
 from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
+from flows import Outside
 from notifications import WorkerConfig
 from scheduling.bookings import SchedulingPolicy
 
@@ -54,6 +55,16 @@ class AppContext:
         self.scheduling = scheduling
         self.gateway = gateway
         self.read_engine = read_engine
+
+    def outside(self) -> Outside:
+        """What the flows need besides the session (flows/)."""
+        return Outside(
+            self.gateway,
+            self.clock,
+            self.keyring,
+            self.settings.is_sqlite,
+            idempotency_lease=timedelta(seconds=self.settings.idempotency_lease_seconds),
+        )
 
 
 def build_keyring(settings: Settings) -> KeyRing:

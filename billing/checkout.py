@@ -28,6 +28,7 @@ from core.db import dialect_insert
 from core.errors import NotFound
 from scheduling import notices
 from scheduling.models import Booking, BookingStatus
+from scheduling.schemas import PaymentStartOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,3 +167,16 @@ async def abandon(
     payment.status, payment.note, payment.updated_at = PaymentStatus.ABANDONED, reason[:500], now
     await session.flush()
     return True
+
+
+def payment_view(payment: Payment, keyring: KeyRing, *, with_secret: bool) -> PaymentStartOut:
+    """The payment block of a booking; the client secret only to its customer while it is unpaid."""
+    secret = client_secret(payment, keyring) if with_secret else None
+    return PaymentStartOut(
+        payment_id=payment.id,
+        status=payment.status,
+        payment_intent_id=payment.stripe_payment_intent_id,
+        client_secret=secret if payment.status == PaymentStatus.REQUIRES_PAYMENT else None,
+        amount_minor=payment.amount_minor,
+        currency=payment.currency,
+    )

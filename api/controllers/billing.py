@@ -10,8 +10,6 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.contract import STRIPE_EVENT, problems
 from api.dependencies import DB, Ctx, CurrentActor
-from api.invoicing_flow import invoice_period
-from api.payment_flows import Outside, settle_refunds
 from api.schemas import PageOut
 from billing import invoices, payments, refunds, webhooks
 from billing.errors import PaymentProviderUnavailable, PaymentRefused, WebhookRejected
@@ -27,6 +25,7 @@ from billing.schemas import (
 )
 from core.errors import Conflict, InvalidInput, NotFound
 from core.transactions import unit_of_work
+from flows import invoice_period, settle_refunds
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
@@ -51,7 +50,7 @@ class BillingController(Controller):
         )
         received = await webhooks.receive(db, event, now=now)
         # A refund the event made owed (money for a slot that is gone) is asked of Stripe after the commit.
-        await settle_refunds(db, Outside.of(ctx), received.refunds_owed)
+        await settle_refunds(db, ctx.outside(), received.refunds_owed)
         return WebhookAck(received=True, outcome=received.outcome)
 
     @problems(NotFound, Conflict, InvalidInput, PaymentRefused)
@@ -61,7 +60,7 @@ class BillingController(Controller):
     ) -> RefundOut:
         payment = await refunds.locked_payment(db, payment_id)
         row = await refunds.refund(db, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now())
-        await settle_refunds(db, Outside.of(ctx), [row.id])
+        await settle_refunds(db, ctx.outside(), [row.id])
         async with unit_of_work(db, is_sqlite=ctx.settings.is_sqlite, write=False):
             made, paid = await refunds.refund_with_payment(db, row.id)
         if made.status == RefundStatus.FAILED:
@@ -147,7 +146,7 @@ class InvoiceController(Controller):
         status_code=200,
     )
     async def invoice_month(self, data: JSONBody[InvoiceRunIn], db: DB, ctx: Ctx) -> list[InvoiceOut]:
-        out = Outside.of(ctx)
+        out = ctx.outside()
         found = await invoice_period(db, out.gateway, out.clock, data.period, is_sqlite=out.is_sqlite)
         async with unit_of_work(db, is_sqlite=out.is_sqlite, write=False):
             return await _invoices_out(db, found)

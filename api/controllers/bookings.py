@@ -13,15 +13,16 @@ from accounts.actor import Actor
 from api.contract import problems
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
-from api.idempotency import IdempotencyKey
-from api.payment_flows import Outside, hold_with_payment, payment_out, settle_refunds
+from api.idempotency import IdempotencyKey, checked_key, claim_key, replay
 from api.schemas import PageOut
 from billing import checkout
 from billing.errors import PaymentProviderUnavailable
 from billing.refunds import refund_cancelled_booking
 from contracts.errors import ContractNotInForce, IncludedHoursExhausted, NotCovered
+from core import idempotency
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.idempotency import KeyReused, RequestInFlight
+from flows import hold_with_payment, settle_refunds
 from scheduling import bookings, feeds, ics, lifecycle, preconditions
 from scheduling.errors import IllegalBookingTransition, SlotNotOffered, SlotTaken
 from scheduling.models import BookingStatus
@@ -75,7 +76,14 @@ class BookingController(Controller):
         require_offset(data.starts_at, "starts_at")
         # The slot is held first; then the edge asks billing for the payment (scheduling knows no
         # billing), with no transaction open while Stripe answers.
-        return await hold_with_payment(request, db, actor, ctx, data, key=idempotency_key)
+        claim: idempotency.Claim | None = None
+        if (key := checked_key(idempotency_key)) is not None:
+            claimed = await claim_key(request, db, actor, ctx, key)
+            if isinstance(claimed, idempotency.StoredResponse):
+                return replay(claimed)
+            claim = claimed
+        body = await hold_with_payment(db, actor, data, out=ctx.outside(), policy=ctx.scheduling, claim=claim)
+        return Response(body, status_code=201)
 
     @problems(InvalidInput)
     @get("/", summary="Bookings (customers: their organization's; engineers: their sessions)")
@@ -103,7 +111,7 @@ class BookingController(Controller):
         payment = await checkout.payment_of_booking(db, booking.id)
         shown = None
         if payment is not None:
-            shown = payment_out(
+            shown = checkout.payment_view(
                 payment, ctx.keyring, with_secret=actor.organization_id == booking.organization_id
             )
         return booking_out(booking, ctx.clock.now(), shown)
@@ -139,7 +147,7 @@ class BookingController(Controller):
         owed = await refund_cancelled_booking(db, actor, booking, now=now)
         body = booking_out(booking, now)
         if owed is not None:
-            await settle_refunds(db, Outside.of(ctx), [owed.id])
+            await settle_refunds(db, ctx.outside(), [owed.id])
         return body
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition, InvalidInput, SlotNotOffered, SlotTaken)
@@ -208,7 +216,7 @@ class BookingController(Controller):
         owed = await refund_cancelled_booking(db, actor, booking, now=now) if party == "engineer" else None
         body = booking_out(booking, now)
         if owed is not None:
-            await settle_refunds(db, Outside.of(ctx), [owed.id])
+            await settle_refunds(db, ctx.outside(), [owed.id])
         return body
 
     @problems(NotFound)

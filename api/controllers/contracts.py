@@ -12,7 +12,6 @@ from litestar.response import File
 from api.contract import ATTACHMENT_FORM, problems
 from api.controllers.support import attachment_file, receive_attachment
 from api.dependencies import DB, Ctx, CurrentActor
-from api.report_formats import report_csv, report_html
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
 from api.uploads import receive_streamed, stored_download
@@ -25,6 +24,7 @@ from contracts.errors import (
     IllegalContractTransition,
     NotCovered,
 )
+from contracts.report_formats import report_csv, report_html
 from contracts.reports import Report
 from contracts.schemas import (
     AmendmentIn,

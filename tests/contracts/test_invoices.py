@@ -14,9 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.models import Organization
 from accounts.roles import Role
-from api.invoicing_flow import invoice_period
 from billing.errors import PaymentProviderUnavailable
 from billing.models import Invoice, InvoiceStatus
+from flows import invoice_period
 from tests.billing.helpers import stripe_client
 from tests.billing.test_gateway_requests import recording_gateway
 from tests.contracts.helpers import contract_with_a_first_response

@@ -1,5 +1,6 @@
-"""Requests that move money: commit what must be true, call Stripe with no transaction open, record
-the answer (DESIGN.md, "Connections and outside calls").
+"""Paying for a hold, across scheduling (the slot), contracts (included minutes) and billing (the
+payment): commit what must be true, call Stripe with no transaction open, record the answer (DESIGN.md,
+"Connections and outside calls"). Also settling refunds that are owed, the same way.
 
 A request never holds a transaction, a pooled connection or SQLite's write lock while Stripe is
 asked anything; each step is a short unit of work on the request's own session.
@@ -10,29 +11,27 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from datetime import timedelta
 
 import msgspec
 import structlog
-from litestar import Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from accounts.actor import Actor
-from api.context import AppContext
-from api.idempotency import checked_key, claim_key, lease_of, replay
 from billing import checkout, refunds
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
-from billing.models import Payment, PaymentStatus
+from billing.models import Payment
 from contracts import sessions as contract_sessions
 from core import idempotency
 from core.crypto import KeyRing
 from core.time import Clock
 from core.transactions import end_transaction, unit_of_work
 from scheduling import bookings
+from scheduling.bookings import SchedulingPolicy
 from scheduling.models import Booking, BookingStatus
 from scheduling.payments import release_unpaid_hold
-from scheduling.schemas import BookingIn, BookingOut, PaymentStartOut
+from scheduling.schemas import BookingIn, BookingOut
 from scheduling.views import booking_out
 
 log = structlog.get_logger(__name__)
@@ -40,53 +39,32 @@ log = structlog.get_logger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Outside:
-    """What a flow needs besides the session: the gateway, the clock, keys, the database kind."""
+    """What a flow needs besides the session: the gateway, the clock, keys, the database kind, and how
+    long an attempt owns its Idempotency-Key."""
 
     gateway: PaymentGateway
     clock: Clock
     keyring: KeyRing
     is_sqlite: bool
-
-    @classmethod
-    def of(cls, ctx: AppContext) -> Outside:
-        return cls(ctx.gateway, ctx.clock, ctx.keyring, ctx.settings.is_sqlite)
-
-
-def payment_out(payment: Payment, keyring: KeyRing, *, with_secret: bool) -> PaymentStartOut:
-    """The payment block of a booking; the client secret only to its customer while it is unpaid."""
-    secret = checkout.client_secret(payment, keyring) if with_secret else None
-    return PaymentStartOut(
-        payment_id=payment.id,
-        status=payment.status,
-        payment_intent_id=payment.stripe_payment_intent_id,
-        client_secret=secret if payment.status == PaymentStatus.REQUIRES_PAYMENT else None,
-        amount_minor=payment.amount_minor,
-        currency=payment.currency,
-    )
+    idempotency_lease: timedelta = timedelta(minutes=2)
 
 
 async def hold_with_payment(
-    request: Request[Any, Any, Any],
     db: AsyncSession,
     actor: Actor,
-    ctx: AppContext,
     data: BookingIn,
     *,
-    key: str | None,
-) -> Response[BookingOut]:
+    out: Outside,
+    policy: SchedulingPolicy,
+    claim: idempotency.Claim | None,
+) -> BookingOut:
     """Hold a slot and start its payment. The hold and the payment record commit first; Stripe is
-    asked with nothing open; the intent is recorded last. With an Idempotency-Key a retry replays
-    the answer, or, if the first attempt died part-way, takes over and finishes it."""
-    out = Outside.of(ctx)
-    claim: idempotency.Claim | None = None
-    if (key := checked_key(key)) is not None:
-        claimed = await claim_key(request, db, actor, ctx, key)
-        if isinstance(claimed, idempotency.StoredResponse):
-            return replay(claimed)
-        claim = claimed
+    asked with nothing open; the intent is recorded last. Under an Idempotency-Key (``claim``) the
+    answer is stored for a retry, and a retry after a first attempt that died part-way takes over and
+    finishes it."""
     try:
         async with unit_of_work(db, is_sqlite=out.is_sqlite):
-            plan = await _held_payment(db, actor, ctx, data, claim)
+            plan = await _held_payment(db, actor, out, policy, data, claim)
             if isinstance(plan, Booking):  # the contract's included minutes cover it: nothing to pay
                 now = out.clock.now()
                 covered = booking_out(plan, now)
@@ -97,7 +75,7 @@ async def hold_with_payment(
             await _release(db, out, claim)
         raise
     if isinstance(plan, Booking):
-        return Response(covered, status_code=201)
+        return covered
     try:
         started = await checkout.start(out.gateway, plan)
     except PaymentProviderUnavailable as exc:
@@ -112,22 +90,27 @@ async def hold_with_payment(
             now = out.clock.now()
             payment = await checkout.record(db, started, out.keyring, now=now)
             booking = await bookings.get_booking(db, actor, plan.booking_id)
-            body = booking_out(booking, now, payment_out(payment, out.keyring, with_secret=True))
+            body = booking_out(booking, now, checkout.payment_view(payment, out.keyring, with_secret=True))
             if claim is not None:
                 await idempotency.complete(db, claim, 201, msgspec.to_builtins(body), now=now)
     except BaseException:
         if claim is not None:  # the hold stands: let a retry with the key finish it at once
             await _end_lease(db, out, claim)
         raise
-    return Response(body, status_code=201)
+    return body
 
 
 async def _held_payment(
-    db: AsyncSession, actor: Actor, ctx: AppContext, data: BookingIn, claim: idempotency.Claim | None
+    db: AsyncSession,
+    actor: Actor,
+    out: Outside,
+    policy: SchedulingPolicy,
+    data: BookingIn,
+    claim: idempotency.Claim | None,
 ) -> checkout.PaymentPlan | Booking:
     """Hold the slot and record its payment, or pick up what an abandoned attempt already held. A
     session under a contract that its included minutes cover is confirmed at once: nothing to pay."""
-    now = ctx.clock.now()
+    now = out.clock.now()
     if claim is not None and (payment_id := claim.progress.get("payment_id")):
         payment = await db.get(Payment, uuid.UUID(str(payment_id)))
         if payment is not None:
@@ -140,7 +123,7 @@ async def _held_payment(
             service_id=data.service_id,
             starts_at=data.starts_at,
             tz=data.time_zone,
-            policy=ctx.scheduling,
+            policy=policy,
             now=now,
         )
         if booking.status == BookingStatus.CONFIRMED:
@@ -153,13 +136,13 @@ async def _held_payment(
             starts_at=data.starts_at,
             tz=data.time_zone,
             funding=data.funding,
-            policy=ctx.scheduling,
+            policy=policy,
             now=now,
         )
     plan = await checkout.prepare(db, booking, now=now)
     if claim is not None:
         progress = {"booking_id": str(booking.id), "payment_id": str(plan.payment_id)}
-        await idempotency.save_progress(db, claim, progress, now=now, lease=lease_of(ctx))
+        await idempotency.save_progress(db, claim, progress, now=now, lease=out.idempotency_lease)
     return plan
 
 

@@ -1,4 +1,4 @@
-"""Invoicing a month at the edge: record every contract's invoice in one short transaction, then issue
+"""Invoicing a month: record every contract's invoice in one short transaction, then issue
 each pending one in Stripe with nothing open, recording each answer in its own short transaction
 (the same order as taking a payment: what must be true is committed before anyone outside is asked)."""
 
