@@ -37,8 +37,5 @@ class Actor:
     def has_role(self, *roles: Role) -> bool:
         return self.kind == "user" and self.role in roles
 
-    def can_see_organization(self, organization_id: uuid.UUID) -> bool:
-        return self.is_staff or self.organization_id == organization_id
-
 
 SYSTEM_ACTOR = Actor(kind="system", id=uuid.UUID(int=0))

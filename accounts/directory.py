@@ -19,6 +19,7 @@ from accounts.models import Organization, SupportContact, User
 from accounts.passwords import hash_password
 from accounts.roles import CUSTOMER_ROLES, Role
 from accounts.schemas import OrganizationIn, OrganizationPatch, UserIn, UserPatch
+from accounts.tenancy import belongs_to, scoped
 from accounts.tokens import revoke_user_tokens
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.pagination import Page, paginate
@@ -34,10 +35,24 @@ def _check_zone(time_zone: str) -> None:
         ) from exc
 
 
+def readable_organizations(actor: Actor) -> sa.Select[Organization]:
+    """The organisations the actor may see (accounts.tenancy)."""
+    return scoped(sa.select(Organization), col(Organization.id), actor)
+
+
+def readable_users(actor: Actor) -> sa.Select[User]:
+    """The users of the organisations the actor may see (staff of no organisation are not among them)."""
+    return scoped(sa.select(User), col(User.organization_id), actor).where(
+        col(User.organization_id).is_not(None)
+    )
+
+
 async def get_organization(session: AsyncSession, actor: Actor, organization_id: uuid.UUID) -> Organization:
     """The organisation if the caller may see it; another tenant's answers NotFound, not Forbidden."""
-    org = await session.get(Organization, organization_id)
-    if org is None or not actor.can_see_organization(organization_id):
+    org = (
+        await session.scalars(readable_organizations(actor).where(col(Organization.id) == organization_id))
+    ).first()
+    if org is None:
         raise NotFound("No organization with this id.")
     return org
 
@@ -45,9 +60,7 @@ async def get_organization(session: AsyncSession, actor: Actor, organization_id:
 async def list_organizations(
     session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None, name: str | None = None
 ) -> Page[Organization]:
-    statement = sa.select(Organization)
-    if not actor.is_staff:
-        statement = statement.where(col(Organization.id) == actor.organization_id)
+    statement = readable_organizations(actor)
     if name:
         statement = statement.where(sa.func.lower(col(Organization.name)).contains(name.lower()))
     return await paginate(session, statement, col(Organization.id), limit=limit, cursor=cursor)
@@ -107,7 +120,7 @@ def _may_manage_users(actor: Actor, organization_id: uuid.UUID) -> bool:
     return (
         actor.is_system
         or actor.has_role(Role.ADMIN)
-        or (actor.has_role(Role.CUSTOMER_ADMIN) and actor.organization_id == organization_id)
+        or (actor.has_role(Role.CUSTOMER_ADMIN) and belongs_to(actor, organization_id))
     )
 
 
@@ -115,7 +128,7 @@ async def list_users(
     session: AsyncSession, actor: Actor, organization_id: uuid.UUID, *, limit: int, cursor: str | None
 ) -> Page[User]:
     await get_organization(session, actor, organization_id)
-    statement = sa.select(User).where(col(User.organization_id) == organization_id)
+    statement = readable_users(actor).where(col(User.organization_id) == organization_id)
     return await paginate(session, statement, col(User.id), limit=limit, cursor=cursor)
 
 
@@ -123,8 +136,11 @@ async def get_user(
     session: AsyncSession, actor: Actor, organization_id: uuid.UUID, user_id: uuid.UUID
 ) -> User:
     await get_organization(session, actor, organization_id)
-    user = await session.get(User, user_id)
-    if user is None or user.organization_id != organization_id:
+    statement = readable_users(actor).where(
+        col(User.id) == user_id, col(User.organization_id) == organization_id
+    )
+    user = (await session.scalars(statement)).first()
+    if user is None:
         raise NotFound("No user with this id in this organization.")
     return user
 

@@ -23,6 +23,7 @@ from accounts.directory import get_organization
 from accounts.errors import InvalidSupportContact, NoSupportContact, NotEligible, NotSupportContact
 from accounts.models import Purchase, SupportContact, User
 from accounts.roles import CUSTOMER_ROLES, Role
+from accounts.tenancy import belongs_to
 from core.errors import FieldProblem, PermissionDenied
 
 # The two facts that let a caller file a free ticket, as scalar subqueries on the parameter ``org``,
@@ -98,7 +99,7 @@ async def designate_support_contact(
     if not (
         actor.is_system
         or actor.has_role(Role.ADMIN, Role.SUPPORT_LEAD, Role.SALES)
-        or (actor.has_role(Role.CUSTOMER_ADMIN) and actor.organization_id == organization_id)
+        or (actor.has_role(Role.CUSTOMER_ADMIN) and belongs_to(actor, organization_id))
     ):
         raise PermissionDenied(
             "Only the organization's customer admin or staff may name the support contact."

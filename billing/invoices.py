@@ -16,6 +16,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.models import Organization
+from accounts.tenancy import scoped
 from billing import notices
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
@@ -197,9 +198,7 @@ async def record_issue(session: AsyncSession, result: IssueResult, *, now: datet
 async def list_invoices(
     session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None, period: str | None = None
 ) -> Page[Invoice]:
-    statement = sa.select(Invoice)
-    if not actor.is_staff:
-        statement = statement.where(col(Invoice.organization_id) == actor.organization_id)
+    statement = scoped(sa.select(Invoice), col(Invoice.organization_id), actor)
     if period is not None:
         statement = statement.where(col(Invoice.period) == period)
     return await paginate(session, statement, col(Invoice.id), limit=limit, cursor=cursor)

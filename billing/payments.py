@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.actor import Actor
+from accounts.tenancy import scoped
 from billing.models import Payment, Refund
 from core.pagination import Page, paginate
 
@@ -34,10 +35,8 @@ async def list_payments(
 ) -> Page[Payment]:
     """Customers see their organisation's payments; staff and integrations all. Filtered by booking and
     (for staff) organisation."""
-    statement = sa.select(Payment)
-    if actor.is_customer:
-        statement = statement.where(col(Payment.organization_id) == actor.organization_id)
-    elif organization_id is not None:
+    statement = scoped(sa.select(Payment), col(Payment.organization_id), actor)
+    if organization_id is not None:
         statement = statement.where(col(Payment.organization_id) == organization_id)
     if booking_id is not None:
         statement = statement.where(col(Payment.booking_id) == booking_id)

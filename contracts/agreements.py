@@ -16,6 +16,7 @@ from sqlmodel import col
 from accounts import audit
 from accounts.actor import Actor
 from accounts.models import Organization, User
+from accounts.tenancy import organization_scope, scoped
 from billing.models import Invoice
 from contracts import notices
 from contracts import terms as rules
@@ -70,19 +71,22 @@ async def _latest(session: AsyncSession, contract_id: uuid.UUID) -> ContractVers
     return (await versions_of(session, contract_id))[-1]
 
 
+def readable_contracts(actor: Actor) -> sa.Select[Contract]:
+    """The contracts the actor may see: staff and integrations any; customers their organisation's
+    (accounts.tenancy), once more than a draft (a draft is the vendor's work in progress)."""
+    statement = scoped(sa.select(Contract), col(Contract.organization_id), actor)
+    if organization_scope(actor) is not None:
+        statement = statement.where(col(Contract.state) != ContractState.DRAFT)
+    return statement
+
+
 async def load_contract(session: AsyncSession, actor: Actor, contract_id: uuid.UUID) -> Contract:
-    """A contract the actor may see: staff and integrations any; customers their organisation's, once
-    it is more than a draft (a draft is the vendor's work in progress)."""
-    contract = await session.get(Contract, contract_id)
-    if contract is None or not _visible(actor, contract):
+    """A contract the actor may see; another tenant's (or, for a customer, a draft) answers NotFound."""
+    found = await session.scalars(readable_contracts(actor).where(col(Contract.id) == contract_id))
+    contract = found.first()
+    if contract is None:
         raise NotFound("No contract with this id.")
     return contract
-
-
-def _visible(actor: Actor, contract: Contract) -> bool:
-    if actor.is_staff:
-        return True
-    return contract.organization_id == actor.organization_id and contract.state != ContractState.DRAFT
 
 
 async def list_contracts(
@@ -93,12 +97,7 @@ async def list_contracts(
     limit: int,
     cursor: str | None,
 ) -> Page[Contract]:
-    statement = sa.select(Contract)
-    if not actor.is_staff:
-        statement = statement.where(
-            col(Contract.organization_id) == actor.organization_id,
-            col(Contract.state) != ContractState.DRAFT,
-        )
+    statement = readable_contracts(actor)
     if organization_id is not None:
         statement = statement.where(col(Contract.organization_id) == organization_id)
     return await paginate(session, statement, col(Contract.id), limit=limit, cursor=cursor)

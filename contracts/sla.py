@@ -25,6 +25,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.models import User
+from accounts.tenancy import belongs_to
 from contracts import notices as contract_notices
 from contracts import terms as rules
 from contracts.agreements import (
@@ -90,7 +91,7 @@ async def _sla_of(session: AsyncSession, ticket: Ticket) -> SlaTicket:
 
 async def covered_why(session: AsyncSession, actor: Actor, contract: Contract, terms: Terms) -> str | None:
     """Why the actor is not covered by the contract, or None when covered."""
-    if not actor.is_customer or actor.organization_id != contract.organization_id:
+    if not belongs_to(actor, contract.organization_id):
         return "only users of the contract's organisation are covered"
     coverage = terms.coverage
     assert coverage is not None, "a contract in force has its coverage"

@@ -21,6 +21,7 @@ from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.roles import Role
+from accounts.tenancy import scoped
 from core.business_time import BusinessCalendar
 from core.counters import next_value
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
@@ -312,10 +313,16 @@ def _covers(intervals: list[tuple[datetime, datetime]], start: datetime, end: da
     return any(lo <= start and end <= hi for lo, hi in intervals)
 
 
+def readable_bookings(actor: Actor) -> sa.Select[Booking]:
+    """The bookings the actor may see (accounts.tenancy): staff every one, customers their
+    organisation's."""
+    return scoped(sa.select(Booking), col(Booking.organization_id), actor)
+
+
 async def get_booking(session: AsyncSession, actor: Actor, booking_id: uuid.UUID) -> Booking:
-    """Staff see every booking; customers only their organisation's (another's answers NotFound)."""
-    booking = await session.get(Booking, booking_id)
-    if booking is None or not actor.can_see_organization(booking.organization_id):
+    """A booking the actor may see; another tenant's answers NotFound."""
+    booking = (await session.scalars(readable_bookings(actor).where(col(Booking.id) == booking_id))).first()
+    if booking is None:
         raise NotFound("No booking with this id.")
     return booking
 
@@ -324,10 +331,8 @@ async def list_bookings(
     session: AsyncSession, actor: Actor, *, limit: int, cursor: str | None
 ) -> Page[Booking]:
     """Customers see their organisation's bookings, engineers their own sessions, leads everything."""
-    statement = sa.select(Booking)
-    if actor.is_customer:
-        statement = statement.where(col(Booking.organization_id) == actor.organization_id)
-    elif actor.has_role(Role.SUPPORT_ENGINEER):
+    statement = readable_bookings(actor)
+    if actor.has_role(Role.SUPPORT_ENGINEER):
         statement = statement.where(col(Booking.engineer_id) == actor.id)
     return await paginate(session, statement, col(Booking.id), limit=limit, cursor=cursor)
 

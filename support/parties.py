@@ -6,12 +6,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from accounts.actor import Actor
 from accounts.eligibility import support_contact
 from accounts.errors import NotSupportContact
 from accounts.roles import Role
+from accounts.tenancy import scoped
 from core.business_time import BusinessCalendar
 from core.errors import NotFound
 from support.lines import line_of, register
@@ -25,19 +28,19 @@ def is_support_staff(actor: Actor) -> bool:
     return actor.has_role(*SUPPORT_STAFF)
 
 
-def may_read(actor: Actor, ticket: Ticket) -> bool:
-    """Support staff, integrations reading support, and users of the ticket's organisation."""
-    if is_support_staff(actor) or actor.kind == "client":
-        return True
-    return actor.is_customer and actor.organization_id == ticket.organization_id
+def readable_tickets(actor: Actor, line: str = BASIC) -> sa.Select[Ticket]:
+    """The tickets of ``line`` the actor may read (accounts.tenancy): each line's operations see only
+    their own queue, customers only their organisation's."""
+    return scoped(sa.select(Ticket).where(col(Ticket.line) == line), col(Ticket.organization_id), actor)
 
 
 async def load_ticket(
     session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, *, for_update: bool = False, line: str = BASIC
 ) -> Ticket:
-    """A ticket of ``line`` the actor may read: each line's operations see only their own queue."""
-    ticket = await session.get(Ticket, ticket_id, with_for_update=for_update)
-    if ticket is None or ticket.line != line or not may_read(actor, ticket):
+    """A ticket of ``line`` the actor may read; another tenant's answers NotFound."""
+    statement = readable_tickets(actor, line).where(col(Ticket.id) == ticket_id)
+    ticket = (await session.scalars(statement.with_for_update() if for_update else statement)).first()
+    if ticket is None:
         raise NotFound("No ticket with this id.")
     return ticket
 

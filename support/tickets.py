@@ -28,7 +28,7 @@ from support.models import (
     TicketStatus,
     WaitingReason,
 )
-from support.parties import is_support_staff, load_ticket, require_contact
+from support.parties import is_support_staff, load_ticket, readable_tickets, require_contact
 from support.schemas import MessageIn, TicketPatch
 
 TICKET_COUNTER = "support_ticket"
@@ -68,10 +68,8 @@ async def list_tickets(
     status: TicketStatus | None = None,
     organization_id: uuid.UUID | None = None,
 ) -> Page[Ticket]:
-    statement = sa.select(Ticket).where(col(Ticket.line) == BASIC)
-    if actor.is_customer:
-        statement = statement.where(col(Ticket.organization_id) == actor.organization_id)
-    elif organization_id is not None:
+    statement = readable_tickets(actor)
+    if organization_id is not None:
         statement = statement.where(col(Ticket.organization_id) == organization_id)
     if status is not None:
         statement = statement.where(col(Ticket.status) == status)

@@ -10,6 +10,7 @@ from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts.actor import Actor
+from accounts.tenancy import belongs_to
 from api.contract import problems
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
@@ -112,7 +113,7 @@ class BookingController(Controller):
         shown = None
         if payment is not None:
             shown = checkout.payment_view(
-                payment, ctx.keyring, with_secret=actor.organization_id == booking.organization_id
+                payment, ctx.keyring, with_secret=belongs_to(actor, booking.organization_id)
             )
         return booking_out(booking, ctx.clock.now(), shown)
 
