@@ -8,9 +8,15 @@ from typing import Annotated, Any
 
 import msgspec
 
-from accounts.models import AuditEvent, IntegrationClient, Organization, Purchase, PurchaseChannel, User
+from accounts.models import (
+    IntegrationClient,
+    PurchaseChannel,
+    SupportContact,
+    User,
+)
 from accounts.roles import Role
 from core.text import Name
+from core.views import View
 
 Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 Phone = Annotated[str, msgspec.Meta(pattern=r"^\+?[0-9 ()\-]{5,40}$")]
@@ -51,14 +57,22 @@ class OrganizationPatch(Input):
     locale: Locale | msgspec.UnsetType = msgspec.UNSET
 
 
-class SupportContactOut(msgspec.Struct, kw_only=True):
+class SupportContactOut(View):
     user_id: uuid.UUID
     full_name: str
     email: str
     assigned_at: datetime
 
+    @classmethod
+    def from_model(cls, found: tuple[SupportContact, User] | None) -> SupportContactOut | None:
+        """The designated contact (the assignment and its user), or None when none is named."""
+        if found is None:
+            return None
+        contact, user = found
+        return cls.of(user, user_id=user.id, assigned_at=contact.assigned_at)
 
-class OrganizationOut(msgspec.Struct, kw_only=True):
+
+class OrganizationOut(View):
     id: uuid.UUID
     name: str
     tax_id: str | None
@@ -66,18 +80,6 @@ class OrganizationOut(msgspec.Struct, kw_only=True):
     locale: str
     created_at: datetime
     support_contact: SupportContactOut | None = None
-
-    @classmethod
-    def build(cls, org: Organization, contact: SupportContactOut | None = None) -> OrganizationOut:
-        return cls(
-            id=org.id,
-            name=org.name,
-            tax_id=org.tax_id,
-            time_zone=org.time_zone,
-            locale=org.locale,
-            created_at=org.created_at,
-            support_contact=contact,
-        )
 
 
 class UserIn(Input):
@@ -95,7 +97,7 @@ class UserPatch(Input):
     is_active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class UserOut(msgspec.Struct, kw_only=True):
+class UserOut(View):
     id: uuid.UUID
     email: str
     full_name: str
@@ -105,21 +107,8 @@ class UserOut(msgspec.Struct, kw_only=True):
     is_active: bool
     created_at: datetime
 
-    @classmethod
-    def build(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            email=user.email,
-            full_name=user.full_name,
-            phone=user.phone,
-            role=user.role,
-            organization_id=user.organization_id,
-            is_active=user.is_active,
-            created_at=user.created_at,
-        )
 
-
-class MeOut(msgspec.Struct, kw_only=True):
+class MeOut(View):
     kind: str
     id: uuid.UUID
     roles: list[str]
@@ -141,7 +130,7 @@ class PurchaseIn(Input):
     partner_name: Name | None = None
 
 
-class PurchaseOut(msgspec.Struct, kw_only=True):
+class PurchaseOut(View):
     id: uuid.UUID
     organization_id: uuid.UUID
     product: str
@@ -151,21 +140,8 @@ class PurchaseOut(msgspec.Struct, kw_only=True):
     reference: str
     created_at: datetime
 
-    @classmethod
-    def build(cls, purchase: Purchase) -> PurchaseOut:
-        return cls(
-            id=purchase.id,
-            organization_id=purchase.organization_id,
-            product=purchase.product,
-            purchased_on=purchase.purchased_on,
-            channel=purchase.channel,
-            partner_name=purchase.partner_name,
-            reference=purchase.reference,
-            created_at=purchase.created_at,
-        )
 
-
-class PurchaseImportOut(msgspec.Struct, kw_only=True):
+class PurchaseImportOut(View):
     imported: Annotated[int, msgspec.Meta(description="Purchases recorded (0 for a preview)")]
     preview: Annotated[
         bool, msgspec.Meta(description="Nothing was stored: items are what importing would record")
@@ -173,7 +149,7 @@ class PurchaseImportOut(msgspec.Struct, kw_only=True):
     items: list[PurchaseOut]
 
 
-class EligibilityOut(msgspec.Struct, kw_only=True):
+class EligibilityOut(View):
     organization_id: uuid.UUID
     eligible: bool
     reason: str
@@ -186,7 +162,7 @@ class IntegrationClientIn(Input):
     scopes: list[str]
 
 
-class IntegrationClientOut(msgspec.Struct, kw_only=True):
+class IntegrationClientOut(View):
     id: uuid.UUID
     client_id: str
     name: str
@@ -196,19 +172,11 @@ class IntegrationClientOut(msgspec.Struct, kw_only=True):
     client_secret: str | msgspec.UnsetType = msgspec.UNSET
 
     @classmethod
-    def build(cls, client: IntegrationClient, secret: str | None = None) -> IntegrationClientOut:
-        return cls(
-            id=client.id,
-            client_id=client.client_id,
-            name=client.name,
-            scopes=client.scopes.split(),
-            is_active=client.is_active,
-            created_at=client.created_at,
-            client_secret=secret if secret is not None else msgspec.UNSET,
-        )
+    def from_model(cls, client: IntegrationClient, secret: str | None = None) -> IntegrationClientOut:
+        return cls.of(client, scopes=client.scopes.split(), client_secret=secret or msgspec.UNSET)
 
 
-class AuditEventOut(msgspec.Struct, kw_only=True):
+class AuditEventOut(View):
     id: uuid.UUID
     occurred_at: datetime
     actor_type: str
@@ -218,17 +186,3 @@ class AuditEventOut(msgspec.Struct, kw_only=True):
     subject_id: str
     organization_id: uuid.UUID | None
     data: dict[str, Any]  # Any: per-action JSON details
-
-    @classmethod
-    def build(cls, event: AuditEvent) -> AuditEventOut:
-        return cls(
-            id=event.id,
-            occurred_at=event.occurred_at,
-            actor_type=event.actor_type,
-            actor_id=event.actor_id,
-            action=event.action,
-            subject_type=event.subject_type,
-            subject_id=event.subject_id,
-            organization_id=event.organization_id,
-            data=event.data,
-        )

@@ -10,12 +10,13 @@ import msgspec
 
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
 from core.money import PositiveMinorUnits
+from core.views import View
 from scheduling.schemas import PaymentStartOut
 
 __all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
 
 
-class RefundOut(msgspec.Struct, kw_only=True):
+class RefundOut(View):
     id: uuid.UUID
     payment_id: uuid.UUID
     amount_minor: int
@@ -28,22 +29,12 @@ class RefundOut(msgspec.Struct, kw_only=True):
     refundable_minor: int
 
     @classmethod
-    def build(cls, r: Refund, p: Payment) -> RefundOut:
-        return cls(
-            id=r.id,
-            payment_id=p.id,
-            amount_minor=r.amount_minor,
-            currency=p.currency,
-            reason=r.reason,
-            status=r.status,
-            stripe_refund_id=r.stripe_refund_id,
-            last_error=r.last_error,
-            created_at=r.created_at,
-            refundable_minor=p.amount_minor - p.refunded_minor,
-        )
+    def from_model(cls, r: Refund, p: Payment) -> RefundOut:
+        refundable = p.amount_minor - p.refunded_minor
+        return cls.of(r, payment_id=p.id, currency=p.currency, refundable_minor=refundable)
 
 
-class PaymentOut(msgspec.Struct, kw_only=True):
+class PaymentOut(View):
     id: uuid.UUID
     booking_id: uuid.UUID
     organization_id: uuid.UUID
@@ -57,20 +48,8 @@ class PaymentOut(msgspec.Struct, kw_only=True):
     refunds: list[RefundOut] = msgspec.field(default_factory=list)
 
     @classmethod
-    def build(cls, p: Payment, refunds: list[Refund] | None = None) -> PaymentOut:
-        return cls(
-            refunds=[RefundOut.build(r, p) for r in refunds or []],
-            id=p.id,
-            booking_id=p.booking_id,
-            organization_id=p.organization_id,
-            status=p.status,
-            amount_minor=p.amount_minor,
-            refunded_minor=p.refunded_minor,
-            currency=p.currency,
-            stripe_payment_intent_id=p.stripe_payment_intent_id,
-            note=p.note,
-            created_at=p.created_at,
-        )
+    def from_model(cls, p: Payment, refunds: list[Refund] | None = None) -> PaymentOut:
+        return cls.of(p, refunds=[RefundOut.from_model(r, p) for r in refunds or []])
 
 
 class RefundIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -83,13 +62,13 @@ class WebhookAck(msgspec.Struct, kw_only=True):
     outcome: str
 
 
-class InvoiceLineOut(msgspec.Struct, kw_only=True):
+class InvoiceLineOut(View):
     position: int
     description: str
     amount_minor: int
 
 
-class InvoiceOut(msgspec.Struct, kw_only=True):
+class InvoiceOut(View):
     """``status`` pending: recorded, not yet issued in Stripe (``last_error`` says why); issued: sent."""
 
     id: uuid.UUID

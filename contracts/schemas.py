@@ -13,6 +13,7 @@ import msgspec
 from core.business_time import WEEKLY_HOURS
 from core.money import MinorUnits, PositiveMinorUnits
 from core.text import LongText, Name
+from core.views import View
 from support.schemas import AttachmentOut
 
 Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
@@ -142,7 +143,7 @@ class TerminationIn(Input):
     reason: LongText
 
 
-class DocumentOut(msgspec.Struct, kw_only=True):
+class DocumentOut(View):
     id: uuid.UUID
     filename: str
     content_type: str
@@ -151,7 +152,7 @@ class DocumentOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class VersionOut(msgspec.Struct, kw_only=True):
+class VersionOut(View):
     version: int
     effective_from: date
     reason: str
@@ -159,7 +160,7 @@ class VersionOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class ContractOut(msgspec.Struct, kw_only=True):
+class ContractOut(View):
     id: uuid.UUID
     organization_id: uuid.UUID
     number: str
@@ -193,7 +194,7 @@ class PriorityChangeIn(Input):
     reason: LongText
 
 
-class TimerOut(msgspec.Struct, kw_only=True):
+class TimerOut(View):
     """One SLA timer. ``due_at`` is null while the timer is paused (the ticket awaits the customer) or
     does not run (no customer message awaits an answer); ``breached`` says the target was (or is) missed
     and ``breach_minutes`` by how many business minutes."""
@@ -206,7 +207,7 @@ class TimerOut(msgspec.Struct, kw_only=True):
     breach_minutes: int
 
 
-class SlaClockOut(msgspec.Struct, kw_only=True):
+class SlaClockOut(View):
     priority: Priority
     contract_version: int
     running: bool
@@ -216,7 +217,7 @@ class SlaClockOut(msgspec.Struct, kw_only=True):
     resolution: TimerOut
 
 
-class SlaMessageOut(msgspec.Struct, kw_only=True):
+class SlaMessageOut(View):
     id: uuid.UUID
     author_id: uuid.UUID | None
     author_kind: str
@@ -225,14 +226,14 @@ class SlaMessageOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class SlaEventOut(msgspec.Struct, kw_only=True):
+class SlaEventOut(View):
     occurred_at: datetime
     kind: str
     actor_id: uuid.UUID | None
     data: dict[str, Any]  # Any: the event's JSON details
 
 
-class SlaTicketOut(msgspec.Struct, kw_only=True):
+class SlaTicketOut(View):
     id: uuid.UUID
     number: str
     contract_id: uuid.UUID

@@ -11,10 +11,11 @@ import msgspec
 from core.business_time import WEEKLY_HOURS
 from core.money import MinorUnits
 from core.text import Name
-from scheduling.models import BookingStatus, PreconditionKind
+from core.views import View
+from scheduling.models import BookingStatus, Engineer, PreconditionKind
 
 
-class PaymentStartOut(msgspec.Struct, kw_only=True):
+class PaymentStartOut(View):
     """What a portal needs to take the payment with Stripe.js (confirm the PaymentIntent). The client
     secret is shown to the booking's customers while the payment is still to be made."""
 
@@ -78,7 +79,7 @@ class ServicePatch(Input):
     active: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class ServiceOut(msgspec.Struct, kw_only=True):
+class ServiceOut(View):
     id: uuid.UUID
     name: str
     description: str
@@ -101,15 +102,19 @@ class WorkingHoursIn(Input):
     holiday_calendar: Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9_\-]{1,64}$")] = "default"
 
 
-class WorkingHoursOut(msgspec.Struct, kw_only=True):
+class WorkingHoursOut(View):
     engineer_id: uuid.UUID
     time_zone: str
     weekly_hours: Annotated[dict[str, list[list[str]]], msgspec.Meta(description=WEEKLY_HOURS)]
     skills: list[str]
     holiday_calendar: str
 
+    @classmethod
+    def from_model(cls, engineer: Engineer) -> WorkingHoursOut:
+        return cls.of(engineer, engineer_id=engineer.user_id)
 
-class BusySourceOut(msgspec.Struct, kw_only=True):
+
+class BusySourceOut(View):
     id: uuid.UUID
     name: str
     url: str | None
@@ -117,12 +122,12 @@ class BusySourceOut(msgspec.Struct, kw_only=True):
     interval_count: int
 
 
-class SlotOut(msgspec.Struct, kw_only=True):
+class SlotOut(View):
     starts_at: datetime
     ends_at: datetime
 
 
-class AvailabilityOut(msgspec.Struct, kw_only=True):
+class AvailabilityOut(View):
     service_id: uuid.UUID
     time_zone: str
     slots: list[SlotOut]
@@ -151,7 +156,7 @@ class PreconditionsIn(Input):
     values: dict[Key, Any]  # Any: checked against the service's checklist item kinds
 
 
-class PreconditionOut(msgspec.Struct, kw_only=True):
+class PreconditionOut(View):
     key: str
     label_en: str
     label_ru: str
@@ -162,24 +167,24 @@ class PreconditionOut(msgspec.Struct, kw_only=True):
     destroyed: bool
 
 
-class PreconditionsOut(msgspec.Struct, kw_only=True):
+class PreconditionsOut(View):
     booking_id: uuid.UUID
     status: BookingStatus
     items: list[PreconditionOut]
     missing_required: list[str]
 
 
-class RevealedOut(msgspec.Struct, kw_only=True):
+class RevealedOut(View):
     secrets: dict[str, str]
 
 
-class FeedOut(msgspec.Struct, kw_only=True):
+class FeedOut(View):
     id: uuid.UUID
     owner_kind: str
     url: str | msgspec.UnsetType = msgspec.UNSET
 
 
-class CancellationOut(msgspec.Struct, kw_only=True):
+class CancellationOut(View):
     """What cancelling now would refund, before the customer confirms: ``full`` or ``none``."""
 
     booking_id: uuid.UUID
@@ -188,7 +193,7 @@ class CancellationOut(msgspec.Struct, kw_only=True):
     by_staff: bool
 
 
-class BookingOut(msgspec.Struct, kw_only=True):
+class BookingOut(View):
     id: uuid.UUID
     number: str
     service_id: uuid.UUID

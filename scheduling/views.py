@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from scheduling.lifecycle import effective_status
 from scheduling.models import Booking
 from scheduling.schemas import BookingOut, PaymentStartOut
@@ -13,24 +15,11 @@ from scheduling.schemas import BookingOut, PaymentStartOut
 def booking_out(b: Booking, now: datetime, payment: PaymentStartOut | None = None) -> BookingOut:
     """Times in the booking's own zone; a lapsed hold reads as expired."""
     zone = ZoneInfo(b.time_zone)
-    out = BookingOut(
-        id=b.id,
+    return BookingOut.of(
+        b,
         number=f"RS-{b.number}",
-        service_id=b.service_id,
-        organization_id=b.organization_id,
-        engineer_id=b.engineer_id,
         status=effective_status(b, now),
-        funding=b.funding,
         starts_at=b.starts_at.astimezone(zone),
         ends_at=b.ends_at.astimezone(zone),
-        time_zone=b.time_zone,
-        hold_expires_at=b.hold_expires_at,
-        price_minor=b.price_minor,
-        currency=b.currency,
-        ics_sequence=b.ics_sequence,
-        cancellation_refund=b.cancellation_refund,
-        created_at=b.created_at,
+        payment=payment or msgspec.UNSET,
     )
-    if payment is not None:
-        out.payment = payment
-    return out

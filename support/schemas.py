@@ -9,8 +9,11 @@ from typing import Annotated
 import msgspec
 
 from core.business_time import WEEKLY_HOURS
+from core.holidays import Holiday
 from core.text import LongText, Name
-from support.models import AttachmentKind, TicketStatus
+from core.views import View
+from support.models import AttachmentKind, RegulationVersion, TicketStatus
+from support.regulation import INTAKE_ITEMS
 
 Text = LongText
 ShortText = Name
@@ -34,7 +37,7 @@ class RegulationIn(Input):
     text: str = ""
 
 
-class RegulationOut(msgspec.Struct, kw_only=True):
+class RegulationOut(View):
     version: int
     published_at: datetime
     time_zone: str
@@ -46,6 +49,12 @@ class RegulationOut(msgspec.Struct, kw_only=True):
     required_item_descriptions: dict[str, str]
     attachment_retention_days: int
     text: str
+
+    @classmethod
+    def from_model(cls, regulation: RegulationVersion) -> RegulationOut:
+        """The version with what each required item is, in words."""
+        described = {k: INTAKE_ITEMS[k] for k in regulation.required_items if k in INTAKE_ITEMS}
+        return cls.of(regulation, required_item_descriptions=described)
 
 
 class TicketIn(Input):
@@ -75,12 +84,12 @@ class TicketPatch(Input):
     unavailable_items: dict[str, Text] | msgspec.UnsetType = msgspec.UNSET
 
 
-class ArticleRef(msgspec.Struct, kw_only=True):
+class ArticleRef(View):
     slug: str
     title: str
 
 
-class ClockOut(msgspec.Struct, kw_only=True):
+class ClockOut(View):
     running: bool
     first_response_due_at: datetime | None
     first_responded_at: datetime | None
@@ -91,7 +100,7 @@ class ClockOut(msgspec.Struct, kw_only=True):
     update_overdue: bool
 
 
-class MessageOut(msgspec.Struct, kw_only=True):
+class MessageOut(View):
     id: uuid.UUID
     author_id: uuid.UUID | None
     author_kind: str
@@ -100,7 +109,7 @@ class MessageOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class AttachmentOut(msgspec.Struct, kw_only=True):
+class AttachmentOut(View):
     id: uuid.UUID
     kind: AttachmentKind
     filename: str
@@ -110,7 +119,7 @@ class AttachmentOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class ExplanationOut(msgspec.Struct, kw_only=True):
+class ExplanationOut(View):
     id: uuid.UUID
     ticket_id: uuid.UUID
     requested_by: uuid.UUID
@@ -118,14 +127,14 @@ class ExplanationOut(msgspec.Struct, kw_only=True):
     created_at: datetime
 
 
-class EventOut(msgspec.Struct, kw_only=True):
+class EventOut(View):
     occurred_at: datetime
     kind: str
     actor_id: uuid.UUID | None
     data: dict[str, object]
 
 
-class TicketOut(msgspec.Struct, kw_only=True):
+class TicketOut(View):
     id: uuid.UUID
     number: str
     organization_id: uuid.UUID
@@ -160,7 +169,7 @@ class TicketOut(msgspec.Struct, kw_only=True):
     timeline: list[EventOut] = msgspec.field(default_factory=list)
 
 
-class TicketSummaryOut(msgspec.Struct, kw_only=True):
+class TicketSummaryOut(View):
     id: uuid.UUID
     number: str
     organization_id: uuid.UUID
@@ -220,7 +229,7 @@ class ArticlePatch(Input):
     published: bool | msgspec.UnsetType = msgspec.UNSET
 
 
-class ArticleOut(msgspec.Struct, kw_only=True):
+class ArticleOut(View):
     id: uuid.UUID
     slug: str
     title: str
@@ -231,7 +240,7 @@ class ArticleOut(msgspec.Struct, kw_only=True):
     updated_at: datetime
 
 
-class MonthStatsOut(msgspec.Struct, kw_only=True):
+class MonthStatsOut(View):
     """One month of basic support, by the month a ticket's clock started (the regulation's zone)."""
 
     month: Annotated[str, msgspec.Meta(description="YYYY-MM")]
@@ -263,12 +272,16 @@ class MonthStatsOut(msgspec.Struct, kw_only=True):
     ]
 
 
-class StatsOut(msgspec.Struct, kw_only=True):
+class StatsOut(View):
     months: list[MonthStatsOut]
 
 
-class HolidayOut(msgspec.Struct, kw_only=True):
+class HolidayOut(View):
     calendar: str
     day: str
     name: str
     source: str
+
+    @classmethod
+    def from_model(cls, holiday: Holiday) -> HolidayOut:
+        return cls.of(holiday, day=holiday.day.isoformat())

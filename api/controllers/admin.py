@@ -30,7 +30,7 @@ class IntegrationClientController(Controller):
     ) -> PageOut[IntegrationClientOut]:
         page = await clients.list_clients(db, limit=limit, cursor=cursor)
         return PageOut(
-            items=[IntegrationClientOut.build(c) for c in page.items], next_cursor=page.next_cursor
+            items=[IntegrationClientOut.from_model(c) for c in page.items], next_cursor=page.next_cursor
         )
 
     @problems(InvalidInput)
@@ -41,7 +41,7 @@ class IntegrationClientController(Controller):
         client, secret = await clients.create_client(
             db, actor, name=data.name, scopes=data.scopes, now=ctx.clock.now()
         )
-        return IntegrationClientOut.build(client, secret)
+        return IntegrationClientOut.from_model(client, secret)
 
     @problems(NotFound)
     @post(
@@ -52,7 +52,7 @@ class IntegrationClientController(Controller):
     async def deactivate_client(
         self, client_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> IntegrationClientOut:
-        return IntegrationClientOut.build(
+        return IntegrationClientOut.from_model(
             await clients.deactivate_client(db, actor, client_id, now=ctx.clock.now())
         )
 
@@ -86,4 +86,4 @@ class AuditController(Controller):
             until=until,
         )
         page = await audit.list_events(db, flt, limit=limit, cursor=cursor)
-        return PageOut(items=[AuditEventOut.build(e) for e in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[AuditEventOut.of(e) for e in page.items], next_cursor=page.next_cursor)

@@ -192,14 +192,14 @@ class AuthController(Controller):
             org = await get_organization(db, actor, actor.organization_id)
             contact = await support_contact(db, org.id)
             is_contact = contact is not None and contact[1].id == actor.id
-            organization = OrganizationOut.build(org)
+            organization = OrganizationOut.of(org)
         return MeOut(
             kind=actor.kind,
             id=actor.id,
             roles=[actor.role.value] if actor.role else [],
             scopes=sorted(actor.scopes),
             organization=organization,
-            user=UserOut.build(user) if user else None,
+            user=UserOut.of(user) if user else None,
             is_support_contact=is_contact,
         )
 

@@ -65,7 +65,7 @@ class BillingController(Controller):
             made, paid = await refunds.refund_with_payment(db, row.id)
         if made.status == RefundStatus.FAILED:
             raise PaymentRefused(f"Stripe refused the refund: {made.last_error}", refund_id=str(made.id))
-        return RefundOut.build(made, paid)
+        return RefundOut.from_model(made, paid)
 
     @problems(InvalidInput)
     @get("/v1/payments", summary="Payments (customers: their organization's)")
@@ -88,37 +88,14 @@ class BillingController(Controller):
         )
         refunds_by_payment = await payments.refunds_of(db, [p.id for p in page.items])
         return PageOut(
-            items=[PaymentOut.build(p, refunds_by_payment[p.id]) for p in page.items],
+            items=[PaymentOut.from_model(p, refunds_by_payment[p.id]) for p in page.items],
             next_cursor=page.next_cursor,
         )
 
 
 async def _invoices_out(db: DB, found: list[Invoice]) -> list[InvoiceOut]:
     lines = await invoices.lines_of(db, [i.id for i in found])
-    return [
-        InvoiceOut(
-            id=i.id,
-            number=i.number,
-            organization_id=i.organization_id,
-            source=i.source,
-            source_id=i.source_id,
-            period=i.period,
-            currency=i.currency,
-            total_minor=i.total_minor,
-            status=i.status.value,
-            stripe_invoice_id=i.stripe_invoice_id,
-            last_error=i.last_error,
-            lines=[
-                InvoiceLineOut(
-                    position=line.position, description=line.description, amount_minor=line.amount_minor
-                )
-                for line in lines[i.id]
-            ],
-            created_at=i.created_at,
-            issued_at=i.issued_at,
-        )
-        for i in found
-    ]
+    return [InvoiceOut.of(i, lines=[InvoiceLineOut.of(line) for line in lines[i.id]]) for i in found]
 
 
 class InvoiceController(Controller):

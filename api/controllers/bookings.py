@@ -292,19 +292,7 @@ async def _preconditions_out(db: DB, actor: Actor, booking_id: uuid.UUID, ctx: C
     return PreconditionsOut(
         booking_id=booking_id,
         status=lifecycle.effective_status(booking, now),
-        items=[
-            PreconditionOut(
-                key=i.key,
-                label_en=i.label_en,
-                label_ru=i.label_ru,
-                kind=i.kind,
-                required=i.required,
-                provided=i.provided,
-                value=i.value,
-                destroyed=i.destroyed,
-            )
-            for i in items
-        ],
+        items=[PreconditionOut.of(i) for i in items],
         missing_required=[i.key for i in items if i.required and not i.provided],
     )
 

@@ -16,7 +16,6 @@ from api.uploads import document_body
 from core.errors import InvalidInput, NotFound
 from core.holidays import (
     MAX_ICS_BYTES,
-    Holiday,
     HolidayDate,
     import_holidays,
     list_holidays,
@@ -34,10 +33,6 @@ CalendarKey = Annotated[
 
 class HolidayIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Name
-
-
-def _out(h: Holiday) -> HolidayOut:
-    return HolidayOut(calendar=h.calendar, day=h.day.isoformat(), name=h.name, source=h.source)
 
 
 class HolidayController(Controller):
@@ -59,7 +54,7 @@ class HolidayController(Controller):
         actor: Actor | None = getattr(request.state, "actor", None)
         if not (actor is not None and actor.is_staff) and not await names_holiday_calendar(db, calendar):
             raise NotFound("No published holiday calendar has this name.")
-        return [_out(h) for h in await list_holidays(db, calendar, year=year)]
+        return [HolidayOut.from_model(h) for h in await list_holidays(db, calendar, year=year)]
 
     @problems(InvalidInput, body=HOLIDAY_ICS)
     @post(
@@ -77,7 +72,7 @@ class HolidayController(Controller):
     ) -> list[HolidayOut]:
         parsed = parse_holiday_ics(await document_body(request))
         rows = await import_holidays(db, calendar, parsed, source="ics", now=ctx.clock.now(), replace=replace)
-        return [_out(h) for h in rows]
+        return [HolidayOut.from_model(h) for h in rows]
 
     @problems(InvalidInput)
     @put("/{day:date}", summary="Add or rename one holiday")
@@ -93,7 +88,7 @@ class HolidayController(Controller):
         rows = await import_holidays(
             db, calendar, [HolidayDate(day, data.name)], source="manual", now=ctx.clock.now()
         )
-        return [_out(h) for h in rows if h.day == day]
+        return [HolidayOut.from_model(h) for h in rows if h.day == day]
 
     @problems(NotFound)
     @delete("/{day:date}", summary="Remove one holiday", status_code=204)

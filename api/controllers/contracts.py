@@ -43,7 +43,6 @@ from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Prec
 from support import attachments, lifecycle, tickets
 from support.errors import AttachmentRejected, IllegalTransition
 from support.schemas import AttachmentOut, MessageIn, TransitionIn
-from support.views import attachment_out
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
@@ -207,14 +206,7 @@ class ContractDocumentController(Controller):
             storage=storage,
             now=ctx.clock.now(),
         )
-        return DocumentOut(
-            id=d.id,
-            filename=d.filename,
-            content_type=d.content_type,
-            size_bytes=d.size_bytes,
-            sha256=d.sha256,
-            created_at=d.created_at,
-        )
+        return DocumentOut.of(d)
 
     @problems(NotFound)
     @get(
@@ -343,14 +335,7 @@ class SlaTicketController(Controller):
     ) -> SlaMessageOut:
         await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
         m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now(), line=sla.SLA)
-        return SlaMessageOut(
-            id=m.id,
-            author_id=m.author_id,
-            author_kind=m.author_kind,
-            body=m.body,
-            internal=m.internal,
-            created_at=m.created_at,
-        )
+        return SlaMessageOut.of(m)
 
     @problems(NotFound, NotCovered, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
     @post(
@@ -368,7 +353,7 @@ class SlaTicketController(Controller):
         ctx: Ctx,
     ) -> AttachmentOut:
         await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
-        return attachment_out(await receive_attachment(request, db, ctx, actor, ticket_id, line=sla.SLA))
+        return AttachmentOut.of(await receive_attachment(request, db, ctx, actor, ticket_id, line=sla.SLA))
 
     @problems(NotFound)
     @get(

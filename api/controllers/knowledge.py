@@ -14,7 +14,6 @@ from core.errors import Conflict, NotFound
 from support import kb
 from support.parties import is_support_staff
 from support.schemas import ArticleIn, ArticleOut, ArticlePatch
-from support.views import article_out
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="How many articles")]
 
@@ -40,10 +39,10 @@ class KnowledgeBaseController(Controller):
         drafts = _sees_drafts(request)
         if q:
             return [
-                article_out(a) for a in await kb.search(db, q, limit=limit, include_drafts=drafts, tag=tag)
+                ArticleOut.of(a) for a in await kb.search(db, q, limit=limit, include_drafts=drafts, tag=tag)
             ]
         return [
-            article_out(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
+            ArticleOut.of(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
         ]
 
     @problems(Conflict)
@@ -52,19 +51,19 @@ class KnowledgeBaseController(Controller):
         self, data: JSONBody[ArticleIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> ArticleOut:
         del actor
-        return article_out(await kb.create_article(db, data, now=ctx.clock.now()))
+        return ArticleOut.of(await kb.create_article(db, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{slug:str}", summary="One article")
     async def get_article(self, request: Request[Any, Any, Any], slug: FromPath[str], db: DB) -> ArticleOut:
-        return article_out(await kb.get_article(db, slug, include_drafts=_sees_drafts(request)))
+        return ArticleOut.of(await kb.get_article(db, slug, include_drafts=_sees_drafts(request)))
 
     @problems(NotFound)
     @patch("/{slug:str}", summary="Change an article")
     async def update_article(
         self, slug: FromPath[str], data: JSONBody[ArticlePatch], db: DB, ctx: Ctx
     ) -> ArticleOut:
-        return article_out(await kb.update_article(db, slug, data, now=ctx.clock.now()))
+        return ArticleOut.of(await kb.update_article(db, slug, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @delete("/{slug:str}", summary="Delete an article", status_code=204)

@@ -10,7 +10,6 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from accounts import directory, eligibility, purchases
 from accounts.errors import DuplicatePurchase, EmailTaken, InvalidSupportContact, PurchaseImportFailed
-from accounts.models import SupportContact, User
 from accounts.schemas import (
     EligibilityOut,
     OrganizationIn,
@@ -36,15 +35,6 @@ Cursor = Annotated[str | None, QueryParameter(description="next_cursor of the pr
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
-def _contact_out(found: tuple[SupportContact, User] | None) -> SupportContactOut | None:
-    if found is None:
-        return None
-    contact, user = found
-    return SupportContactOut(
-        user_id=user.id, full_name=user.full_name, email=user.email, assigned_at=contact.assigned_at
-    )
-
-
 class OrganizationController(Controller):
     path = "/v1/organizations"
     tags = ["organizations"]
@@ -60,16 +50,14 @@ class OrganizationController(Controller):
         name: FromQuery[str | None] = None,
     ) -> PageOut[OrganizationOut]:
         page = await directory.list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
-        return PageOut(items=[OrganizationOut.build(o) for o in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[OrganizationOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
     @problems(InvalidInput, Conflict)
     @post("/", summary="Create an organization")
     async def create_organization(
         self, data: JSONBody[OrganizationIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> OrganizationOut:
-        return OrganizationOut.build(
-            await directory.create_organization(db, actor, data, now=ctx.clock.now())
-        )
+        return OrganizationOut.of(await directory.create_organization(db, actor, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{organization_id:uuid}", summary="Get an organization")
@@ -77,7 +65,9 @@ class OrganizationController(Controller):
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> OrganizationOut:
         org = await directory.get_organization(db, actor, organization_id)
-        return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
+        return OrganizationOut.of(
+            org, support_contact=SupportContactOut.from_model(await eligibility.support_contact(db, org.id))
+        )
 
     @problems(NotFound, InvalidInput, Conflict)
     @patch("/{organization_id:uuid}", summary="Change an organization")
@@ -89,7 +79,9 @@ class OrganizationController(Controller):
         db: DB,
     ) -> OrganizationOut:
         org = await directory.update_organization(db, actor, organization_id, data)
-        return OrganizationOut.build(org, _contact_out(await eligibility.support_contact(db, org.id)))
+        return OrganizationOut.of(
+            org, support_contact=SupportContactOut.from_model(await eligibility.support_contact(db, org.id))
+        )
 
     @problems(NotFound, InvalidInput)
     @get("/{organization_id:uuid}/users", summary="List the organization's users")
@@ -102,7 +94,7 @@ class OrganizationController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[UserOut]:
         page = await directory.list_users(db, actor, organization_id, limit=limit, cursor=cursor)
-        return PageOut(items=[UserOut.build(u) for u in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
     @problems(NotFound, PermissionDenied, InvalidInput, EmailTaken)
     @post("/{organization_id:uuid}/users", summary="Add a user to the organization")
@@ -114,16 +106,14 @@ class OrganizationController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> UserOut:
-        return UserOut.build(
-            await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now())
-        )
+        return UserOut.of(await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{organization_id:uuid}/users/{user_id:uuid}", summary="Get one user of the organization")
     async def get_user(
         self, organization_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> UserOut:
-        return UserOut.build(await directory.get_user(db, actor, organization_id, user_id))
+        return UserOut.of(await directory.get_user(db, actor, organization_id, user_id))
 
     @problems(NotFound, PermissionDenied, InvalidInput)
     @patch(
@@ -139,7 +129,7 @@ class OrganizationController(Controller):
         ctx: Ctx,
     ) -> UserOut:
         user = await directory.update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
-        return UserOut.build(user)
+        return UserOut.of(user)
 
     @problems(NotFound, InvalidInput)
     @get("/{organization_id:uuid}/purchases", summary="List the organization's purchase records")
@@ -152,7 +142,7 @@ class OrganizationController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[PurchaseOut]:
         page = await purchases.list_purchases(db, actor, organization_id, limit=limit, cursor=cursor)
-        return PageOut(items=[PurchaseOut.build(p) for p in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[PurchaseOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
     @problems(NotFound, InvalidInput, DuplicatePurchase)
     @post("/{organization_id:uuid}/purchases", summary="Record one purchase")
@@ -165,7 +155,7 @@ class OrganizationController(Controller):
         ctx: Ctx,
     ) -> PurchaseOut:
         purchase = await purchases.record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
-        return PurchaseOut.build(purchase)
+        return PurchaseOut.of(purchase)
 
     @problems(NotFound, PurchaseImportFailed, DuplicatePurchase, body=PURCHASES_CSV)
     @post(
@@ -196,7 +186,7 @@ class OrganizationController(Controller):
             db, actor, organization_id, text, now=ctx.clock.now(), preview=preview
         )
         return PurchaseImportOut(
-            imported=0 if preview else len(rows), preview=preview, items=[PurchaseOut.build(p) for p in rows]
+            imported=0 if preview else len(rows), preview=preview, items=[PurchaseOut.of(p) for p in rows]
         )
 
     @problems(NotFound)
@@ -212,8 +202,10 @@ class OrganizationController(Controller):
             organization_id=organization_id,
             eligible=verdict.eligible,
             reason=verdict.reason,
-            purchase=PurchaseOut.build(verdict.purchase) if verdict.purchase else None,
-            support_contact=_contact_out(await eligibility.support_contact(db, organization_id)),
+            purchase=PurchaseOut.of(verdict.purchase) if verdict.purchase else None,
+            support_contact=SupportContactOut.from_model(
+                await eligibility.support_contact(db, organization_id)
+            ),
         )
 
     @problems(NotFound)
@@ -222,7 +214,7 @@ class OrganizationController(Controller):
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> SupportContactOut:
         await directory.get_organization(db, actor, organization_id)
-        contact = _contact_out(await eligibility.support_contact(db, organization_id))
+        contact = SupportContactOut.from_model(await eligibility.support_contact(db, organization_id))
         if contact is None:
             raise NotFound(
                 "No designated support contact is named yet; a customer admin names one with "
@@ -243,6 +235,6 @@ class OrganizationController(Controller):
         found = await eligibility.designate_support_contact(
             db, actor, organization_id, data.user_id, now=ctx.clock.now()
         )
-        contact = _contact_out(found)
+        contact = SupportContactOut.from_model(found)
         assert contact is not None
         return contact

@@ -18,7 +18,6 @@ from core.transactions import begin_request_transaction, end_transaction
 from scheduling import bookings, busy, catalog, engineers
 from scheduling.errors import CalendarImportFailed
 from scheduling.fetch import FetchPolicy, fetch_ics
-from scheduling.models import BusySource, Engineer, Service
 from scheduling.schemas import (
     AvailabilityOut,
     BusySourceOut,
@@ -35,44 +34,10 @@ SourceName = Annotated[
 ]
 
 
-def service_out(s: Service) -> ServiceOut:
-    return ServiceOut(
-        id=s.id,
-        name=s.name,
-        description=s.description,
-        duration_minutes=s.duration_minutes,
-        price_minor=s.price_minor,
-        currency=s.currency,
-        min_notice_minutes=s.min_notice_minutes,
-        buffer_before_minutes=s.buffer_before_minutes,
-        buffer_after_minutes=s.buffer_after_minutes,
-        full_refund_hours_before=s.full_refund_hours_before,
-        required_skills=s.required_skills,
-        checklist=s.checklist,
-        active=s.active,
-    )
-
-
-def source_out(s: BusySource) -> BusySourceOut:
-    return BusySourceOut(
-        id=s.id, name=s.name, url=s.url, imported_at=s.imported_at, interval_count=s.interval_count
-    )
-
-
 def require_offset(moment: datetime, field: str) -> None:
     """Instants must say which offset they are in (RFC 3339); a naive time is ambiguous."""
     if moment.tzinfo is None:
         raise InvalidInput(f"{field} needs an offset (RFC 3339).", errors=[FieldProblem(field, "no offset")])
-
-
-def hours_out(e: Engineer) -> WorkingHoursOut:
-    return WorkingHoursOut(
-        engineer_id=e.user_id,
-        time_zone=e.time_zone,
-        weekly_hours=e.weekly_hours,
-        skills=e.skills,
-        holiday_calendar=e.holiday_calendar,
-    )
 
 
 def _sees_inactive(request: Request[Any, Any, Any]) -> bool:
@@ -87,20 +52,21 @@ class ServiceController(Controller):
     @get("/", summary="The service catalog")
     async def list_services(self, request: Request[Any, Any, Any], db: DB) -> list[ServiceOut]:
         return [
-            service_out(s) for s in await catalog.list_services(db, include_inactive=_sees_inactive(request))
+            ServiceOut.of(s)
+            for s in await catalog.list_services(db, include_inactive=_sees_inactive(request))
         ]
 
     @problems(InvalidInput)
     @post("/", summary="Define a service (sales)")
     async def create_service(self, data: JSONBody[ServiceIn], db: DB, ctx: Ctx) -> ServiceOut:
-        return service_out(await catalog.create_service(db, data, now=ctx.clock.now()))
+        return ServiceOut.of(await catalog.create_service(db, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{service_id:uuid}", summary="One service with its precondition checklist")
     async def get_service(
         self, request: Request[Any, Any, Any], service_id: FromPath[uuid.UUID], db: DB
     ) -> ServiceOut:
-        return service_out(
+        return ServiceOut.of(
             await catalog.get_service(db, service_id, include_inactive=_sees_inactive(request))
         )
 
@@ -109,7 +75,7 @@ class ServiceController(Controller):
     async def update_service(
         self, service_id: FromPath[uuid.UUID], data: JSONBody[ServicePatch], db: DB, ctx: Ctx
     ) -> ServiceOut:
-        return service_out(await catalog.update_service(db, service_id, data, now=ctx.clock.now()))
+        return ServiceOut.of(await catalog.update_service(db, service_id, data, now=ctx.clock.now()))
 
 
 class EngineerCalendarController(Controller):
@@ -119,7 +85,7 @@ class EngineerCalendarController(Controller):
     @problems(NotFound)
     @get("/working-hours", summary="An engineer's zone, weekly hours and skills")
     async def get_hours(self, engineer_id: FromPath[uuid.UUID], db: DB) -> WorkingHoursOut:
-        return hours_out(await engineers.get_engineer(db, engineer_id))
+        return WorkingHoursOut.from_model(await engineers.get_engineer(db, engineer_id))
 
     @problems(NotFound, PermissionDenied, InvalidInput)
     @put("/working-hours", summary="Set an engineer's zone, weekly hours and skills")
@@ -131,12 +97,14 @@ class EngineerCalendarController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> WorkingHoursOut:
-        return hours_out(await engineers.set_working_hours(db, actor, engineer_id, data, now=ctx.clock.now()))
+        return WorkingHoursOut.from_model(
+            await engineers.set_working_hours(db, actor, engineer_id, data, now=ctx.clock.now())
+        )
 
     @problems(NotFound)
     @get("/busy-calendars", summary="Imported busy calendars")
     async def list_busy(self, engineer_id: FromPath[uuid.UUID], db: DB) -> list[BusySourceOut]:
-        return [source_out(s) for s in await busy.list_sources(db, engineer_id)]
+        return [BusySourceOut.of(s) for s in await busy.list_sources(db, engineer_id)]
 
     @problems(NotFound, PermissionDenied, CalendarImportFailed, body=BUSY_ICS)
     @post(
@@ -168,7 +136,7 @@ class EngineerCalendarController(Controller):
         s = await busy.import_busy_calendar(
             db, engineer, name=name, content=content, now=ctx.clock.now(), url=url
         )
-        return source_out(s)
+        return BusySourceOut.of(s)
 
 
 def _fetch_policy(ctx: Ctx) -> FetchPolicy:

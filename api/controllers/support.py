@@ -51,11 +51,7 @@ from support.schemas import (
     TransitionIn,
 )
 from support.views import (
-    attachment_out,
-    explanation_out,
     filed_ticket_view,
-    message_out,
-    regulation_out,
     ticket_detail,
     ticket_summaries,
 )
@@ -115,7 +111,7 @@ class RegulationController(Controller):
     @problems()
     @get("/", summary="The support regulation in force (public)")
     async def get_regulation(self, db: DB, ctx: Ctx) -> RegulationOut:
-        return regulation_out(await current_regulation(db, now=ctx.clock.now(), store=False))
+        return RegulationOut.from_model(await current_regulation(db, now=ctx.clock.now(), store=False))
 
     @problems(InvalidInput, Conflict)
     @post("/", summary="Publish a new version of the regulation")
@@ -132,7 +128,7 @@ class RegulationController(Controller):
             "attachment_retention_days": data.attachment_retention_days,
             "text": data.text,
         }
-        return regulation_out(await publish_regulation(db, actor, now=ctx.clock.now(), **fields))
+        return RegulationOut.from_model(await publish_regulation(db, actor, now=ctx.clock.now(), **fields))
 
 
 class TicketController(Controller):
@@ -231,7 +227,7 @@ class TicketController(Controller):
         self, ticket_id: FromPath[uuid.UUID], data: JSONBody[MessageIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> MessageOut:
         m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now())
-        return message_out(m)
+        return MessageOut.of(m)
 
     @problems(NotFound, NotSupportContact, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
     @post(
@@ -247,7 +243,7 @@ class TicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> AttachmentOut:
-        return attachment_out(await receive_attachment(request, db, ctx, actor, ticket_id))
+        return AttachmentOut.of(await receive_attachment(request, db, ctx, actor, ticket_id))
 
     @problems(NotFound)
     @get(
@@ -336,7 +332,7 @@ class TicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> ExplanationOut:
-        return explanation_out(
+        return ExplanationOut.of(
             await explanations.request_explanation(db, actor, ticket_id, data.reason, now=ctx.clock.now())
         )
 
@@ -350,7 +346,7 @@ class SupportOperationsController(Controller):
         self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
     ) -> PageOut[ExplanationOut]:
         page = await explanations.list_explanations(db, limit=limit, cursor=cursor)
-        return PageOut(items=[explanation_out(e) for e in page.items], next_cursor=page.next_cursor)
+        return PageOut(items=[ExplanationOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
     @problems(InvalidInput)
     @get(
@@ -368,15 +364,9 @@ class SupportOperationsController(Controller):
         rows = await stats.monthly_stats(db, first_month=first, last_month=last, now=ctx.clock.now())
         return StatsOut(
             months=[
-                MonthStatsOut(
-                    month=r.month,
-                    tickets=r.tickets,
-                    decided=r.decided,
-                    pending=r.pending,
-                    answered_within_regulation=r.answered_within_regulation,
+                MonthStatsOut.of(
+                    r,
                     answered_within_regulation_share=r.within_share,
-                    median_first_response_minutes=r.median_first_response_minutes,
-                    p90_first_response_minutes=r.p90_first_response_minutes,
                     paused_for_missing_information_share=r.paused_share,
                 )
                 for r in rows
