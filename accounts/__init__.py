@@ -1,1 +1,171 @@
-"""Identity and access: organisations, users, purchases, the designated contact, tokens, audit."""
+"""Accounts: identity and access. Organisations and users (the directory), purchases and the
+eligibility for free support they give, the one designated support contact, password login, browser
+sessions, tokens (ours and verified external OIDC ones), integration clients, which organisations an
+actor may reach (tenancy) and the append-only audit trail.
+
+This module is the part's public surface: the other parts import from ``accounts`` only, never from
+its modules (an import contract in pyproject.toml holds that)."""
+
+from accounts.actor import SYSTEM_ACTOR, Actor
+from accounts.audit import AuditFilter, list_events, record_audit
+from accounts.authentication import actor_from_claims, actor_from_external_claims, user_actor
+from accounts.bootstrap import create_user_with_organization, seed_demo_data
+from accounts.browser_sessions import (
+    COOKIE,
+    CSRF_HEADER,
+    close_browser_session,
+    csrf_matches,
+    find_browser_session,
+    open_browser_session,
+)
+from accounts.clients import create_client, deactivate_client, list_clients
+from accounts.directory import (
+    create_organization,
+    create_user,
+    get_organization,
+    get_user,
+    list_organizations,
+    list_users,
+    update_organization,
+    update_user,
+)
+from accounts.eligibility import (
+    ANY_PURCHASE,
+    CONTACT_USER,
+    designate_support_contact,
+    eligibility_of,
+    may_file_free_tickets,
+    refuse_free_support_filer,
+    support_contact,
+)
+from accounts.errors import (
+    CsrfTokenInvalid,
+    DuplicatePurchase,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidSupportContact,
+    InvalidToken,
+    LoginThrottled,
+    NoSupportContact,
+    NotEligible,
+    NotSupportContact,
+    PurchaseImportFailed,
+    ThrottleUnavailable,
+)
+from accounts.login import client_credentials, password_login, refresh_tokens
+from accounts.models import Organization, User
+from accounts.purchases import import_purchases_csv, list_purchases, record_purchase
+from accounts.roles import CUSTOMER_ROLES, SCOPE_DESCRIPTIONS, STAFF_ROLES, Role, Scope
+from accounts.schemas import (
+    AuditEventOut,
+    EligibilityOut,
+    IntegrationClientIn,
+    IntegrationClientOut,
+    LoginIn,
+    MeOut,
+    OrganizationIn,
+    OrganizationOut,
+    OrganizationPatch,
+    PurchaseImportOut,
+    PurchaseIn,
+    PurchaseOut,
+    SupportContactIn,
+    SupportContactOut,
+    TokenOut,
+    UserIn,
+    UserOut,
+    UserPatch,
+)
+from accounts.signing import VerificationKeyCache, rotate_signing_key, verification_keys
+from accounts.tenancy import belongs_to, organization_scope, scoped
+from accounts.tokens import TokenPolicy, unverified_part, verify_access_token, verify_jwt
+
+__all__ = [
+    "ANY_PURCHASE",
+    "CONTACT_USER",
+    "COOKIE",
+    "CSRF_HEADER",
+    "CUSTOMER_ROLES",
+    "SCOPE_DESCRIPTIONS",
+    "STAFF_ROLES",
+    "SYSTEM_ACTOR",
+    "Actor",
+    "AuditEventOut",
+    "AuditFilter",
+    "CsrfTokenInvalid",
+    "DuplicatePurchase",
+    "EligibilityOut",
+    "EmailTaken",
+    "IntegrationClientIn",
+    "IntegrationClientOut",
+    "InvalidCredentials",
+    "InvalidSupportContact",
+    "InvalidToken",
+    "LoginIn",
+    "LoginThrottled",
+    "MeOut",
+    "NoSupportContact",
+    "NotEligible",
+    "NotSupportContact",
+    "Organization",
+    "OrganizationIn",
+    "OrganizationOut",
+    "OrganizationPatch",
+    "PurchaseImportFailed",
+    "PurchaseImportOut",
+    "PurchaseIn",
+    "PurchaseOut",
+    "Role",
+    "Scope",
+    "SupportContactIn",
+    "SupportContactOut",
+    "ThrottleUnavailable",
+    "TokenOut",
+    "TokenPolicy",
+    "User",
+    "UserIn",
+    "UserOut",
+    "UserPatch",
+    "VerificationKeyCache",
+    "actor_from_claims",
+    "actor_from_external_claims",
+    "belongs_to",
+    "client_credentials",
+    "close_browser_session",
+    "create_client",
+    "create_organization",
+    "create_user",
+    "create_user_with_organization",
+    "csrf_matches",
+    "deactivate_client",
+    "designate_support_contact",
+    "eligibility_of",
+    "find_browser_session",
+    "get_organization",
+    "get_user",
+    "import_purchases_csv",
+    "list_clients",
+    "list_events",
+    "list_organizations",
+    "list_purchases",
+    "list_users",
+    "may_file_free_tickets",
+    "open_browser_session",
+    "organization_scope",
+    "password_login",
+    "record_audit",
+    "record_purchase",
+    "refresh_tokens",
+    "refuse_free_support_filer",
+    "rotate_signing_key",
+    "scoped",
+    "seed_demo_data",
+    "support_contact",
+    "unverified_part",
+    "update_organization",
+    "update_user",
+    "user_actor",
+    "verification_keys",
+    "verify_access_token",
+    "verify_jwt",
+]

@@ -16,7 +16,7 @@ from accounts.models import AuditEvent
 from core.pagination import Page, paginate
 
 
-async def record(
+async def record_audit(
     session: AsyncSession,
     actor: Actor,
     action: str,

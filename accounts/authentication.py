@@ -104,7 +104,7 @@ async def actor_from_external_claims(
         .on_conflict_do_nothing()
     )
     actor = user_actor(user)
-    await audit.record(
+    await audit.record_audit(
         session,
         actor,
         "external_identity_linked",

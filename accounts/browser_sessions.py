@@ -43,7 +43,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def open_session(
+async def open_browser_session(
     session: AsyncSession, *, email: str, password: str, lifetime: timedelta, now: datetime
 ) -> Opened:
     """Sign in with e-mail and password (the same check as the API's login)."""
@@ -62,7 +62,7 @@ async def open_session(
     return Opened(token, csrf, row.expires_at, user.id)
 
 
-async def find(session: AsyncSession, token: str, *, now: datetime) -> Found | None:
+async def find_browser_session(session: AsyncSession, token: str, *, now: datetime) -> Found | None:
     """The live session the cookie names, as its user; None for an unknown, ended or deactivated one.
     One query: this runs on every request the portal makes."""
     row = (
@@ -93,5 +93,5 @@ def csrf_matches(found: Found, sent: str | None) -> bool:
     return sent is not None and hmac.compare_digest(found.csrf_token.encode(), sent.encode())
 
 
-async def close(session: AsyncSession, token: str) -> None:
+async def close_browser_session(session: AsyncSession, token: str) -> None:
     await session.execute(sa.delete(BrowserSession).where(col(BrowserSession.token_hash) == _hash(token)))

@@ -44,7 +44,7 @@ async def create_client(
     )
     session.add(client)
     await session.flush()
-    await audit.record(
+    await audit.record_audit(
         session,
         actor,
         "integration_client_created",
@@ -70,7 +70,7 @@ async def deactivate_client(
         raise NotFound("No integration client with this id.")
     if client.is_active:
         client.is_active = False
-        await audit.record(
+        await audit.record_audit(
             session,
             actor,
             "integration_client_deactivated",

@@ -76,7 +76,7 @@ async def create_organization(
     )
     session.add(org)
     await session.flush()
-    await audit.record(
+    await audit.record_audit(
         session,
         actor,
         "organization_created",
@@ -185,7 +185,7 @@ async def create_user(
         raise EmailTaken(
             "A user with this e-mail already exists.", errors=[FieldProblem("email", "taken")]
         ) from exc
-    await audit.record(
+    await audit.record_audit(
         session,
         actor,
         "user_created",
@@ -224,7 +224,7 @@ async def update_user(
     if data.phone is not msgspec.UNSET:
         user.phone = data.phone
     if data.role is not msgspec.UNSET and data.role != user.role:
-        await audit.record(
+        await audit.record_audit(
             session,
             actor,
             "user_role_changed",
@@ -238,7 +238,7 @@ async def update_user(
         await revoke_user_tokens(session, user.id, now=now)
     if data.is_active is not msgspec.UNSET and data.is_active != user.is_active:
         user.is_active = data.is_active
-        await audit.record(
+        await audit.record_audit(
             session,
             actor,
             "user_activated" if data.is_active else "user_deactivated",
@@ -259,7 +259,7 @@ async def _drop_support_contact_of(session: AsyncSession, actor: Actor, user: Us
     contact = await session.get(SupportContact, user.organization_id) if user.organization_id else None
     if contact is not None and contact.user_id == user.id:
         await session.delete(contact)
-        await audit.record(
+        await audit.record_audit(
             session,
             actor,
             "support_contact_changed",

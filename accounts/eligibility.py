@@ -50,7 +50,7 @@ class Eligibility:
     purchase: Purchase | None
 
 
-async def eligibility(session: AsyncSession, organization_id: uuid.UUID) -> Eligibility:
+async def eligibility_of(session: AsyncSession, organization_id: uuid.UUID) -> Eligibility:
     """Eligible when any purchase exists; the earliest one is the evidence shown."""
     purchase = (
         await session.scalars(
@@ -120,7 +120,7 @@ async def designate_support_contact(
         current.user_id, current.assigned_at, current.assigned_by = user.id, now, actor.id
     if previous != user.id:
         await session.flush()
-        await audit.record(
+        await audit.record_audit(
             session,
             actor,
             "support_contact_changed",
@@ -170,7 +170,7 @@ async def refuse_free_support_filer(session: AsyncSession, actor: Actor) -> NoRe
         raise NotSupportContact(
             "Free tickets are filed by a customer organization's designated support contact."
         )
-    verdict = await eligibility(session, org_id)
+    verdict = await eligibility_of(session, org_id)
     if not verdict.eligible:
         raise NotEligible(verdict.reason + " Book a paid remote session instead: POST /v1/bookings.")
     contact = await support_contact(session, org_id)

@@ -46,7 +46,7 @@ async def _pair_for(
     return TokenPair(access=access, refresh_token=refresh)
 
 
-async def login(
+async def password_login(
     session: AsyncSession, keyring: KeyRing, policy: TokenPolicy, *, email: str, password: str, now: datetime
 ) -> TokenPair:
     user = await authenticate_password(session, email, password)
@@ -54,7 +54,7 @@ async def login(
     return await _pair_for(session, keyring, policy, user, refresh, now)
 
 
-async def refresh(
+async def refresh_tokens(
     session: AsyncSession, keyring: KeyRing, policy: TokenPolicy, *, token: str, now: datetime
 ) -> TokenPair:
     user_id, replacement = await rotate_refresh_token(session, policy, token, now=now)

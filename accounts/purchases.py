@@ -160,7 +160,7 @@ async def _insert(
         raise DuplicatePurchase(
             "One of the purchase references was recorded concurrently; nothing was imported."
         ) from exc
-    await audit.record(
+    await audit.record_audit(
         session,
         actor,
         "purchases_recorded",

@@ -15,12 +15,24 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from accounts import browser_sessions
-from accounts.actor import Actor
-from accounts.authentication import actor_from_claims, actor_from_external_claims
-from accounts.errors import CsrfTokenInvalid, InvalidToken
-from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role, Scope
-from accounts.tokens import unverified_part, verify_access_token, verify_jwt
+from accounts import (
+    COOKIE,
+    CSRF_HEADER,
+    CUSTOMER_ROLES,
+    STAFF_ROLES,
+    Actor,
+    CsrfTokenInvalid,
+    InvalidToken,
+    Role,
+    Scope,
+    actor_from_claims,
+    actor_from_external_claims,
+    csrf_matches,
+    find_browser_session,
+    unverified_part,
+    verify_access_token,
+    verify_jwt,
+)
 from api.context import AppContext
 from api.db import request_session
 from core.transactions import SAFE_METHODS, begin_request_transaction, end_transaction
@@ -236,7 +248,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
     """The caller named by the bearer token, else by the portal's session cookie; None when neither.
     A state change by cookie must carry the session's CSRF token (SameSite alone is not relied on)."""
     token = _bearer(connection)
-    cookie = connection.cookies.get(browser_sessions.COOKIE) if token is None else None
+    cookie = connection.cookies.get(COOKIE) if token is None else None
     if token is None and (not cookie or str(connection.scope["path"]).startswith(SESSION_PATH)):
         return None
     method = str(connection.scope.get("method", "GET"))
@@ -247,12 +259,10 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
     now = ctx.clock.now()
     if token is None:
         assert cookie is not None
-        found = await browser_sessions.find(session, cookie, now=now)
+        found = await find_browser_session(session, cookie, now=now)
         if found is None:
             return None  # an ended session is no sign-in: protected operations answer 401
-        if method not in SAFE_METHODS and not browser_sessions.csrf_matches(
-            found, connection.headers.get(browser_sessions.CSRF_HEADER)
-        ):
+        if method not in SAFE_METHODS and not csrf_matches(found, connection.headers.get(CSRF_HEADER)):
             raise CsrfTokenInvalid(
                 f"Send the session's CSRF token (GET {SESSION_PATH}) in the X-CSRF-Token header."
             )

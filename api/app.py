@@ -19,8 +19,7 @@ from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accounts.roles import SCOPE_DESCRIPTIONS
-from accounts.signing import VerificationKeyCache
+from accounts import SCOPE_DESCRIPTIONS, VerificationKeyCache
 from api.access import access_guard, rule_for
 from api.context import AppContext, build_gateway, build_keyring, build_token_policy, load_external_keys
 from api.contract import document as document_problems
@@ -52,7 +51,7 @@ from api.settings import Settings
 from api.throttle import LoginThrottle
 from core.time import Clock, SystemClock
 from notifications import document_events
-from scheduling.bookings import SchedulingPolicy
+from scheduling import SchedulingPolicy
 
 API_VERSION = "1.0.0"
 # The documentation pages load nothing from the internet: pinned Swagger UI and Redoc bundles ship in

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, TypeVar
 import click
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from accounts.roles import Role
+from accounts import Role
 from api.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from billing.gateway import StripeGateway
+    from billing import StripeGateway
 
 T = TypeVar("T")
 OPENAPI_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
@@ -179,7 +179,7 @@ def serve(host: str, port: int, workers: int, reload: bool, with_worker: bool) -
         os.environ.update(running.environment)
         if running.stripe_url is not None:
             # The stand-in starts empty: customers recorded against an earlier run of it are gone there too.
-            from billing.checkout import forget_customers
+            from billing import forget_customers
 
             _in_transaction(settings, forget_customers)
     try:
@@ -310,7 +310,7 @@ def create_user(
     email: str, role: str, full_name: str | None, organization: str | None, password_stdin: bool
 ) -> None:
     """Create a user (for example the first admin)."""
-    from accounts.bootstrap import create_user_with_organization
+    from accounts import create_user_with_organization
     from core.time import SystemClock
 
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
@@ -338,7 +338,7 @@ def keys() -> None:
 @keys.command("rotate")
 def rotate_keys() -> None:
     """Create a new signing key; older keys stop signing but verify until their tokens expire."""
-    from accounts.signing import rotate_signing_key
+    from accounts import rotate_signing_key
     from api.context import build_keyring
     from core.time import SystemClock
 
@@ -361,11 +361,13 @@ def reconcile_payments(fail_on_difference: bool) -> None:
     """Compare our payments with Stripe's PaymentIntents and report the differences."""
     from dataclasses import asdict
 
-    from billing.reconcile import our_payments, reconcile
+    from billing import compare_with_stripe, our_payments
 
     settings = _settings()
     payments = _in_transaction(settings, our_payments)
-    differences = asyncio.run(reconcile(payments, _gateway(settings)))  # no transaction open meanwhile
+    differences = asyncio.run(
+        compare_with_stripe(payments, _gateway(settings))
+    )  # no transaction open meanwhile
     click.echo(
         json.dumps({"checked": len(payments), "differences": [asdict(d) for d in differences]}, indent=2)
     )
@@ -384,9 +386,9 @@ def pay_booking(booking_id: str, wait: float) -> None:
     import time
     import uuid
 
-    from billing.checkout import payment_of_booking
-    from devserver import stripe as stripe_stand_in
-    from scheduling.models import Booking
+    from billing import payment_of_booking
+    from devserver import pay_as_customer
+    from scheduling import Booking
 
     settings = _with_stand_ins(_settings())
     if settings.environment == "production" or settings.stripe_base is None:
@@ -411,7 +413,7 @@ def pay_booking(booking_id: str, wait: float) -> None:
         raise click.ClickException(
             "this booking has no payment to make (no such booking, or no payment started)"
         )
-    intent_status = stripe_stand_in.pay(settings.stripe_base, settings.stripe_secret_key, intent)
+    intent_status = pay_as_customer(settings.stripe_base, settings.stripe_secret_key, intent)
     deadline = time.monotonic() + wait
     current = _in_transaction(settings, status)
     while current == "pending_payment" and time.monotonic() < deadline:
@@ -428,7 +430,7 @@ def pay_booking(booking_id: str, wait: float) -> None:
 def settle_refunds_command() -> None:
     """Ask Stripe again for refunds that are owed but not made yet (Stripe was unreachable)."""
     from api.context import build_keyring
-    from billing.refunds import pending_refunds
+    from billing import pending_refunds
     from core.time import SystemClock
     from flows import Outside, settle_refunds
 
@@ -488,7 +490,7 @@ def purge_attachments() -> None:
     """Delete attachments of tickets closed longer ago than their regulation's retention period."""
     from core.storage import LocalStorage
     from core.time import SystemClock
-    from support.retention import expired_attachments
+    from support import expired_attachments
 
     settings = _settings()
     keys = _in_transaction(settings, lambda session: expired_attachments(session, now=SystemClock().now()))
@@ -508,7 +510,7 @@ def purge_secrets() -> None:
     """Destroy access secrets of sessions that ended longer ago than the retention (also done on read)."""
 
     from core.time import SystemClock
-    from scheduling.preconditions import destroy_expired_secrets
+    from scheduling import destroy_expired_secrets
 
     settings = _settings()
     retention = timedelta(days=settings.precondition_secret_retention_days)
@@ -523,10 +525,10 @@ def purge_secrets() -> None:
 def seed_demo() -> None:
     """Load a small, realistic data set to try the API (idempotent)."""
     from core.time import SystemClock
-    from devserver.demo import seed
+    from devserver import seed_demo
 
     settings = _settings()
-    summary = _in_transaction(settings, lambda session: seed(session, now=SystemClock().now()))
+    summary = _in_transaction(settings, lambda session: seed_demo(session, now=SystemClock().now()))
     click.echo(json.dumps(summary, indent=2))
 
 

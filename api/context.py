@@ -10,18 +10,16 @@ from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from accounts.signing import VerificationKeyCache
-from accounts.tokens import TokenPolicy
+from accounts import TokenPolicy, VerificationKeyCache
 from api import metrics
 from api.settings import Settings
 from api.throttle import LoginThrottle
-from billing.breaker import CircuitBreaker
-from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
+from billing import CircuitBreaker, PaymentGateway, StripeGateway, StripeLimits
 from core.crypto import KeyRing, derive_key
 from core.time import Clock
 from flows import Outside
 from notifications import WorkerConfig
-from scheduling.bookings import SchedulingPolicy
+from scheduling import SchedulingPolicy
 
 AT_REST_PURPOSE = "deskline/at-rest/v1"
 

@@ -37,7 +37,7 @@ from litestar.openapi.spec import (
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.routes import HTTPRoute
 
-from accounts.errors import CsrfTokenInvalid, InvalidToken
+from accounts import CsrfTokenInvalid, InvalidToken
 from api.access import rule_for
 from api.errors import (
     BODY_TOO_LARGE,

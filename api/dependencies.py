@@ -10,7 +10,7 @@ from litestar.di import NamedDependency
 from litestar.exceptions import NotAuthorizedException
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.actor import Actor
+from accounts import Actor
 from api.context import AppContext
 
 

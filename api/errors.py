@@ -20,14 +20,35 @@ from litestar.exceptions import (
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 from sqlalchemy import exc as sa_exc
 
-from accounts import errors as accounts_errors
+from accounts import (
+    CsrfTokenInvalid,
+    DuplicatePurchase,
+    EmailTaken,
+    InvalidCredentials,
+    InvalidSupportContact,
+    InvalidToken,
+    LoginThrottled,
+    NoSupportContact,
+    NotEligible,
+    NotSupportContact,
+    PurchaseImportFailed,
+    ThrottleUnavailable,
+)
 from api.problems import Problem, ProblemKind
-from billing import errors as billing_errors
-from contracts import errors as contract_errors
+from billing import PaymentProviderUnavailable, PaymentRefused, WebhookRejected
+from contracts import (
+    ContractIncomplete,
+    ContractNotDraft,
+    ContractNotInForce,
+    ContractsOverlap,
+    IllegalContractTransition,
+    IncludedHoursExhausted,
+    NotCovered,
+)
 from core import errors as core_errors
 from core import idempotency, urls
-from scheduling import errors as scheduling_errors
-from support import errors as support_errors
+from scheduling import CalendarImportFailed, IllegalBookingTransition, SlotNotOffered, SlotTaken
+from support import AttachmentRejected, ExplanationTooEarly, IllegalTransition, InboundEmailRejected
 
 log = structlog.get_logger(__name__)
 
@@ -88,128 +109,120 @@ DOMAIN_PROBLEMS: dict[type[core_errors.DesklineError], ProblemKind] = {
     idempotency.RequestInFlight: ProblemKind(
         409, "request_in_flight", "The same request is still being processed", "Тот же запрос ещё выполняется"
     ),
-    scheduling_errors.SlotTaken: ProblemKind(
-        409, "slot_taken", "The slot is not free", "Это время уже занято"
-    ),
-    scheduling_errors.SlotNotOffered: ProblemKind(
+    SlotTaken: ProblemKind(409, "slot_taken", "The slot is not free", "Это время уже занято"),
+    SlotNotOffered: ProblemKind(
         422, "slot_not_offered", "That start time is not offered", "Это время начала недоступно"
     ),
-    scheduling_errors.IllegalBookingTransition: ProblemKind(
+    IllegalBookingTransition: ProblemKind(
         409,
         "illegal_booking_transition",
         "Not allowed for this booking now",
         "Для этой записи сейчас недопустимо",
     ),
-    scheduling_errors.CalendarImportFailed: ProblemKind(
+    CalendarImportFailed: ProblemKind(
         422,
         "calendar_import_failed",
         "The calendar cannot be imported",
         "Календарь не может быть импортирован",
     ),
-    billing_errors.PaymentProviderUnavailable: ProblemKind(
+    PaymentProviderUnavailable: ProblemKind(
         503,
         "payment_provider_unavailable",
         "The payment provider is unavailable",
         "Платёжная система недоступна",
     ),
-    billing_errors.PaymentRefused: ProblemKind(
+    PaymentRefused: ProblemKind(
         409, "payment_refused", "The payment provider refused", "Платёжная система отказала"
     ),
-    billing_errors.WebhookRejected: ProblemKind(
-        400, "webhook_rejected", "Webhook rejected", "Вебхук отклонён"
-    ),
-    accounts_errors.InvalidCredentials: ProblemKind(
+    WebhookRejected: ProblemKind(400, "webhook_rejected", "Webhook rejected", "Вебхук отклонён"),
+    InvalidCredentials: ProblemKind(
         401, "invalid_credentials", "Invalid credentials", "Неверные учётные данные"
     ),
-    accounts_errors.InvalidToken: ProblemKind(
-        401, "invalid_token", "Invalid token", "Недействительный токен"
-    ),
-    accounts_errors.CsrfTokenInvalid: ProblemKind(
+    InvalidToken: ProblemKind(401, "invalid_token", "Invalid token", "Недействительный токен"),
+    CsrfTokenInvalid: ProblemKind(
         403, "csrf_token_invalid", "The request lacks the session's CSRF token", "Нет CSRF-токена сессии"
     ),
-    accounts_errors.LoginThrottled: ProblemKind(
+    LoginThrottled: ProblemKind(
         429, "login_throttled", "Too many login attempts", "Слишком много попыток входа"
     ),
-    accounts_errors.ThrottleUnavailable: ProblemKind(
+    ThrottleUnavailable: ProblemKind(
         503, "login_unavailable", "Login is unavailable for a moment", "Вход временно недоступен"
     ),
-    accounts_errors.EmailTaken: ProblemKind(
-        409, "email_taken", "E-mail already registered", "Адрес уже зарегистрирован"
-    ),
-    accounts_errors.DuplicatePurchase: ProblemKind(
+    EmailTaken: ProblemKind(409, "email_taken", "E-mail already registered", "Адрес уже зарегистрирован"),
+    DuplicatePurchase: ProblemKind(
         409, "duplicate_purchase", "Purchase already recorded", "Покупка уже зарегистрирована"
     ),
-    accounts_errors.PurchaseImportFailed: ProblemKind(
+    PurchaseImportFailed: ProblemKind(
         422, "purchase_import_failed", "Purchase file rejected", "Файл покупок отклонён"
     ),
-    accounts_errors.InvalidSupportContact: ProblemKind(
+    InvalidSupportContact: ProblemKind(
         422,
         "invalid_support_contact",
         "This user cannot be the support contact",
         "Этот пользователь не может быть контактным лицом поддержки",
     ),
-    accounts_errors.NoSupportContact: ProblemKind(
+    NoSupportContact: ProblemKind(
         403,
         "support_contact_missing",
         "No designated support contact",
         "Не назначено контактное лицо поддержки",
     ),
-    accounts_errors.NotSupportContact: ProblemKind(
+    NotSupportContact: ProblemKind(
         403,
         "not_support_contact",
         "Only the designated support contact may do this",
         "Это может сделать только назначенное контактное лицо поддержки",
     ),
-    support_errors.IllegalTransition: ProblemKind(
+    IllegalTransition: ProblemKind(
         409, "illegal_transition", "This status change is not allowed", "Такая смена статуса недопустима"
     ),
-    support_errors.ExplanationTooEarly: ProblemKind(
+    ExplanationTooEarly: ProblemKind(
         409,
         "explanation_too_early",
         "The response deadline has not passed",
         "Срок первого ответа ещё не истёк",
     ),
-    support_errors.AttachmentRejected: ProblemKind(
+    AttachmentRejected: ProblemKind(
         422, "attachment_rejected", "The file was not accepted", "Файл не принят"
     ),
-    support_errors.InboundEmailRejected: ProblemKind(
+    InboundEmailRejected: ProblemKind(
         422, "inbound_email_rejected", "The e-mail cannot be accepted", "Письмо не может быть принято"
     ),
-    contract_errors.ContractNotDraft: ProblemKind(
+    ContractNotDraft: ProblemKind(
         409,
         "contract_not_draft",
         "An active contract is amended, not edited",
         "Действующий договор не редактируется, а дополняется",
     ),
-    contract_errors.ContractsOverlap: ProblemKind(
+    ContractsOverlap: ProblemKind(
         409,
         "contracts_overlap",
         "Another contract is active on these days",
         "На эти дни уже действует другой договор",
     ),
-    contract_errors.ContractIncomplete: ProblemKind(
+    ContractIncomplete: ProblemKind(
         422, "contract_incomplete", "The contract is not complete", "Договор заполнен не полностью"
     ),
-    contract_errors.IllegalContractTransition: ProblemKind(
+    IllegalContractTransition: ProblemKind(
         409,
         "illegal_contract_transition",
         "Not allowed for this contract now",
         "Для этого договора сейчас недопустимо",
     ),
-    contract_errors.ContractNotInForce: ProblemKind(
+    ContractNotInForce: ProblemKind(
         409, "contract_not_in_force", "The contract is not in force", "Договор не действует"
     ),
-    contract_errors.IncludedHoursExhausted: ProblemKind(
+    IncludedHoursExhausted: ProblemKind(
         409,
         "included_hours_exhausted",
         "The contract's included hours are used up",
         "Включённые в договор часы исчерпаны",
     ),
     urls.UnsafeUrl: ProblemKind(422, "unsafe_url", "The URL is not accepted", "Адрес не принят"),
-    contract_errors.NotCovered: ProblemKind(
+    NotCovered: ProblemKind(
         403, "not_covered", "Not covered by the contract", "Договор не распространяется на вас"
     ),
-    accounts_errors.NotEligible: ProblemKind(
+    NotEligible: ProblemKind(
         403, "not_eligible", "Not eligible for basic support", "Нет права на базовую поддержку"
     ),
 }

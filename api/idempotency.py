@@ -15,7 +15,7 @@ from litestar import Request, Response
 from litestar.params import HeaderParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.actor import Actor
+from accounts import Actor
 from api.context import AppContext
 from core import idempotency
 from core.errors import FieldProblem, InvalidInput

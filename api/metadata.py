@@ -5,16 +5,17 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 from sqlmodel import SQLModel
 
-import accounts.models  # noqa: F401  (each import registers its area's tables)
-import billing.models  # noqa: F401
-import contracts.models  # noqa: F401
+# Importing a part registers its tables (each part's surface imports its models).
+import accounts  # noqa: F401
+import billing  # noqa: F401
+import contracts  # noqa: F401
 import core.counters
 import core.holidays
 import core.idempotency
 import core.outbox  # noqa: F401
-import notifications.models  # noqa: F401
-import scheduling.models  # noqa: F401
-import support.models  # noqa: F401
+import notifications  # noqa: F401
+import scheduling  # noqa: F401
+import support  # noqa: F401
 
 metadata: MetaData = SQLModel.metadata
 

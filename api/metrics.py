@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Enum
 
-from billing.breaker import CircuitState
+from billing import CircuitState
 
 STRIPE_CIRCUIT = Enum(
     "deskline_stripe_circuit_state",

@@ -12,7 +12,7 @@ from limits import parse
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 
-from accounts.errors import InvalidCredentials, LoginThrottled, ThrottleUnavailable
+from accounts import InvalidCredentials, LoginThrottled, ThrottleUnavailable
 
 T = TypeVar("T")
 RETRY_AFTER_SECONDS = 5

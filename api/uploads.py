@@ -15,7 +15,7 @@ from api.context import AppContext
 from core.errors import FieldProblem, InvalidInput
 from core.storage import FileWriter, LocalStorage, StoredFile, UploadTooLarge
 from core.transactions import begin_request_transaction, end_transaction
-from support.errors import AttachmentRejected
+from support import AttachmentRejected
 
 MAX_FIELD_BYTES = 64 * 1024
 

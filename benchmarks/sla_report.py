@@ -32,7 +32,7 @@ from accounts.schemas import OrganizationIn, UserIn
 from api.db import create_engine
 from api.migrations import upgrade
 from api.settings import load_settings
-from contracts.agreements import activate, create_draft
+from contracts.agreements import activate_contract, create_draft
 from contracts.models import SlaOutcome, SlaTicket
 from contracts.reports import monthly_report
 from contracts.schemas import ContractIn, Terms
@@ -92,7 +92,7 @@ async def fill(url: str, tickets: int, breach_share: float) -> uuid.UUID:
             terms=msgspec.convert(TERMS, Terms),
         )
         contract = await create_draft(session, SYSTEM_ACTOR, data, now=now)
-        await activate(session, SYSTEM_ACTOR, contract.id, now=now, expected_revision=None)
+        await activate_contract(session, SYSTEM_ACTOR, contract.id, now=now, expected_revision=None)
     rng = random.Random(7)
     first_number = rng.randrange(10**6, 10**8)
     for chunk in range(0, tickets, 5000):

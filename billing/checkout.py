@@ -20,15 +20,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.models import Organization
+from accounts import Organization
 from billing.gateway import CreatedIntent, PaymentGateway
 from billing.models import Payment, PaymentStatus, StripeCustomer
 from core.crypto import KeyRing
 from core.db import dialect_insert
 from core.errors import NotFound
-from scheduling import notices
-from scheduling.models import Booking, BookingStatus
-from scheduling.schemas import PaymentStartOut
+from scheduling import Booking, BookingStatus, PaymentStartOut, booking_held
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +49,7 @@ class StartedPayment:
     intent: CreatedIntent
 
 
-async def prepare(session: AsyncSession, booking: Booking, *, now: datetime) -> PaymentPlan:
+async def prepare_checkout(session: AsyncSession, booking: Booking, *, now: datetime) -> PaymentPlan:
     """Record the booking's payment before anything is asked of Stripe."""
     payment = Payment(
         booking_id=booking.id,
@@ -88,7 +86,7 @@ async def payment_of_booking(session: AsyncSession, booking_id: uuid.UUID) -> Pa
     return found
 
 
-async def start(gateway: PaymentGateway, plan: PaymentPlan) -> StartedPayment:
+async def start_checkout(gateway: PaymentGateway, plan: PaymentPlan) -> StartedPayment:
     """The Stripe side; call it with no transaction open. Raises PaymentProviderUnavailable."""
     customer = plan.known_customer or await gateway.ensure_customer(
         organization_id=str(plan.organization_id),
@@ -109,7 +107,7 @@ def _secret_context(payment_id: uuid.UUID) -> bytes:
     return f"payment-client-secret:{payment_id}".encode()
 
 
-async def record(
+async def record_payment(
     session: AsyncSession, started: StartedPayment, keyring: KeyRing, *, now: datetime
 ) -> Payment:
     """Keep what Stripe answered: the organisation's customer and the payment's intent."""
@@ -126,7 +124,7 @@ async def record(
         payment.status = PaymentStatus.REQUIRES_PAYMENT
         booking = await session.get(Booking, payment.booking_id)
         if booking is not None and booking.status == BookingStatus.PENDING_PAYMENT:
-            await notices.booking_held(
+            await booking_held(
                 session, booking, amount_minor=payment.amount_minor, currency=payment.currency, now=now
             )
     payment.stripe_payment_intent_id = started.intent.id
@@ -153,7 +151,7 @@ def client_secret(payment: Payment, keyring: KeyRing) -> str | None:
     ).decode()
 
 
-async def abandon(
+async def abandon_checkout(
     session: AsyncSession, payment_id: uuid.UUID, *, stripe_may_have_it: bool, reason: str, now: datetime
 ) -> bool:
     """The payment could not start. Returns whether the record was kept (Stripe may know it)."""

@@ -14,9 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.models import Organization
-from accounts.tenancy import scoped
+from accounts import Actor, Organization, scoped
 from billing import notices
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
@@ -27,12 +25,12 @@ from core.pagination import Page, paginate
 
 
 @dataclass(frozen=True)
-class Line:
+class ChargeLine:
     description: str
     amount_minor: int
 
 
-async def record(
+async def record_invoice(
     session: AsyncSession,
     *,
     organization_id: uuid.UUID,
@@ -40,7 +38,7 @@ async def record(
     source_id: uuid.UUID,
     period: str,
     currency: str,
-    lines: list[Line],
+    lines: list[ChargeLine],
     now: datetime,
 ) -> Invoice:
     """A new invoice of ``source`` for ``period`` with ``lines``. The caller has looked for one first
@@ -151,7 +149,7 @@ class IssueResult:
     error: str | None
 
 
-async def issue(gateway: PaymentGateway, plan: IssuePlan) -> IssueResult:
+async def issue_invoice(gateway: PaymentGateway, plan: IssuePlan) -> IssueResult:
     """The Stripe side; call it with no transaction open. Stripe's failure is kept, not raised."""
     customer = plan.known_customer
     try:

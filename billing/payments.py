@@ -8,8 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.tenancy import scoped
+from accounts import Actor, scoped
 from billing.models import Payment, Refund
 from core.pagination import Page, paginate
 

@@ -55,7 +55,7 @@ async def our_payments(session: AsyncSession) -> list[OurPayment]:
     ]
 
 
-async def reconcile(payments: list[OurPayment], gateway: PaymentGateway) -> list[Difference]:
+async def compare_with_stripe(payments: list[OurPayment], gateway: PaymentGateway) -> list[Difference]:
     """Compare every payment with Stripe (call with no transaction open); return what differs."""
     differences = []
     for payment in payments:

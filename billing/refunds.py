@@ -19,18 +19,16 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import Actor
+from accounts import Actor, record_audit
 from billing.errors import PaymentProviderUnavailable
 from billing.gateway import PaymentGateway
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
 from billing.settlement import apply_to_booking, owe_refund, settle
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound
-from scheduling import notices
-from scheduling.models import Booking, BookingStatus
+from scheduling import Booking, BookingStatus, booking_refunded
 
 
-async def refund(
+async def refund_payment(
     session: AsyncSession,
     actor: Actor,
     payment: Payment,
@@ -56,7 +54,7 @@ async def refund(
         session, payment, amount, reason, created_by=None if actor.is_system else actor.id, now=now
     )
     await apply_to_booking(session, payment, settled, now=now)
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "payment_refunded",
@@ -92,7 +90,7 @@ async def refund_cancelled_booking(
         return None
     engineer_absent = booking.status == BookingStatus.NO_SHOW
     reason = "engineer did not show: full refund" if engineer_absent else "cancelled: full refund by policy"
-    return await refund(session, actor, payment, remaining, reason, now=now)
+    return await refund_payment(session, actor, payment, remaining, reason, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +116,7 @@ async def order_for(session: AsyncSession, refund_id: uuid.UUID) -> RefundOrder 
     return RefundOrder(refund_id, row[1], row[0].amount_minor)
 
 
-async def send(gateway: PaymentGateway, order: RefundOrder) -> str:
+async def send_refund(gateway: PaymentGateway, order: RefundOrder) -> str:
     """Ask Stripe for the refund; call it with no transaction open."""
     return await gateway.refund(
         payment_intent=order.payment_intent,
@@ -144,7 +142,7 @@ async def record_sent(
     payment = await session.get(Payment, row.payment_id)
     booking = await session.get(Booking, payment.booking_id) if payment is not None else None
     if payment is not None and booking is not None:
-        await notices.booking_refunded(
+        await booking_refunded(
             session,
             booking,
             refund_id=str(row.id),

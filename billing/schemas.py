@@ -11,7 +11,7 @@ import msgspec
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
 from core.money import PositiveMinorUnits
 from core.views import View
-from scheduling.schemas import PaymentStartOut
+from scheduling import PaymentStartOut
 
 __all__ = ["PaymentOut", "PaymentStartOut", "RefundIn", "RefundOut", "WebhookAck"]
 

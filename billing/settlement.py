@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from billing.models import Payment, PaymentStatus, Refund, RefundStatus
-from scheduling.payments import confirm_paid_booking, release_refunded_booking
+from scheduling import confirm_paid_booking, release_refunded_booking
 
 UNSETTLED = (PaymentStatus.CREATING, PaymentStatus.REQUIRES_PAYMENT, PaymentStatus.ABANDONED)
 

@@ -28,7 +28,9 @@ from core.nesting import nesting_exceeds
 TOLERANCE = timedelta(minutes=5)
 
 
-def verify(payload: bytes, signature: str | None, secret: str, *, now: datetime) -> dict[str, Any]:
+def verify_stripe_signature(
+    payload: bytes, signature: str | None, secret: str, *, now: datetime
+) -> dict[str, Any]:
     """The event, if the ``Stripe-Signature`` is valid for our secret and recent enough."""
     if not signature:
         raise WebhookRejected("The Stripe-Signature header is missing.")
@@ -53,7 +55,7 @@ class Received:
     refunds_owed: list[uuid.UUID]  # pending refunds to ask Stripe for once this transaction commits
 
 
-async def receive(session: AsyncSession, event: dict[str, Any], *, now: datetime) -> Received:
+async def receive_stripe_event(session: AsyncSession, event: dict[str, Any], *, now: datetime) -> Received:
     """Apply an event once. Whatever order Stripe's events come in, and however often, the payment
     and its booking end in the same state (billing.settlement)."""
     obj = event.get("data", {}).get("object", {}) or {}

@@ -13,11 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import Actor
-from accounts.models import Organization, User
-from accounts.tenancy import organization_scope, scoped
-from billing.models import Invoice
+from accounts import Actor, Organization, User, organization_scope, record_audit, scoped
+from billing import Invoice
 from contracts import notices
 from contracts import terms as rules
 from contracts.errors import ContractIncomplete, ContractNotDraft, ContractsOverlap, IllegalContractTransition
@@ -181,7 +178,7 @@ async def create_draft(session: AsyncSession, actor: Actor, data: ContractIn, *,
         )
     )
     await _flush_or_number_taken(session)
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "contract_drafted",
@@ -249,7 +246,7 @@ async def _overlapping(session: AsyncSession, contract: Contract) -> Contract | 
     return (await session.scalars(statement)).first()
 
 
-async def activate(
+async def activate_contract(
     session: AsyncSession,
     actor: Actor,
     contract_id: uuid.UUID,
@@ -286,7 +283,7 @@ async def activate(
         await session.flush()
     except IntegrityError as exc:  # PostgreSQL's exclusion constraint: a concurrent activation won
         raise ContractsOverlap("Another contract of the organisation became active on these days.") from exc
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "contract_activated",
@@ -306,7 +303,7 @@ async def _in_force_terms(session: AsyncSession, contract: Contract, now: dateti
     return terms, local_today(terms, now)
 
 
-async def terminate(
+async def terminate_contract(
     session: AsyncSession, actor: Actor, contract_id: uuid.UUID, data: TerminationIn, *, now: datetime
 ) -> Contract:
     contract = await load_contract(session, actor, contract_id)
@@ -326,7 +323,7 @@ async def terminate(
     contract.revision += 1
     contract.updated_at = now
     await session.flush()
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "contract_terminated",
@@ -339,7 +336,7 @@ async def terminate(
     return contract
 
 
-async def amend(
+async def amend_contract(
     session: AsyncSession, actor: Actor, contract_id: uuid.UUID, data: AmendmentIn, *, now: datetime
 ) -> ContractVersion:
     contract = await load_contract(session, actor, contract_id)
@@ -388,7 +385,7 @@ async def amend(
         await session.flush()
     except IntegrityError as exc:
         raise Conflict("Another amendment was made at the same moment; read the contract again.") from exc
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "contract_amended",

@@ -10,18 +10,17 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import Actor
+from accounts import Actor, record_audit
 from contracts.agreements import load_contract
 from contracts.models import ContractDocument
 from core.errors import InvalidInput, NotFound
 from core.storage import LocalStorage, StoredFile
 from core.text import cleaned
 from core.transactions import on_rollback
-from support.attachments import sanitize_filename
+from support import sanitize_filename
 
 
-async def attach(
+async def attach_document(
     session: AsyncSession,
     actor: Actor,
     contract_id: uuid.UUID,
@@ -48,7 +47,7 @@ async def attach(
     )
     session.add(document)
     await session.flush()
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "contract_document_added",

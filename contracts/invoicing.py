@@ -12,9 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import SYSTEM_ACTOR
-from billing import invoices
-from billing.models import Invoice
+from accounts import SYSTEM_ACTOR
+from billing import ChargeLine, Invoice, record_invoice, recorded_for
 from contracts import notices
 from contracts.models import Contract, ContractState
 from contracts.reports import month_span, monthly_report
@@ -42,34 +41,30 @@ async def invoice_month(session: AsyncSession, period: str, *, now: datetime) ->
     ).all()
     recorded = []
     for contract in contracts:
-        found = await invoices.recorded_for(session, "contract", contract.id, period)
+        found = await recorded_for(session, "contract", contract.id, period)
         if found is not None:
             recorded.append(found)
             continue
         report = await monthly_report(session, SYSTEM_ACTOR, contract.id, period, now=now)
-        lines = [
-            invoices.Line(f"SLA contract {report.number}, {period}: monthly fee", report.monthly_fee_minor)
-        ]
+        lines = [ChargeLine(f"SLA contract {report.number}, {period}: monthly fee", report.monthly_fee_minor)]
         if report.sessions.overage_minutes:
             amount = report.sessions.overage_amount_minor
             lines += [
-                invoices.Line(
+                ChargeLine(
                     f"Remote sessions: {report.sessions.overage_minutes} minutes beyond the included", amount
                 ),
-                invoices.Line(
-                    "Remote sessions beyond the included minutes: paid by card when booked", -amount
-                ),
+                ChargeLine("Remote sessions beyond the included minutes: paid by card when booked", -amount),
             ]
         credits = report.credits
         if credits.amount_minor:
             lines.append(
-                invoices.Line(
+                ChargeLine(
                     f"Service credits: {credits.breaches} breach(es), {credits.percent}% of the fee",
                     -credits.amount_minor,
                 )
             )
         recorded.append(
-            await invoices.record(
+            await record_invoice(
                 session,
                 organization_id=contract.organization_id,
                 source="contract",

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from contracts.models import Contract, SlaOutcome
 from core.outbox import Event, emit
-from support.lines import line_of
-from support.models import Ticket
+from support import Ticket, line_of
 
 
 class ContractActivated(Event):

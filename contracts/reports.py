@@ -23,15 +23,15 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from contracts import terms as rules
 from contracts.agreements import load_contract, local_today, version_in_force, versions_of
 from contracts.models import ContractSession, SlaOutcome, SlaTicket
 from contracts.schemas import Priority, ServiceCredits
 from contracts.sessions import month_bounds
 from core.errors import FieldProblem, InvalidInput
-from scheduling.models import RELEASED, Booking
-from support.models import Ticket, TicketStatus
+from scheduling import RELEASED, Booking
+from support import Ticket, TicketStatus
 
 TIMERS = ("first_response", "update", "resolution")
 

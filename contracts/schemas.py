@@ -14,7 +14,7 @@ from core.business_time import WEEKLY_HOURS
 from core.money import MinorUnits, PositiveMinorUnits
 from core.text import LongText, Name
 from core.views import View
-from support.schemas import AttachmentOut
+from support import AttachmentOut
 
 Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from contracts import terms as rules
 from contracts.agreements import ONE_DAY, in_force, version_in_force, versions_of
 from contracts.errors import ContractNotInForce, IncludedHoursExhausted, NotCovered
@@ -21,10 +21,15 @@ from contracts.models import Contract, ContractSession, ContractState
 from contracts.schemas import Terms
 from contracts.sla import covered_why
 from core.errors import PermissionDenied
-from scheduling.bookings import SchedulingPolicy, take_slot
-from scheduling.catalog import get_service
-from scheduling.models import RELEASED, Booking, BookingStatus
-from scheduling.notices import booking_confirmed
+from scheduling import (
+    RELEASED,
+    Booking,
+    BookingStatus,
+    SchedulingPolicy,
+    booking_confirmed,
+    get_service,
+    take_slot,
+)
 
 
 def month_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
@@ -79,7 +84,7 @@ async def _contract_for(
     raise ContractNotInForce("Your organisation has no SLA contract in force on the session's day.")
 
 
-async def book(
+async def book_contract_session(
     session: AsyncSession,
     actor: Actor,
     *,

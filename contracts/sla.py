@@ -23,9 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.models import User
-from accounts.tenancy import belongs_to
+from accounts import Actor, User, belongs_to
 from contracts import notices as contract_notices
 from contracts import terms as rules
 from contracts.agreements import (
@@ -52,12 +50,18 @@ from core.counters import next_value
 from core.errors import NotFound, PermissionDenied
 from core.holidays import holidays_of
 from core.pagination import Page, paginate
-from support import notices
-from support.clock import pauses_of_tickets
-from support.lines import register
-from support.models import Ticket, TicketEvent, TicketStatus
-from support.parties import is_support_staff, load_ticket
-from support.tickets import touch
+from support import (
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+    is_support_staff,
+    load_ticket,
+    pauses_of_tickets,
+    register_line,
+    ticket_received,
+    touch_ticket,
+    watch_first_response,
+)
 
 SLA = "sla"
 COUNTER = "contracts_sla_ticket"
@@ -228,7 +232,7 @@ async def _record(
     return outcome
 
 
-register(SlaLine())
+register_line(SlaLine())
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,7 +323,7 @@ async def file_ticket(
         )
     )
     await session.flush()
-    await notices.ticket_received(session, ticket, missing=[], now=now)
+    await ticket_received(session, ticket, missing=[], now=now)
     return ticket
 
 
@@ -372,7 +376,7 @@ async def change_priority(
     if ticket.first_responded_at is None:
         calendar = await calendar_of(session, terms)
         ticket.first_response_due_at = calendar.add(now, _targets(terms, sla.priority).first_response)
-        await notices.watch_first_response(session, ticket, now=now)
+        await watch_first_response(session, ticket, now=now)
     session.add(
         TicketEvent(
             ticket_id=ticket.id,
@@ -382,7 +386,7 @@ async def change_priority(
             data={"from": before, "to": sla.priority, "reason": data.reason},
         )
     )
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await session.flush()
     return ticket
 

@@ -8,17 +8,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from contracts import terms as rules
 from contracts.agreements import in_force, local_today, status_of, version_in_force, versions_of
 from contracts.documents import documents_of
 from contracts.models import Contract, SlaTicket
 from contracts.schemas import ContractOut, DocumentOut, SlaEventOut, SlaMessageOut, SlaTicketOut, VersionOut
 from contracts.sla import SlaLine, clock_of
-from support.attachments import attachments_of
-from support.models import Ticket, TicketEvent, TicketMessage
-from support.parties import is_support_staff
-from support.schemas import AttachmentOut
+from support import AttachmentOut, Ticket, TicketEvent, TicketMessage, attachments_of, is_support_staff
 
 
 async def contract_out(session: AsyncSession, contract: Contract, *, now: datetime) -> ContractOut:

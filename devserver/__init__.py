@@ -3,7 +3,18 @@ server keeping messages as files, the outbox worker beside the server, and the d
 ``deskline serve``'s development branch, the development commands and the tests import it; production
 code never does (an import-linter contract)."""
 
+from devserver.demo import seed_demo
 from devserver.processes import StandIn, StandInFailed, listening
 from devserver.serving import Running, start, with_running_stand_ins
+from devserver.stripe import pay_as_customer
 
-__all__ = ["Running", "StandIn", "StandInFailed", "listening", "start", "with_running_stand_ins"]
+__all__ = [
+    "Running",
+    "StandIn",
+    "StandInFailed",
+    "listening",
+    "pay_as_customer",
+    "seed_demo",
+    "start",
+    "with_running_stand_ins",
+]

@@ -9,15 +9,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import SYSTEM_ACTOR
-from accounts.bootstrap import seed_demo_data
-from accounts.models import User
-from scheduling.catalog import create_service
-from scheduling.engineers import set_working_hours
-from scheduling.schemas import ServiceIn, WorkingHoursIn
+from accounts import SYSTEM_ACTOR, User, seed_demo_data
+from scheduling import ServiceIn, WorkingHoursIn, create_service, set_working_hours
 
 
-async def seed(session: AsyncSession, *, now: datetime) -> dict[str, Any]:  # Any: JSON summary
+async def seed_demo(session: AsyncSession, *, now: datetime) -> dict[str, Any]:  # Any: JSON summary
     """Accounts first (idempotent); on a first run also the engineer's week and a remote-session service."""
     summary = await seed_demo_data(session, now=now)
     if summary["status"] != "seeded":

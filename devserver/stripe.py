@@ -63,7 +63,7 @@ def register_webhook(stand_in_url: str, target_url: str, secret: str) -> None:
     response.raise_for_status()
 
 
-def pay(stand_in_url: str, secret_key: str, payment_intent: str) -> str:
+def pay_as_customer(stand_in_url: str, secret_key: str, payment_intent: str) -> str:
     """What Stripe.js does with a client secret: a test card attached to the intent, then confirmed.
     Returns the intent's status (``succeeded``)."""
     headers = {"Authorization": f"Bearer {secret_key}"}

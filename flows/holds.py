@@ -17,22 +17,39 @@ import msgspec
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.actor import Actor
-from billing import checkout, refunds
-from billing.errors import PaymentProviderUnavailable
-from billing.gateway import PaymentGateway
-from billing.models import Payment
-from contracts import sessions as contract_sessions
+from accounts import Actor
+from billing import (
+    Payment,
+    PaymentGateway,
+    PaymentPlan,
+    PaymentProviderUnavailable,
+    abandon_checkout,
+    order_for,
+    payment_view,
+    plan_of,
+    prepare_checkout,
+    record_failure,
+    record_payment,
+    record_sent,
+    send_refund,
+    start_checkout,
+)
+from contracts import book_contract_session
 from core import idempotency
 from core.crypto import KeyRing
 from core.time import Clock
 from core.transactions import end_transaction, unit_of_work
-from scheduling import bookings
-from scheduling.bookings import SchedulingPolicy
-from scheduling.models import Booking, BookingStatus
-from scheduling.payments import release_unpaid_hold
-from scheduling.schemas import BookingIn, BookingOut
-from scheduling.views import booking_out
+from scheduling import (
+    Booking,
+    BookingIn,
+    BookingOut,
+    BookingStatus,
+    SchedulingPolicy,
+    booking_out,
+    create_hold,
+    get_booking,
+    release_unpaid_hold,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -77,7 +94,7 @@ async def hold_with_payment(
     if isinstance(plan, Booking):
         return covered
     try:
-        started = await checkout.start(out.gateway, plan)
+        started = await start_checkout(out.gateway, plan)
     except PaymentProviderUnavailable as exc:
         await _give_up(db, out, plan, claim, exc)
         raise
@@ -88,9 +105,9 @@ async def hold_with_payment(
     try:
         async with unit_of_work(db, is_sqlite=out.is_sqlite):
             now = out.clock.now()
-            payment = await checkout.record(db, started, out.keyring, now=now)
-            booking = await bookings.get_booking(db, actor, plan.booking_id)
-            body = booking_out(booking, now, checkout.payment_view(payment, out.keyring, with_secret=True))
+            payment = await record_payment(db, started, out.keyring, now=now)
+            booking = await get_booking(db, actor, plan.booking_id)
+            body = booking_out(booking, now, payment_view(payment, out.keyring, with_secret=True))
             if claim is not None:
                 await idempotency.complete(db, claim, 201, msgspec.to_builtins(body), now=now)
     except BaseException:
@@ -107,7 +124,7 @@ async def _held_payment(
     policy: SchedulingPolicy,
     data: BookingIn,
     claim: idempotency.Claim | None,
-) -> checkout.PaymentPlan | Booking:
+) -> PaymentPlan | Booking:
     """Hold the slot and record its payment, or pick up what an abandoned attempt already held. A
     session under a contract that its included minutes cover is confirmed at once: nothing to pay."""
     now = out.clock.now()
@@ -115,9 +132,9 @@ async def _held_payment(
         payment = await db.get(Payment, uuid.UUID(str(payment_id)))
         if payment is not None:
             log.info("hold_resumed", booking_id=str(payment.booking_id), payment_id=str(payment.id))
-            return await checkout.plan_of(db, payment)
+            return await plan_of(db, payment)
     if data.funding == "contract":
-        booking = await contract_sessions.book(
+        booking = await book_contract_session(
             db,
             actor,
             service_id=data.service_id,
@@ -129,7 +146,7 @@ async def _held_payment(
         if booking.status == BookingStatus.CONFIRMED:
             return booking
     else:
-        booking = await bookings.create_hold(
+        booking = await create_hold(
             db,
             actor,
             service_id=data.service_id,
@@ -139,7 +156,7 @@ async def _held_payment(
             policy=policy,
             now=now,
         )
-    plan = await checkout.prepare(db, booking, now=now)
+    plan = await prepare_checkout(db, booking, now=now)
     if claim is not None:
         progress = {"booking_id": str(booking.id), "payment_id": str(plan.payment_id)}
         await idempotency.save_progress(db, claim, progress, now=now, lease=out.idempotency_lease)
@@ -149,7 +166,7 @@ async def _held_payment(
 async def _give_up(
     db: AsyncSession,
     out: Outside,
-    plan: checkout.PaymentPlan,
+    plan: PaymentPlan,
     claim: idempotency.Claim | None,
     error: PaymentProviderUnavailable,
 ) -> None:
@@ -157,7 +174,7 @@ async def _give_up(
     the request, nothing is left behind; if it may have, the payment stays on record as abandoned."""
     async with unit_of_work(db, is_sqlite=out.is_sqlite):
         now = out.clock.now()
-        kept = await checkout.abandon(
+        kept = await abandon_checkout(
             db,
             plan.payment_id,
             stripe_may_have_it=error.reached,
@@ -193,17 +210,17 @@ async def settle_refunds(db: AsyncSession, out: Outside, refund_ids: Iterable[uu
     await end_transaction(db)
     for refund_id in refund_ids:
         async with unit_of_work(db, is_sqlite=out.is_sqlite, write=False):
-            order = await refunds.order_for(db, refund_id)
+            order = await order_for(db, refund_id)
         if order is None:
             continue
         try:
-            stripe_refund_id = await refunds.send(out.gateway, order)
+            stripe_refund_id = await send_refund(out.gateway, order)
         except PaymentProviderUnavailable as exc:
             async with unit_of_work(db, is_sqlite=out.is_sqlite):
-                await refunds.record_failure(db, refund_id, exc, now=out.clock.now())
+                await record_failure(db, refund_id, exc, now=out.clock.now())
             log.warning(
                 "refund_not_made", refund_id=str(refund_id), definitive=exc.definitive, detail=exc.detail
             )
             continue
         async with unit_of_work(db, is_sqlite=out.is_sqlite):
-            await refunds.record_sent(db, refund_id, stripe_refund_id, now=out.clock.now())
+            await record_sent(db, refund_id, stripe_refund_id, now=out.clock.now())

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import invoices
-from billing.gateway import PaymentGateway
-from billing.models import Invoice, InvoiceStatus
-from contracts.invoicing import invoice_month
+from billing import Invoice, InvoiceStatus, PaymentGateway, issue_invoice, pending_plans, record_issue
+from contracts import invoice_month
 from core.time import Clock
 from core.transactions import unit_of_work
 
@@ -20,11 +18,11 @@ async def invoice_period(
     async with unit_of_work(db, is_sqlite=is_sqlite):
         recorded = await invoice_month(db, period, now=clock.now())
         pending = [i.id for i in recorded if i.status == InvoiceStatus.PENDING]
-        plans = await invoices.pending_plans(db, pending)
+        plans = await pending_plans(db, pending)
     issued = {}
     for plan in plans:
-        result = await invoices.issue(gateway, plan)
+        result = await issue_invoice(gateway, plan)
         async with unit_of_work(db, is_sqlite=is_sqlite):
-            invoice = await invoices.record_issue(db, result, now=clock.now())
+            invoice = await record_issue(db, result, now=clock.now())
             issued[invoice.id] = invoice
     return [issued.get(i.id, i) for i in recorded]

@@ -10,12 +10,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.models import Organization, User
-from accounts.roles import Role
+from accounts import Organization, Role, User
 from core.outbox import OutboxEvent
 from notifications.delivery import Recipient
-from scheduling.models import Booking
-from support.models import Ticket
+from scheduling import Booking
+from support import Ticket
 
 Audience = Callable[[AsyncSession, OutboxEvent], Awaitable[list[Recipient]]]
 DEFAULT_LOCALE = "ru"

@@ -13,13 +13,30 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from billing import notices as billing
-from contracts import notices as contracts
+from billing import InvoiceIssued
+from contracts import ContractActivated, ContractBreach, ContractReportReady
 from core.outbox import Event, OutboxEvent
 from notifications import audiences, templates
 from notifications.audiences import Audience
-from scheduling import notices as scheduling
-from support import notices as support
+from scheduling import (
+    BookingCancelled,
+    BookingConfirmed,
+    BookingHeld,
+    BookingRefunded,
+    BookingReminder,
+    BookingRescheduled,
+    reminder_still_due,
+)
+from support import (
+    EmailRejected,
+    ExplanationRequested,
+    FirstResponseBreached,
+    FirstResponseDueSoon,
+    TicketAnswered,
+    TicketReceived,
+    TicketWaitingForCustomer,
+    warning_still_due,
+)
 
 Template = Callable[[Any, bool], tuple[str, str]]  # Any: the entry's own event type
 StillDue = Callable[[AsyncSession, OutboxEvent], Awaitable[str | None]]
@@ -43,7 +60,7 @@ class Entry:
 
 ENTRIES = (
     Entry(
-        support.TicketReceived,
+        TicketReceived,
         audiences.ticket_author,
         "the ticket's author",
         "every ticket, free or SLA, by the API or by e-mail: its number, what is still missing, the "
@@ -51,46 +68,46 @@ ENTRIES = (
         templates.received,
     ),
     Entry(
-        support.TicketAnswered,
+        TicketAnswered,
         audiences.ticket_author,
         "the ticket's author",
         "each public staff reply (internal notes never)",
         templates.answered,
     ),
     Entry(
-        support.TicketWaitingForCustomer,
+        TicketWaitingForCustomer,
         audiences.ticket_author,
         "the ticket's author",
         "support asks for information",
         templates.waiting,
     ),
     Entry(
-        support.ExplanationRequested,
+        ExplanationRequested,
         audiences.support_leads,
         "every support lead",
         "the contact asks why the first response was late",
         templates.explanation,
     ),
     Entry(
-        support.FirstResponseDueSoon,
+        FirstResponseDueSoon,
         audiences.support_leads,
         "every support lead",
         "an hour before the first response falls due (`deliver_after`); dropped if the ticket was answered "
         "or its due time moved",
         templates.due_soon,
-        still_due=support.warning_still_due,
+        still_due=warning_still_due,
     ),
     Entry(
-        support.FirstResponseBreached,
+        FirstResponseBreached,
         audiences.support_leads,
         "every support lead",
         "when the first response falls due unanswered (`deliver_after`); dropped if the ticket was "
         "answered or its due time moved",
         templates.breached,
-        still_due=support.warning_still_due,
+        still_due=warning_still_due,
     ),
     Entry(
-        scheduling.BookingHeld,
+        BookingHeld,
         audiences.booker,
         "whoever booked",
         "a paid session's slot is held and its payment can be made: the price and until when the hold "
@@ -98,7 +115,7 @@ ENTRIES = (
         templates.held,
     ),
     Entry(
-        scheduling.BookingConfirmed,
+        BookingConfirmed,
         audiences.booker,
         "whoever booked",
         "paid, covered by a contract, or proposed by support; the invite (`.ics`) attached",
@@ -106,30 +123,30 @@ ENTRIES = (
         invite=True,
     ),
     Entry(
-        scheduling.BookingReminder,
+        BookingReminder,
         audiences.booker,
         "whoever booked",
         "24 h and 1 h before the session (`deliver_after`); dropped as `skipped` if the session was "
         "cancelled or moved since",
         templates.reminder,
-        still_due=scheduling.reminder_still_due,
+        still_due=reminder_still_due,
     ),
     Entry(
-        scheduling.BookingRescheduled,
+        BookingRescheduled,
         audiences.booker,
         "whoever booked",
         "the new time (and new reminders)",
         templates.rescheduled,
     ),
     Entry(
-        scheduling.BookingCancelled,
+        BookingCancelled,
         audiences.booker,
         "whoever booked",
         "with the refund the policy gave",
         templates.cancelled,
     ),
     Entry(
-        scheduling.BookingRefunded,
+        BookingRefunded,
         audiences.booker,
         "whoever booked",
         "Stripe made a refund (by the cancellation policy, a payment that came too late, or staff): "
@@ -137,14 +154,14 @@ ENTRIES = (
         templates.refunded,
     ),
     Entry(
-        contracts.ContractActivated,
+        ContractActivated,
         audiences.organisation_people,
         "the customer's admins (else its users)",
         "an SLA contract takes effect",
         templates.activated,
     ),
     Entry(
-        contracts.ContractBreach,
+        ContractBreach,
         audiences.organisation_people,
         "the customer's admins (else its users)",
         "an SLA timer (first response, update, resolution) ended late: by how many business minutes; "
@@ -152,21 +169,21 @@ ENTRIES = (
         templates.contract_breach,
     ),
     Entry(
-        contracts.ContractReportReady,
+        ContractReportReady,
         audiences.organisation_people,
         "the customer's admins (else its users)",
         "the month is invoiced, so its service report is final: breaches, credit, the report's path",
         templates.report_ready,
     ),
     Entry(
-        billing.InvoiceIssued,
+        InvoiceIssued,
         audiences.organisation_people,
         "the customer's admins (else its users)",
         "an invoice was issued in Stripe",
         templates.invoice,
     ),
     Entry(
-        support.EmailRejected,
+        EmailRejected,
         audiences.sender,
         "the sender",
         "an e-mail from an address no active user has: why, and what to do",

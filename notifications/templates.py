@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from billing.notices import InvoiceIssued
-from contracts.notices import ContractActivated, ContractBreach, ContractReportReady
+from billing import InvoiceIssued
+from contracts import ContractActivated, ContractBreach, ContractReportReady
 from core.money import formatted
-from scheduling.notices import (
+from scheduling import (
     BookingCancelled,
     BookingConfirmed,
     BookingHeld,
@@ -16,7 +16,8 @@ from scheduling.notices import (
     BookingReminder,
     BookingRescheduled,
 )
-from support.notices import (
+from support import (
+    INTAKE_ITEM_NAMES,
     EmailRejected,
     ExplanationRequested,
     FirstResponseDeadline,
@@ -24,7 +25,6 @@ from support.notices import (
     TicketReceived,
     TicketWaitingForCustomer,
 )
-from support.regulation import INTAKE_ITEM_NAMES
 
 
 def _when(value: str | None) -> str:

@@ -36,8 +36,7 @@ from notifications.catalog import CATALOG
 from notifications.delivery import WEBHOOK, Recipient
 from notifications.mail import Mailer, message_for
 from notifications.models import Delivery, WebhookSubscription
-from scheduling import feeds, ics
-from scheduling.models import Booking
+from scheduling import Booking, InviteParty, invite_ics, session_invite
 
 log = structlog.get_logger(__name__)
 GONE = "the endpoint answered 410 Gone: the subscription is disabled"
@@ -260,5 +259,5 @@ class Worker:
         booking = await db.get(Booking, event.subject_id) if event.subject_id is not None else None
         if booking is None:
             return None
-        organizer = ics.InviteParty(email=self.config.smtp_from, name="Deskline support")
-        return ics.invite_ics(await feeds.session_invite(db, booking, organizer), now=self.clock.now())
+        organizer = InviteParty(email=self.config.smtp_from, name="Deskline support")
+        return invite_ics(await session_invite(db, booking, organizer), now=self.clock.now())

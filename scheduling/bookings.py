@@ -19,9 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.roles import Role
-from accounts.tenancy import scoped
+from accounts import Actor, Role, scoped
 from core.business_time import BusinessCalendar
 from core.counters import next_value
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
@@ -128,7 +126,7 @@ async def free_starts_by_engineer(
     return result
 
 
-async def availability(
+async def availability_of(
     session: AsyncSession,
     service_id: uuid.UUID,
     start: datetime,

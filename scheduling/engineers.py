@@ -10,9 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.models import User
-from accounts.roles import Role
+from accounts import Actor, Role, User
 from core.business_time import BusinessCalendar, from_weekly_hours
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.holidays import holidays_of

@@ -11,9 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.models import Organization, User
-from accounts.roles import Role
+from accounts import Actor, Organization, Role, User
 from core.crypto import digest_token
 from core.errors import Conflict, NotFound, PermissionDenied
 from scheduling.ics import InviteParty, SessionInvite

@@ -8,9 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts import audit
-from accounts.actor import Actor
-from accounts.roles import Role
+from accounts import Actor, Role, record_audit
 from core.errors import PermissionDenied
 from scheduling import notices
 from scheduling.bookings import SchedulingPolicy, get_booking, take_slot
@@ -72,7 +70,9 @@ async def cancellation_terms(
     return booking, CancellationTerms("full" if full else "none", until, staff)
 
 
-async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+async def cancel_booking(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
     """Customers cancel their organisation's bookings, staff any. The policy decides the refund:
     full when cancelled early enough (or by staff), none after; the decision is recorded for billing."""
     booking, terms = await cancellation_terms(session, actor, booking_id, now=now)
@@ -82,7 +82,7 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     booking.cancelled_at, booking.cancelled_by = now, actor.id
     booking.ics_sequence += 1
     _touch(booking, now)
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "booking_cancelled",
@@ -97,7 +97,7 @@ async def cancel(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, 
     return booking
 
 
-async def reschedule(
+async def reschedule_booking(
     session: AsyncSession,
     actor: Actor,
     booking_id: uuid.UUID,
@@ -142,7 +142,9 @@ async def reschedule(
     return booking
 
 
-async def start(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime) -> Booking:
+async def start_session(
+    session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime
+) -> Booking:
     booking = await _own_session(session, actor, booking_id)
     if booking.status not in STARTABLE:
         raise IllegalBookingTransition(
@@ -157,7 +159,7 @@ async def start(session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, n
     return booking
 
 
-async def complete(
+async def complete_booking(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, report: str, *, now: datetime
 ) -> Booking:
     booking = await _own_session(session, actor, booking_id)
@@ -170,7 +172,7 @@ async def complete(
     return booking
 
 
-async def no_show(
+async def mark_no_show(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, party: str = "customer", now: datetime
 ) -> Booking:
     """Recorded from the start time on. ``customer``: the engineer waited and nobody came (no refund).
@@ -188,7 +190,7 @@ async def no_show(
         )
     if party == "engineer":
         booking.cancellation_refund = "full"
-        await audit.record(
+        await record_audit(
             session,
             actor,
             "engineer_no_show",

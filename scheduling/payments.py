@@ -11,8 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import SYSTEM_ACTOR
+from accounts import SYSTEM_ACTOR, record_audit
 from scheduling import notices
 from scheduling.bookings import expire_lapsed_holds
 from scheduling.catalog import get_service
@@ -77,7 +76,7 @@ async def release_refunded_booking(session: AsyncSession, booking_id: uuid.UUID,
     booking.hold_expires_at = None
     booking.ics_sequence += 1
     booking.updated_at, booking.revision = now, booking.revision + 1
-    await audit.record(
+    await record_audit(
         session,
         SYSTEM_ACTOR,
         "booking_cancelled",

@@ -17,8 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import Actor
+from accounts import Actor, record_audit
 from core.crypto import KeyRing
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from scheduling.bookings import get_booking
@@ -68,7 +67,7 @@ def _check(item: dict[str, Any], value: Any) -> str | None:  # Any: JSON input
     return None
 
 
-async def provide(
+async def provide_preconditions(
     session: AsyncSession,
     actor: Actor,
     booking_id: uuid.UUID,
@@ -133,7 +132,7 @@ async def missing_required(
     return [item["key"] for item in checklist if item.get("required") and item["key"] not in provided]
 
 
-async def view(
+async def view_preconditions(
     session: AsyncSession, actor: Actor, booking_id: uuid.UUID, *, now: datetime, retention: timedelta
 ) -> tuple[Booking, list[PreconditionView]]:
     """The booking and its checklist as the caller may see it (secrets masked; those past their retention
@@ -169,7 +168,7 @@ async def view(
     return booking, views
 
 
-async def reveal(
+async def reveal_preconditions(
     session: AsyncSession,
     actor: Actor,
     booking_id: uuid.UUID,
@@ -196,7 +195,7 @@ async def reveal(
         for key, row in (await _rows(session, booking.id)).items()
         if row.secret_ciphertext
     }
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "precondition_secret_revealed",

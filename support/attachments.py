@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.errors import NotFound
 from core.storage import LocalStorage, StoredFile
 from core.text import cleaned
@@ -20,7 +20,7 @@ from support.errors import AttachmentRejected
 from support.intake import complete_intake_if_ready
 from support.models import BASIC, Attachment, AttachmentKind, RegulationVersion, TicketEvent, TicketStatus
 from support.parties import is_support_staff, load_ticket, require_contact
-from support.tickets import touch
+from support.tickets import touch_ticket
 
 UNSAFE = re.compile(r"[^\w.\- ()\[\]]+", re.UNICODE)
 
@@ -80,7 +80,7 @@ async def attach_file(
         regulation = await session.get(RegulationVersion, ticket.regulation_id)
         assert regulation is not None
         await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await session.flush()
     return attachment
 

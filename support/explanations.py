@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.pagination import Page, paginate
 from support import notices
 from support.errors import ExplanationTooEarly

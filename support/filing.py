@@ -23,17 +23,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.authentication import user_actor
-from accounts.eligibility import (
+from accounts import (
     ANY_PURCHASE,
     CONTACT_USER,
+    Actor,
+    NoSupportContact,
+    User,
     may_file_free_tickets,
     refuse_free_support_filer,
     support_contact,
+    user_actor,
 )
-from accounts.errors import NoSupportContact
-from accounts.models import User
 from core.counters import Counter
 from core.db import bound_columns, column_values, new_row, table_of
 from core.errors import Conflict

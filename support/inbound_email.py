@@ -14,8 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.authentication import user_actor
-from accounts.models import User
+from accounts import User, user_actor
 from core.storage import LocalStorage, UploadTooLarge
 from core.text import cleaned
 from support import notices

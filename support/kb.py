@@ -61,7 +61,7 @@ def word_params(text: str, dialect: str) -> dict[str, str]:
     return {f"w{i}": word for i, word in enumerate(words)}
 
 
-async def search(
+async def search_articles(
     session: AsyncSession,
     text: str,
     *,

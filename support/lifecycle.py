@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from support import notices
 from support.errors import IllegalTransition
@@ -25,7 +25,7 @@ from support.models import (
 )
 from support.parties import is_support_staff, load_ticket, party_of, require_contact
 from support.schemas import TransitionIn
-from support.tickets import check_revision, end_pause, record_staff_reply, touch
+from support.tickets import check_revision, end_pause, record_staff_reply, touch_ticket
 
 S = TicketStatus
 STAFF, CUSTOMER = "staff", "customer"
@@ -55,7 +55,7 @@ ALLOWED: dict[TicketStatus, dict[TicketStatus, frozenset[str]]] = {
 }
 
 
-async def transition(
+async def transition_ticket(
     session: AsyncSession,
     actor: Actor,
     ticket_id: uuid.UUID,
@@ -90,7 +90,7 @@ async def transition(
             data={"from": source.value, "to": ticket.status.value, "reason": data.reason},
         )
     )
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await session.flush()
     return ticket
 

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.business_time import BusinessCalendar
 from support.models import Ticket, TicketStatus
 
@@ -43,7 +43,7 @@ class TicketLine(Protocol):
 LINES: dict[str, TicketLine] = {}
 
 
-def register(line: TicketLine) -> None:
+def register_line(line: TicketLine) -> None:
     LINES[line.name] = line
 
 

@@ -10,14 +10,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
-from accounts.eligibility import support_contact
-from accounts.errors import NotSupportContact
-from accounts.roles import Role
-from accounts.tenancy import scoped
+from accounts import Actor, NotSupportContact, Role, scoped, support_contact
 from core.business_time import BusinessCalendar
 from core.errors import NotFound
-from support.lines import line_of, register
+from support.lines import line_of, register_line
 from support.models import BASIC, RegulationVersion, Ticket, TicketStatus
 from support.regulation import regulation_calendar
 
@@ -85,4 +81,4 @@ class BasicLine:
         del session, ticket, source, now  # basic support's statistics read the ticket itself
 
 
-register(BasicLine())
+register_line(BasicLine())

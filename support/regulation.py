@@ -12,8 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import audit
-from accounts.actor import Actor
+from accounts import Actor, record_audit
 from core.business_time import BusinessCalendar, from_weekly_hours
 from core.db import dialect_insert
 from core.errors import Conflict, FieldProblem, InvalidInput
@@ -131,7 +130,7 @@ async def publish_regulation(
         raise Conflict(
             "Another version was published at the same moment; review it and publish again."
         ) from exc
-    await audit.record(
+    await record_audit(
         session,
         actor,
         "regulation_published",

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
 from core.errors import check_revision as revision_checked
 from core.pagination import Page, paginate
@@ -54,7 +54,7 @@ def check_revision(ticket: Ticket, expected: int | None) -> None:
     revision_checked("ticket", ticket.revision, expected)
 
 
-def touch(ticket: Ticket, now: datetime) -> None:
+def touch_ticket(ticket: Ticket, now: datetime) -> None:
     ticket.updated_at = now
     ticket.revision += 1
 
@@ -117,7 +117,7 @@ async def update_intake(
                 data=dict(data.unavailable_items),
             )
         )
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await complete_intake_if_ready(session, ticket, regulation, now=now, actor_id=actor.id)
     await session.flush()
     return ticket
@@ -163,7 +163,7 @@ async def add_message(
     else:
         await resume_after_information(session, ticket, now=now, actor_id=actor.id)
         await line_of(ticket).after_customer_message(session, ticket, now)
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await session.flush()
     return message
 
@@ -197,7 +197,7 @@ async def record_session_proposal(
         )
     )
     await record_staff_reply(session, ticket, now=now)
-    touch(ticket, now)
+    touch_ticket(ticket, now)
     await session.flush()
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts.actor import Actor
+from accounts import Actor
 from core.business_time import BusinessCalendar
 from support.attachments import attachments_of
 from support.clock import clock_view, owes_update, pauses_of_tickets

@@ -9,8 +9,16 @@ from typing import Annotated
 from litestar import Controller, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts import audit, clients
-from accounts.schemas import AuditEventOut, IntegrationClientIn, IntegrationClientOut
+from accounts import (
+    AuditEventOut,
+    AuditFilter,
+    IntegrationClientIn,
+    IntegrationClientOut,
+    create_client,
+    deactivate_client,
+    list_clients,
+    list_events,
+)
 from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
@@ -28,7 +36,7 @@ class IntegrationClientController(Controller):
     async def list_clients(
         self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
     ) -> PageOut[IntegrationClientOut]:
-        page = await clients.list_clients(db, limit=limit, cursor=cursor)
+        page = await list_clients(db, limit=limit, cursor=cursor)
         return PageOut(
             items=[IntegrationClientOut.from_model(c) for c in page.items], next_cursor=page.next_cursor
         )
@@ -38,7 +46,7 @@ class IntegrationClientController(Controller):
     async def create_client(
         self, data: JSONBody[IntegrationClientIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> IntegrationClientOut:
-        client, secret = await clients.create_client(
+        client, secret = await create_client(
             db, actor, name=data.name, scopes=data.scopes, now=ctx.clock.now()
         )
         return IntegrationClientOut.from_model(client, secret)
@@ -53,7 +61,7 @@ class IntegrationClientController(Controller):
         self, client_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> IntegrationClientOut:
         return IntegrationClientOut.from_model(
-            await clients.deactivate_client(db, actor, client_id, now=ctx.clock.now())
+            await deactivate_client(db, actor, client_id, now=ctx.clock.now())
         )
 
 
@@ -76,7 +84,7 @@ class AuditController(Controller):
         since: FromQuery[datetime | None] = None,
         until: FromQuery[datetime | None] = None,
     ) -> PageOut[AuditEventOut]:
-        flt = audit.AuditFilter(
+        flt = AuditFilter(
             action=action,
             subject_type=subject_type,
             subject_id=subject_id,
@@ -85,5 +93,5 @@ class AuditController(Controller):
             since=since,
             until=until,
         )
-        page = await audit.list_events(db, flt, limit=limit, cursor=cursor)
+        page = await list_events(db, flt, limit=limit, cursor=cursor)
         return PageOut(items=[AuditEventOut.of(e) for e in page.items], next_cursor=page.next_cursor)

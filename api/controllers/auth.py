@@ -11,14 +11,25 @@ from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, URLEncodedBody
 
-from accounts import login as login_flows
-from accounts.directory import get_organization
-from accounts.eligibility import support_contact
-from accounts.errors import InvalidCredentials, InvalidToken, LoginThrottled, ThrottleUnavailable
-from accounts.models import User
-from accounts.roles import SCOPE_DESCRIPTIONS
-from accounts.schemas import LoginIn, MeOut, OrganizationOut, TokenOut, UserOut
-from accounts.signing import verification_keys
+from accounts import (
+    SCOPE_DESCRIPTIONS,
+    InvalidCredentials,
+    InvalidToken,
+    LoginIn,
+    LoginThrottled,
+    MeOut,
+    OrganizationOut,
+    ThrottleUnavailable,
+    TokenOut,
+    User,
+    UserOut,
+    client_credentials,
+    get_organization,
+    password_login,
+    refresh_tokens,
+    support_contact,
+    verification_keys,
+)
 from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor, client_address
 from api.problems import Problem, ProblemKind
@@ -76,7 +87,7 @@ class AuthController(Controller):
         pair = await ctx.throttle.attempt(
             account=data.email,
             address=client_address(request),
-            login=lambda: login_flows.login(
+            login=lambda: password_login(
                 db,
                 ctx.keyring,
                 ctx.token_policy,
@@ -109,7 +120,7 @@ class AuthController(Controller):
             if not data.refresh_token:
                 raise oauth_problem(oauth_errors.InvalidRequestError(), "refresh_token is required.")
             try:
-                pair = await login_flows.refresh(
+                pair = await refresh_tokens(
                     db, ctx.keyring, ctx.token_policy, token=data.refresh_token, now=now
                 )
             except InvalidToken as exc:
@@ -127,7 +138,7 @@ class AuthController(Controller):
             if not client_id or not client_secret:
                 raise oauth_problem(oauth_errors.InvalidClientError(), "Client authentication is required.")
             try:
-                access = await login_flows.client_credentials(
+                access = await client_credentials(
                     db,
                     ctx.keyring,
                     ctx.token_policy,

@@ -11,17 +11,28 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from api.contract import STRIPE_EVENT, problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut
-from billing import invoices, payments, refunds, webhooks
-from billing.errors import PaymentProviderUnavailable, PaymentRefused, WebhookRejected
-from billing.models import Invoice, RefundStatus
-from billing.schemas import (
+from billing import (
+    Invoice,
     InvoiceLineOut,
     InvoiceOut,
     InvoiceRunIn,
     PaymentOut,
+    PaymentProviderUnavailable,
+    PaymentRefused,
     RefundIn,
     RefundOut,
+    RefundStatus,
     WebhookAck,
+    WebhookRejected,
+    lines_of,
+    list_invoices,
+    list_payments,
+    locked_payment,
+    receive_stripe_event,
+    refund_payment,
+    refund_with_payment,
+    refunds_of,
+    verify_stripe_signature,
 )
 from core.errors import Conflict, InvalidInput, NotFound
 from core.transactions import unit_of_work
@@ -42,13 +53,13 @@ class BillingController(Controller):
     )
     async def stripe_webhook(self, request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> WebhookAck:
         now = ctx.clock.now()
-        event = webhooks.verify(
+        event = verify_stripe_signature(
             await request.body(),
             request.headers.get("stripe-signature"),
             ctx.settings.stripe_webhook_secret,
             now=now,
         )
-        received = await webhooks.receive(db, event, now=now)
+        received = await receive_stripe_event(db, event, now=now)
         # A refund the event made owed (money for a slot that is gone) is asked of Stripe after the commit.
         await settle_refunds(db, ctx.outside(), received.refunds_owed)
         return WebhookAck(received=True, outcome=received.outcome)
@@ -58,11 +69,11 @@ class BillingController(Controller):
     async def create_refund(
         self, payment_id: FromPath[uuid.UUID], data: JSONBody[RefundIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> RefundOut:
-        payment = await refunds.locked_payment(db, payment_id)
-        row = await refunds.refund(db, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now())
+        payment = await locked_payment(db, payment_id)
+        row = await refund_payment(db, actor, payment, data.amount_minor, data.reason, now=ctx.clock.now())
         await settle_refunds(db, ctx.outside(), [row.id])
         async with unit_of_work(db, is_sqlite=ctx.settings.is_sqlite, write=False):
-            made, paid = await refunds.refund_with_payment(db, row.id)
+            made, paid = await refund_with_payment(db, row.id)
         if made.status == RefundStatus.FAILED:
             raise PaymentRefused(f"Stripe refused the refund: {made.last_error}", refund_id=str(made.id))
         return RefundOut.from_model(made, paid)
@@ -83,10 +94,10 @@ class BillingController(Controller):
             QueryParameter(description="Only this organisation's (staff; customers see theirs)"),
         ] = None,
     ) -> PageOut[PaymentOut]:
-        page = await payments.list_payments(
+        page = await list_payments(
             db, actor, limit=limit, cursor=cursor, booking_id=booking_id, organization_id=organization_id
         )
-        refunds_by_payment = await payments.refunds_of(db, [p.id for p in page.items])
+        refunds_by_payment = await refunds_of(db, [p.id for p in page.items])
         return PageOut(
             items=[PaymentOut.from_model(p, refunds_by_payment[p.id]) for p in page.items],
             next_cursor=page.next_cursor,
@@ -94,7 +105,7 @@ class BillingController(Controller):
 
 
 async def _invoices_out(db: DB, found: list[Invoice]) -> list[InvoiceOut]:
-    lines = await invoices.lines_of(db, [i.id for i in found])
+    lines = await lines_of(db, [i.id for i in found])
     return [InvoiceOut.of(i, lines=[InvoiceLineOut.of(line) for line in lines[i.id]]) for i in found]
 
 
@@ -112,7 +123,7 @@ class InvoiceController(Controller):
         cursor: FromQuery[str | None] = None,
         period: Annotated[str | None, QueryParameter(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = None,
     ) -> PageOut[InvoiceOut]:
-        page = await invoices.list_invoices(db, actor, limit=limit, cursor=cursor, period=period)
+        page = await list_invoices(db, actor, limit=limit, cursor=cursor, period=period)
         return PageOut(items=await _invoices_out(db, list(page.items)), next_cursor=page.next_cursor)
 
     @problems(InvalidInput)

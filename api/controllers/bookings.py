@@ -9,38 +9,56 @@ from typing import Annotated, Any
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts.actor import Actor
-from accounts.tenancy import belongs_to
+from accounts import Actor, belongs_to
 from api.contract import problems
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import IdempotencyKey, checked_key, claim_key, replay
 from api.schemas import PageOut
-from billing import checkout
-from billing.errors import PaymentProviderUnavailable
-from billing.refunds import refund_cancelled_booking
-from contracts.errors import ContractNotInForce, IncludedHoursExhausted, NotCovered
+from billing import PaymentProviderUnavailable, payment_of_booking, payment_view, refund_cancelled_booking
+from contracts import ContractNotInForce, IncludedHoursExhausted, NotCovered
 from core import idempotency
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.idempotency import KeyReused, RequestInFlight
 from flows import hold_with_payment, settle_refunds
-from scheduling import bookings, feeds, ics, lifecycle, preconditions
-from scheduling.errors import IllegalBookingTransition, SlotNotOffered, SlotTaken
-from scheduling.models import BookingStatus
-from scheduling.schemas import (
+from scheduling import (
     BookingIn,
     BookingOut,
+    BookingStatus,
     CancellationOut,
     CompleteIn,
     FeedOut,
+    IllegalBookingTransition,
+    InviteParty,
     NoShowIn,
     PreconditionOut,
     PreconditionsIn,
     PreconditionsOut,
     RescheduleIn,
     RevealedOut,
+    SlotNotOffered,
+    SlotTaken,
+    booking_out,
+    cancel_booking,
+    cancellation_terms,
+    complete_booking,
+    create_feed,
+    effective_status,
+    feed_bookings,
+    feed_ics,
+    get_booking,
+    invite_ics,
+    list_bookings,
+    mark_no_show,
+    provide_preconditions,
+    reschedule_booking,
+    reveal_preconditions,
+    revoke_feed,
+    session_invite,
+    session_invites,
+    start_session,
+    view_preconditions,
 )
-from scheduling.views import booking_out
 
 
 class BookingController(Controller):
@@ -96,7 +114,7 @@ class BookingController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
         cursor: FromQuery[str | None] = None,
     ) -> PageOut[BookingOut]:
-        page = await bookings.list_bookings(db, actor, limit=limit, cursor=cursor)
+        page = await list_bookings(db, actor, limit=limit, cursor=cursor)
         now = ctx.clock.now()
         return PageOut(items=[booking_out(b, now) for b in page.items], next_cursor=page.next_cursor)
 
@@ -108,13 +126,11 @@ class BookingController(Controller):
     async def get_booking(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> BookingOut:
-        booking = await bookings.get_booking(db, actor, booking_id)
-        payment = await checkout.payment_of_booking(db, booking.id)
+        booking = await get_booking(db, actor, booking_id)
+        payment = await payment_of_booking(db, booking.id)
         shown = None
         if payment is not None:
-            shown = checkout.payment_view(
-                payment, ctx.keyring, with_secret=belongs_to(actor, booking.organization_id)
-            )
+            shown = payment_view(payment, ctx.keyring, with_secret=belongs_to(actor, booking.organization_id))
         return booking_out(booking, ctx.clock.now(), shown)
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
@@ -125,7 +141,7 @@ class BookingController(Controller):
     async def cancellation(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> CancellationOut:
-        booking, terms = await lifecycle.cancellation_terms(db, actor, booking_id, now=ctx.clock.now())
+        booking, terms = await cancellation_terms(db, actor, booking_id, now=ctx.clock.now())
         return CancellationOut(
             booking_id=booking.id,
             refund=terms.refund,
@@ -143,7 +159,7 @@ class BookingController(Controller):
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> BookingOut:
         now = ctx.clock.now()
-        booking = await lifecycle.cancel(db, actor, booking_id, now=now)
+        booking = await cancel_booking(db, actor, booking_id, now=now)
         # The policy decided the refund; billing owes it and Stripe makes it after the commit.
         owed = await refund_cancelled_booking(db, actor, booking, now=now)
         body = booking_out(booking, now)
@@ -167,7 +183,7 @@ class BookingController(Controller):
     ) -> BookingOut:
         require_offset(data.starts_at, "starts_at")
         now = ctx.clock.now()
-        moved = await lifecycle.reschedule(
+        moved = await reschedule_booking(
             db, actor, booking_id, starts_at=data.starts_at, policy=ctx.scheduling, now=now
         )
         return booking_out(moved, now)
@@ -178,7 +194,7 @@ class BookingController(Controller):
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> BookingOut:
         now = ctx.clock.now()
-        return booking_out(await lifecycle.start(db, actor, booking_id, now=now), now)
+        return booking_out(await start_session(db, actor, booking_id, now=now), now)
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
@@ -195,7 +211,7 @@ class BookingController(Controller):
         ctx: Ctx,
     ) -> BookingOut:
         now = ctx.clock.now()
-        return booking_out(await lifecycle.complete(db, actor, booking_id, data.report, now=now), now)
+        return booking_out(await complete_booking(db, actor, booking_id, data.report, now=now), now)
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @post(
@@ -213,7 +229,7 @@ class BookingController(Controller):
     ) -> BookingOut:
         now = ctx.clock.now()
         party = data.party if data else "customer"
-        booking = await lifecycle.no_show(db, actor, booking_id, party=party, now=now)
+        booking = await mark_no_show(db, actor, booking_id, party=party, now=now)
         owed = await refund_cancelled_booking(db, actor, booking, now=now) if party == "engineer" else None
         body = booking_out(booking, now)
         if owed is not None:
@@ -240,7 +256,7 @@ class BookingController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> PreconditionsOut:
-        await preconditions.provide(db, actor, booking_id, data.values, ctx.keyring, now=ctx.clock.now())
+        await provide_preconditions(db, actor, booking_id, data.values, ctx.keyring, now=ctx.clock.now())
         return await _preconditions_out(db, actor, booking_id, ctx)
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
@@ -252,7 +268,7 @@ class BookingController(Controller):
     async def reveal(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> RevealedOut:
-        revealed = await preconditions.reveal(
+        revealed = await reveal_preconditions(
             db, actor, booking_id, ctx.keyring, now=ctx.clock.now(), retention=_retention(ctx)
         )
         return RevealedOut(secrets=revealed)
@@ -266,11 +282,11 @@ class BookingController(Controller):
     async def invite(
         self, booking_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[bytes]:
-        booking = await bookings.get_booking(db, actor, booking_id)
+        booking = await get_booking(db, actor, booking_id)
         if booking.status == BookingStatus.PENDING_PAYMENT:
             raise IllegalBookingTransition("The invite is available once the booking is confirmed (paid).")
-        invite = await feeds.session_invite(db, booking, _organizer(ctx))
-        body = ics.invite_ics(invite, now=ctx.clock.now())
+        invite = await session_invite(db, booking, _organizer(ctx))
+        body = invite_ics(invite, now=ctx.clock.now())
         return Response(
             body,
             media_type="text/calendar",
@@ -282,16 +298,16 @@ def _retention(ctx: Ctx) -> timedelta:
     return timedelta(days=ctx.settings.precondition_secret_retention_days)
 
 
-def _organizer(ctx: Ctx) -> ics.InviteParty:
-    return ics.InviteParty(email=ctx.settings.smtp_from, name="Deskline support")
+def _organizer(ctx: Ctx) -> InviteParty:
+    return InviteParty(email=ctx.settings.smtp_from, name="Deskline support")
 
 
 async def _preconditions_out(db: DB, actor: Actor, booking_id: uuid.UUID, ctx: Ctx) -> PreconditionsOut:
     now = ctx.clock.now()
-    booking, items = await preconditions.view(db, actor, booking_id, now=now, retention=_retention(ctx))
+    booking, items = await view_preconditions(db, actor, booking_id, now=now, retention=_retention(ctx))
     return PreconditionsOut(
         booking_id=booking_id,
-        status=lifecycle.effective_status(booking, now),
+        status=effective_status(booking, now),
         items=[PreconditionOut.of(i) for i in items],
         missing_required=[i.key for i in items if i.required and not i.provided],
     )
@@ -304,7 +320,7 @@ class CalendarFeedController(Controller):
     @problems(Conflict, PermissionDenied)
     @post("/", summary="Create my personal ICS feed (engineer: my sessions; customer: my organization's)")
     async def create_feed(self, actor: CurrentActor, db: DB, ctx: Ctx) -> FeedOut:
-        feed, token = await feeds.create_feed(db, actor, now=ctx.clock.now())
+        feed, token = await create_feed(db, actor, now=ctx.clock.now())
         url = f"{ctx.settings.public_url.rstrip('/')}/v1/calendar-feeds/{token}.ics"
         return FeedOut(id=feed.id, owner_kind=feed.owner_kind, url=url)
 
@@ -315,7 +331,7 @@ class CalendarFeedController(Controller):
     async def revoke_feed(
         self, feed_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> FeedOut:
-        feed = await feeds.revoke_feed(db, actor, feed_id, now=ctx.clock.now())
+        feed = await revoke_feed(db, actor, feed_id, now=ctx.clock.now())
         return FeedOut(id=feed.id, owner_kind=feed.owner_kind)
 
     @problems(NotFound)
@@ -328,6 +344,6 @@ class CalendarFeedController(Controller):
         if not feed.endswith(".ics"):
             raise NotFound("Calendar feeds end in .ics.")
         now = ctx.clock.now()
-        name, found = await feeds.feed_bookings(db, feed.removesuffix(".ics"), now=now)
-        invites = await feeds.session_invites(db, found, _organizer(ctx))
-        return Response(ics.feed_ics(invites, name=name, now=now), media_type="text/calendar")
+        name, found = await feed_bookings(db, feed.removesuffix(".ics"), now=now)
+        invites = await session_invites(db, found, _organizer(ctx))
+        return Response(feed_ics(invites, name=name, now=now), media_type="text/calendar")

@@ -9,7 +9,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts.actor import Actor
+from accounts import Actor
 from api.contract import HOLIDAY_ICS, problems
 from api.dependencies import DB, Ctx
 from api.uploads import document_body
@@ -23,8 +23,7 @@ from core.holidays import (
     remove_holiday,
 )
 from core.text import Name
-from support.regulation import names_holiday_calendar
-from support.schemas import HolidayOut
+from support import HolidayOut, names_holiday_calendar
 
 CalendarKey = Annotated[
     str, QueryParameter(pattern=r"^[a-z0-9_\-]{1,64}$", description="Holiday calendar name")

@@ -15,34 +15,55 @@ from api.dependencies import DB, Ctx, CurrentActor
 from api.revisions import ETAG, IfMatch, expected_revision, with_etag
 from api.schemas import PageOut
 from api.uploads import receive_streamed, stored_download
-from contracts import agreements, documents, reports, sla
-from contracts.errors import (
+from contracts import (
+    SLA,
+    AmendmentIn,
+    ContractIn,
     ContractIncomplete,
     ContractNotDraft,
     ContractNotInForce,
-    ContractsOverlap,
-    IllegalContractTransition,
-    NotCovered,
-)
-from contracts.report_formats import report_csv, report_html
-from contracts.reports import Report
-from contracts.schemas import (
-    AmendmentIn,
-    ContractIn,
     ContractOut,
     ContractPatch,
+    ContractsOverlap,
     DocumentOut,
+    IllegalContractTransition,
+    NotCovered,
     PriorityChangeIn,
+    Report,
     SlaMessageOut,
     SlaTicketIn,
     SlaTicketOut,
     TerminationIn,
+    activate_contract,
+    amend_contract,
+    attach_document,
+    change_priority,
+    contract_out,
+    create_draft,
+    file_ticket,
+    get_document,
+    list_contracts,
+    list_tickets,
+    load_contract,
+    load_sla_ticket,
+    monthly_report,
+    report_csv,
+    report_html,
+    sla_ticket_out,
+    terminate_contract,
+    update_draft,
 )
-from contracts.views import contract_out, sla_ticket_out
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
-from support import attachments, lifecycle, tickets
-from support.errors import AttachmentRejected, IllegalTransition
-from support.schemas import AttachmentOut, MessageIn, TransitionIn
+from support import (
+    AttachmentOut,
+    AttachmentRejected,
+    IllegalTransition,
+    MessageIn,
+    TransitionIn,
+    add_message,
+    get_attachment,
+    transition_ticket,
+)
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
 
@@ -62,9 +83,7 @@ class ContractController(Controller):
         cursor: FromQuery[str | None] = None,
         organization_id: FromQuery[uuid.UUID | None] = None,
     ) -> PageOut[ContractOut]:
-        page = await agreements.list_contracts(
-            db, actor, organization_id=organization_id, limit=limit, cursor=cursor
-        )
+        page = await list_contracts(db, actor, organization_id=organization_id, limit=limit, cursor=cursor)
         now = ctx.clock.now()
         return PageOut(
             items=[await contract_out(db, c, now=now) for c in page.items], next_cursor=page.next_cursor
@@ -76,7 +95,7 @@ class ContractController(Controller):
         self, data: JSONBody[ContractIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[ContractOut]:
         now = ctx.clock.now()
-        contract = await agreements.create_draft(db, actor, data, now=now)
+        contract = await create_draft(db, actor, data, now=now)
         return with_etag(await contract_out(db, contract, now=now), status_code=201)
 
     @problems(NotFound)
@@ -86,7 +105,7 @@ class ContractController(Controller):
     async def get_contract(
         self, contract_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[ContractOut]:
-        contract = await agreements.load_contract(db, actor, contract_id)
+        contract = await load_contract(db, actor, contract_id)
         return with_etag(await contract_out(db, contract, now=ctx.clock.now()))
 
     @problems(NotFound, ContractNotDraft, PreconditionFailed, InvalidInput, Conflict)
@@ -105,7 +124,7 @@ class ContractController(Controller):
         if_match: IfMatch = None,
     ) -> Response[ContractOut]:
         now = ctx.clock.now()
-        contract = await agreements.update_draft(
+        contract = await update_draft(
             db, actor, contract_id, data, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await contract_out(db, contract, now=now))
@@ -133,7 +152,7 @@ class ContractController(Controller):
         if_match: IfMatch = None,
     ) -> Response[ContractOut]:
         now = ctx.clock.now()
-        contract = await agreements.activate(
+        contract = await activate_contract(
             db, actor, contract_id, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await contract_out(db, contract, now=now))
@@ -154,7 +173,7 @@ class ContractController(Controller):
         ctx: Ctx,
     ) -> Response[ContractOut]:
         now = ctx.clock.now()
-        contract = await agreements.terminate(db, actor, contract_id, data, now=now)
+        contract = await terminate_contract(db, actor, contract_id, data, now=now)
         return with_etag(await contract_out(db, contract, now=now))
 
     @problems(NotFound, IllegalContractTransition, ContractIncomplete, InvalidInput, Conflict)
@@ -172,8 +191,8 @@ class ContractController(Controller):
         ctx: Ctx,
     ) -> Response[ContractOut]:
         now = ctx.clock.now()
-        await agreements.amend(db, actor, contract_id, data, now=now)
-        contract = await agreements.load_contract(db, actor, contract_id)
+        await amend_contract(db, actor, contract_id, data, now=now)
+        contract = await load_contract(db, actor, contract_id)
         return with_etag(await contract_out(db, contract, now=now), status_code=201)
 
 
@@ -196,7 +215,7 @@ class ContractDocumentController(Controller):
         ctx: Ctx,
     ) -> DocumentOut:
         upload, stored, storage = await receive_streamed(request, db, ctx)
-        d = await documents.attach(
+        d = await attach_document(
             db,
             actor,
             contract_id,
@@ -222,7 +241,7 @@ class ContractDocumentController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> File:
-        d = await documents.get_document(db, actor, contract_id, document_id)
+        d = await get_document(db, actor, contract_id, document_id)
         return stored_download(
             ctx, storage_key=d.storage_key, filename=d.filename, content_type=d.content_type, sha256=d.sha256
         )
@@ -255,7 +274,7 @@ class ContractReportController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> Response[Report]:
-        found = await reports.monthly_report(db, actor, contract_id, period, now=ctx.clock.now())
+        found = await monthly_report(db, actor, contract_id, period, now=ctx.clock.now())
         wanted = request.accept.best_match(["application/json", *REPORT_FORMATS], default="application/json")
         if wanted == "text/csv":
             filename = f"sla-report-{found.number}-{period}.csv"
@@ -286,8 +305,8 @@ class SlaTicketController(Controller):
         ctx: Ctx,
     ) -> Response[SlaTicketOut]:
         now = ctx.clock.now()
-        ticket = await sla.file_ticket(db, actor, contract_id, data, now=now)
-        _, row = await sla.load_sla_ticket(db, actor, contract_id, ticket.id)
+        ticket = await file_ticket(db, actor, contract_id, data, now=now)
+        _, row = await load_sla_ticket(db, actor, contract_id, ticket.id)
         return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True), status_code=201)
 
     @problems(NotFound, InvalidInput)
@@ -301,11 +320,11 @@ class SlaTicketController(Controller):
         limit: Limit = 50,
         cursor: FromQuery[str | None] = None,
     ) -> PageOut[SlaTicketOut]:
-        page = await sla.list_tickets(db, actor, contract_id, limit=limit, cursor=cursor)
+        page = await list_tickets(db, actor, contract_id, limit=limit, cursor=cursor)
         now = ctx.clock.now()
         items = []
         for ticket in page.items:
-            _, row = await sla.load_sla_ticket(db, actor, contract_id, ticket.id)
+            _, row = await load_sla_ticket(db, actor, contract_id, ticket.id)
             items.append(await sla_ticket_out(db, actor, ticket, row, now=now))
         return PageOut(items=items, next_cursor=page.next_cursor)
 
@@ -319,7 +338,7 @@ class SlaTicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> Response[SlaTicketOut]:
-        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        ticket, row = await load_sla_ticket(db, actor, contract_id, ticket_id)
         return with_etag(await sla_ticket_out(db, actor, ticket, row, now=ctx.clock.now(), detail=True))
 
     @problems(NotFound, NotCovered, PermissionDenied, Conflict)
@@ -333,8 +352,8 @@ class SlaTicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> SlaMessageOut:
-        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
-        m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now(), line=sla.SLA)
+        await load_sla_ticket(db, actor, contract_id, ticket_id)
+        m = await add_message(db, actor, ticket_id, data, now=ctx.clock.now(), line=SLA)
         return SlaMessageOut.of(m)
 
     @problems(NotFound, NotCovered, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
@@ -352,8 +371,8 @@ class SlaTicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> AttachmentOut:
-        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
-        return AttachmentOut.of(await receive_attachment(request, db, ctx, actor, ticket_id, line=sla.SLA))
+        await load_sla_ticket(db, actor, contract_id, ticket_id)
+        return AttachmentOut.of(await receive_attachment(request, db, ctx, actor, ticket_id, line=SLA))
 
     @problems(NotFound)
     @get(
@@ -370,10 +389,8 @@ class SlaTicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> File:
-        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
-        return attachment_file(
-            ctx, await attachments.get_attachment(db, actor, ticket_id, attachment_id, line=sla.SLA)
-        )
+        await load_sla_ticket(db, actor, contract_id, ticket_id)
+        return attachment_file(ctx, await get_attachment(db, actor, ticket_id, attachment_id, line=SLA))
 
     @problems(NotFound, NotCovered, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput)
     @post(
@@ -393,11 +410,11 @@ class SlaTicketController(Controller):
         if_match: IfMatch = None,
     ) -> Response[SlaTicketOut]:
         now = ctx.clock.now()
-        await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
-        await lifecycle.transition(
-            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match), line=sla.SLA
+        await load_sla_ticket(db, actor, contract_id, ticket_id)
+        await transition_ticket(
+            db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match), line=SLA
         )
-        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        ticket, row = await load_sla_ticket(db, actor, contract_id, ticket_id)
         return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True))
 
     @problems(NotFound, PermissionDenied, ContractNotInForce)
@@ -417,6 +434,6 @@ class SlaTicketController(Controller):
         ctx: Ctx,
     ) -> Response[SlaTicketOut]:
         now = ctx.clock.now()
-        await sla.change_priority(db, actor, contract_id, ticket_id, data, now=now)
-        ticket, row = await sla.load_sla_ticket(db, actor, contract_id, ticket_id)
+        await change_priority(db, actor, contract_id, ticket_id, data, now=now)
+        ticket, row = await load_sla_ticket(db, actor, contract_id, ticket_id)
         return with_etag(await sla_ticket_out(db, actor, ticket, row, now=now, detail=True))

@@ -7,13 +7,22 @@ from typing import Annotated, Any
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts.actor import Actor
+from accounts import Actor
 from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
 from core.errors import Conflict, NotFound
-from support import kb
-from support.parties import is_support_staff
-from support.schemas import ArticleIn, ArticleOut, ArticlePatch
+from support import (
+    ArticleIn,
+    ArticleOut,
+    ArticlePatch,
+    create_article,
+    delete_article,
+    get_article,
+    is_support_staff,
+    list_articles,
+    search_articles,
+    update_article,
+)
 
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="How many articles")]
 
@@ -39,10 +48,11 @@ class KnowledgeBaseController(Controller):
         drafts = _sees_drafts(request)
         if q:
             return [
-                ArticleOut.of(a) for a in await kb.search(db, q, limit=limit, include_drafts=drafts, tag=tag)
+                ArticleOut.of(a)
+                for a in await search_articles(db, q, limit=limit, include_drafts=drafts, tag=tag)
             ]
         return [
-            ArticleOut.of(a) for a in await kb.list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
+            ArticleOut.of(a) for a in await list_articles(db, include_drafts=drafts, tag=tag, limit=limit)
         ]
 
     @problems(Conflict)
@@ -51,21 +61,21 @@ class KnowledgeBaseController(Controller):
         self, data: JSONBody[ArticleIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> ArticleOut:
         del actor
-        return ArticleOut.of(await kb.create_article(db, data, now=ctx.clock.now()))
+        return ArticleOut.of(await create_article(db, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{slug:str}", summary="One article")
     async def get_article(self, request: Request[Any, Any, Any], slug: FromPath[str], db: DB) -> ArticleOut:
-        return ArticleOut.of(await kb.get_article(db, slug, include_drafts=_sees_drafts(request)))
+        return ArticleOut.of(await get_article(db, slug, include_drafts=_sees_drafts(request)))
 
     @problems(NotFound)
     @patch("/{slug:str}", summary="Change an article")
     async def update_article(
         self, slug: FromPath[str], data: JSONBody[ArticlePatch], db: DB, ctx: Ctx
     ) -> ArticleOut:
-        return ArticleOut.of(await kb.update_article(db, slug, data, now=ctx.clock.now()))
+        return ArticleOut.of(await update_article(db, slug, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @delete("/{slug:str}", summary="Delete an article", status_code=204)
     async def delete_article(self, slug: FromPath[str], db: DB) -> None:
-        await kb.delete_article(db, slug)
+        await delete_article(db, slug)

@@ -8,13 +8,15 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts import directory, eligibility, purchases
-from accounts.errors import DuplicatePurchase, EmailTaken, InvalidSupportContact, PurchaseImportFailed
-from accounts.schemas import (
+from accounts import (
+    DuplicatePurchase,
     EligibilityOut,
+    EmailTaken,
+    InvalidSupportContact,
     OrganizationIn,
     OrganizationOut,
     OrganizationPatch,
+    PurchaseImportFailed,
     PurchaseImportOut,
     PurchaseIn,
     PurchaseOut,
@@ -23,6 +25,20 @@ from accounts.schemas import (
     UserIn,
     UserOut,
     UserPatch,
+    create_organization,
+    create_user,
+    designate_support_contact,
+    eligibility_of,
+    get_organization,
+    get_user,
+    import_purchases_csv,
+    list_organizations,
+    list_purchases,
+    list_users,
+    record_purchase,
+    support_contact,
+    update_organization,
+    update_user,
 )
 from api.contract import PURCHASES_CSV, problems
 from api.dependencies import DB, Ctx, CurrentActor
@@ -49,7 +65,7 @@ class OrganizationController(Controller):
         cursor: Cursor = None,
         name: FromQuery[str | None] = None,
     ) -> PageOut[OrganizationOut]:
-        page = await directory.list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
+        page = await list_organizations(db, actor, limit=limit, cursor=cursor, name=name)
         return PageOut(items=[OrganizationOut.of(o) for o in page.items], next_cursor=page.next_cursor)
 
     @problems(InvalidInput, Conflict)
@@ -57,16 +73,16 @@ class OrganizationController(Controller):
     async def create_organization(
         self, data: JSONBody[OrganizationIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> OrganizationOut:
-        return OrganizationOut.of(await directory.create_organization(db, actor, data, now=ctx.clock.now()))
+        return OrganizationOut.of(await create_organization(db, actor, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{organization_id:uuid}", summary="Get an organization")
     async def get_organization(
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> OrganizationOut:
-        org = await directory.get_organization(db, actor, organization_id)
+        org = await get_organization(db, actor, organization_id)
         return OrganizationOut.of(
-            org, support_contact=SupportContactOut.from_model(await eligibility.support_contact(db, org.id))
+            org, support_contact=SupportContactOut.from_model(await support_contact(db, org.id))
         )
 
     @problems(NotFound, InvalidInput, Conflict)
@@ -78,9 +94,9 @@ class OrganizationController(Controller):
         actor: CurrentActor,
         db: DB,
     ) -> OrganizationOut:
-        org = await directory.update_organization(db, actor, organization_id, data)
+        org = await update_organization(db, actor, organization_id, data)
         return OrganizationOut.of(
-            org, support_contact=SupportContactOut.from_model(await eligibility.support_contact(db, org.id))
+            org, support_contact=SupportContactOut.from_model(await support_contact(db, org.id))
         )
 
     @problems(NotFound, InvalidInput)
@@ -93,7 +109,7 @@ class OrganizationController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> PageOut[UserOut]:
-        page = await directory.list_users(db, actor, organization_id, limit=limit, cursor=cursor)
+        page = await list_users(db, actor, organization_id, limit=limit, cursor=cursor)
         return PageOut(items=[UserOut.of(u) for u in page.items], next_cursor=page.next_cursor)
 
     @problems(NotFound, PermissionDenied, InvalidInput, EmailTaken)
@@ -106,14 +122,14 @@ class OrganizationController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> UserOut:
-        return UserOut.of(await directory.create_user(db, actor, organization_id, data, now=ctx.clock.now()))
+        return UserOut.of(await create_user(db, actor, organization_id, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{organization_id:uuid}/users/{user_id:uuid}", summary="Get one user of the organization")
     async def get_user(
         self, organization_id: FromPath[uuid.UUID], user_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> UserOut:
-        return UserOut.of(await directory.get_user(db, actor, organization_id, user_id))
+        return UserOut.of(await get_user(db, actor, organization_id, user_id))
 
     @problems(NotFound, PermissionDenied, InvalidInput)
     @patch(
@@ -128,7 +144,7 @@ class OrganizationController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> UserOut:
-        user = await directory.update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
+        user = await update_user(db, actor, organization_id, user_id, data, now=ctx.clock.now())
         return UserOut.of(user)
 
     @problems(NotFound, InvalidInput)
@@ -141,7 +157,7 @@ class OrganizationController(Controller):
         limit: Limit = 50,
         cursor: Cursor = None,
     ) -> PageOut[PurchaseOut]:
-        page = await purchases.list_purchases(db, actor, organization_id, limit=limit, cursor=cursor)
+        page = await list_purchases(db, actor, organization_id, limit=limit, cursor=cursor)
         return PageOut(items=[PurchaseOut.of(p) for p in page.items], next_cursor=page.next_cursor)
 
     @problems(NotFound, InvalidInput, DuplicatePurchase)
@@ -154,7 +170,7 @@ class OrganizationController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> PurchaseOut:
-        purchase = await purchases.record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
+        purchase = await record_purchase(db, actor, organization_id, data, now=ctx.clock.now())
         return PurchaseOut.of(purchase)
 
     @problems(NotFound, PurchaseImportFailed, DuplicatePurchase, body=PURCHASES_CSV)
@@ -182,7 +198,7 @@ class OrganizationController(Controller):
             text = (await document_body(request)).decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise PurchaseImportFailed("The file must be UTF-8 encoded CSV.") from exc
-        rows = await purchases.import_purchases_csv(
+        rows = await import_purchases_csv(
             db, actor, organization_id, text, now=ctx.clock.now(), preview=preview
         )
         return PurchaseImportOut(
@@ -196,16 +212,14 @@ class OrganizationController(Controller):
     async def get_eligibility(
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> EligibilityOut:
-        await directory.get_organization(db, actor, organization_id)
-        verdict = await eligibility.eligibility(db, organization_id)
+        await get_organization(db, actor, organization_id)
+        verdict = await eligibility_of(db, organization_id)
         return EligibilityOut(
             organization_id=organization_id,
             eligible=verdict.eligible,
             reason=verdict.reason,
             purchase=PurchaseOut.of(verdict.purchase) if verdict.purchase else None,
-            support_contact=SupportContactOut.from_model(
-                await eligibility.support_contact(db, organization_id)
-            ),
+            support_contact=SupportContactOut.from_model(await support_contact(db, organization_id)),
         )
 
     @problems(NotFound)
@@ -213,8 +227,8 @@ class OrganizationController(Controller):
     async def get_support_contact(
         self, organization_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
     ) -> SupportContactOut:
-        await directory.get_organization(db, actor, organization_id)
-        contact = SupportContactOut.from_model(await eligibility.support_contact(db, organization_id))
+        await get_organization(db, actor, organization_id)
+        contact = SupportContactOut.from_model(await support_contact(db, organization_id))
         if contact is None:
             raise NotFound(
                 "No designated support contact is named yet; a customer admin names one with "
@@ -232,9 +246,7 @@ class OrganizationController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> SupportContactOut:
-        found = await eligibility.designate_support_contact(
-            db, actor, organization_id, data.user_id, now=ctx.clock.now()
-        )
+        found = await designate_support_contact(db, actor, organization_id, data.user_id, now=ctx.clock.now())
         contact = SupportContactOut.from_model(found)
         assert contact is not None
         return contact

@@ -18,9 +18,19 @@ from litestar.datastructures import Cookie
 from litestar.exceptions import NotAuthorizedException
 from litestar.params import JSONBody
 
-from accounts import browser_sessions
-from accounts.errors import CsrfTokenInvalid, InvalidCredentials, LoginThrottled, ThrottleUnavailable
-from accounts.schemas import LoginIn
+from accounts import (
+    COOKIE,
+    CSRF_HEADER,
+    CsrfTokenInvalid,
+    InvalidCredentials,
+    LoginIn,
+    LoginThrottled,
+    ThrottleUnavailable,
+    close_browser_session,
+    csrf_matches,
+    find_browser_session,
+    open_browser_session,
+)
 from api.contract import problems
 from api.dependencies import DB, Ctx, client_address
 from api.errors import UNAUTHENTICATED
@@ -31,7 +41,7 @@ PORTAL_ASSETS_URL = "/portal/assets"
 
 
 # Signing out clears the cookie in the browser as well.
-ENDED = Cookie(key=browser_sessions.COOKIE, value="", path="/", max_age=0, httponly=True, samesite="strict")
+ENDED = Cookie(key=COOKIE, value="", path="/", max_age=0, httponly=True, samesite="strict")
 
 
 class BrowserSessionOut(msgspec.Struct, kw_only=True):
@@ -71,7 +81,7 @@ def _secure(request: Request[Any, Any, Any], settings: Settings) -> bool:
 
 def _cookie(request: Request[Any, Any, Any], settings: Settings, value: str, max_age: int) -> Cookie:
     return Cookie(
-        key=browser_sessions.COOKIE,
+        key=COOKIE,
         value=value,
         path="/",
         max_age=max_age,
@@ -116,7 +126,7 @@ class PortalController(Controller):
         opened = await ctx.throttle.attempt(
             account=data.email,
             address=client_address(request),
-            login=lambda: browser_sessions.open_session(
+            login=lambda: open_browser_session(
                 db, email=data.email, password=data.password, lifetime=lifetime, now=ctx.clock.now()
             ),
         )
@@ -131,8 +141,8 @@ class PortalController(Controller):
     @problems(kinds=[UNAUTHENTICATED])
     @get("/portal/session", summary="The portal's browser session: its CSRF token (401 when signed out)")
     async def current(self, request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> Response[BrowserSessionOut]:
-        token = request.cookies.get(browser_sessions.COOKIE)
-        found = await browser_sessions.find(db, token, now=ctx.clock.now()) if token else None
+        token = request.cookies.get(COOKIE)
+        found = await find_browser_session(db, token, now=ctx.clock.now()) if token else None
         if found is None:
             raise NotAuthorizedException("Not signed in to the portal.")
         body = BrowserSessionOut(
@@ -148,9 +158,9 @@ class PortalController(Controller):
         response_cookies=[ENDED],
     )
     async def sign_out(self, request: Request[Any, Any, Any], db: DB, ctx: Ctx) -> None:
-        token = request.cookies.get(browser_sessions.COOKIE)
-        found = await browser_sessions.find(db, token, now=ctx.clock.now()) if token else None
+        token = request.cookies.get(COOKIE)
+        found = await find_browser_session(db, token, now=ctx.clock.now()) if token else None
         if found is not None:
-            if not browser_sessions.csrf_matches(found, request.headers.get(browser_sessions.CSRF_HEADER)):
+            if not csrf_matches(found, request.headers.get(CSRF_HEADER)):
                 raise CsrfTokenInvalid("Send the session's CSRF token in the X-CSRF-Token header.")
-            await browser_sessions.close(db, token or "")
+            await close_browser_session(db, token or "")

@@ -9,24 +9,36 @@ from typing import Annotated, Any
 from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from accounts.actor import Actor
+from accounts import Actor
 from api.contract import BUSY_ICS, problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.uploads import document_body
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.transactions import begin_request_transaction, end_transaction
-from scheduling import bookings, busy, catalog, engineers
-from scheduling.errors import CalendarImportFailed
-from scheduling.fetch import FetchPolicy, fetch_ics
-from scheduling.schemas import (
+from scheduling import (
+    MAX_ICS_BYTES,
     AvailabilityOut,
     BusySourceOut,
+    CalendarImportFailed,
+    FetchPolicy,
     ServiceIn,
     ServiceOut,
     ServicePatch,
     SlotOut,
     WorkingHoursIn,
     WorkingHoursOut,
+    availability_of,
+    create_service,
+    fetch_ics,
+    get_engineer,
+    get_service,
+    import_busy_calendar,
+    list_services,
+    list_sources,
+    require_calendar_editor,
+    set_working_hours,
+    update_service,
+    zone_of,
 )
 
 SourceName = Annotated[
@@ -51,31 +63,26 @@ class ServiceController(Controller):
 
     @get("/", summary="The service catalog")
     async def list_services(self, request: Request[Any, Any, Any], db: DB) -> list[ServiceOut]:
-        return [
-            ServiceOut.of(s)
-            for s in await catalog.list_services(db, include_inactive=_sees_inactive(request))
-        ]
+        return [ServiceOut.of(s) for s in await list_services(db, include_inactive=_sees_inactive(request))]
 
     @problems(InvalidInput)
     @post("/", summary="Define a service (sales)")
     async def create_service(self, data: JSONBody[ServiceIn], db: DB, ctx: Ctx) -> ServiceOut:
-        return ServiceOut.of(await catalog.create_service(db, data, now=ctx.clock.now()))
+        return ServiceOut.of(await create_service(db, data, now=ctx.clock.now()))
 
     @problems(NotFound)
     @get("/{service_id:uuid}", summary="One service with its precondition checklist")
     async def get_service(
         self, request: Request[Any, Any, Any], service_id: FromPath[uuid.UUID], db: DB
     ) -> ServiceOut:
-        return ServiceOut.of(
-            await catalog.get_service(db, service_id, include_inactive=_sees_inactive(request))
-        )
+        return ServiceOut.of(await get_service(db, service_id, include_inactive=_sees_inactive(request)))
 
     @problems(NotFound, InvalidInput)
     @patch("/{service_id:uuid}", summary="Change a service (sales)")
     async def update_service(
         self, service_id: FromPath[uuid.UUID], data: JSONBody[ServicePatch], db: DB, ctx: Ctx
     ) -> ServiceOut:
-        return ServiceOut.of(await catalog.update_service(db, service_id, data, now=ctx.clock.now()))
+        return ServiceOut.of(await update_service(db, service_id, data, now=ctx.clock.now()))
 
 
 class EngineerCalendarController(Controller):
@@ -85,7 +92,7 @@ class EngineerCalendarController(Controller):
     @problems(NotFound)
     @get("/working-hours", summary="An engineer's zone, weekly hours and skills")
     async def get_hours(self, engineer_id: FromPath[uuid.UUID], db: DB) -> WorkingHoursOut:
-        return WorkingHoursOut.from_model(await engineers.get_engineer(db, engineer_id))
+        return WorkingHoursOut.from_model(await get_engineer(db, engineer_id))
 
     @problems(NotFound, PermissionDenied, InvalidInput)
     @put("/working-hours", summary="Set an engineer's zone, weekly hours and skills")
@@ -98,20 +105,20 @@ class EngineerCalendarController(Controller):
         ctx: Ctx,
     ) -> WorkingHoursOut:
         return WorkingHoursOut.from_model(
-            await engineers.set_working_hours(db, actor, engineer_id, data, now=ctx.clock.now())
+            await set_working_hours(db, actor, engineer_id, data, now=ctx.clock.now())
         )
 
     @problems(NotFound)
     @get("/busy-calendars", summary="Imported busy calendars")
     async def list_busy(self, engineer_id: FromPath[uuid.UUID], db: DB) -> list[BusySourceOut]:
-        return [BusySourceOut.of(s) for s in await busy.list_sources(db, engineer_id)]
+        return [BusySourceOut.of(s) for s in await list_sources(db, engineer_id)]
 
     @problems(NotFound, PermissionDenied, CalendarImportFailed, body=BUSY_ICS)
     @post(
         "/busy-calendars",
         summary="Import busy time: an ICS file as the text/calendar body, or ?url= to fetch one; "
         "re-importing a name replaces it",
-        request_max_body_size=busy.MAX_ICS_BYTES,
+        request_max_body_size=MAX_ICS_BYTES,
     )
     async def import_busy(
         self,
@@ -125,17 +132,15 @@ class EngineerCalendarController(Controller):
             str | None, QueryParameter(max_length=2000, description="http(s) URL of an ICS feed")
         ] = None,
     ) -> BusySourceOut:
-        engineer = await engineers.get_engineer(db, engineer_id)
-        engineers.require_calendar_editor(actor, engineer_id)
+        engineer = await get_engineer(db, engineer_id)
+        require_calendar_editor(actor, engineer_id)
         content = await document_body(request)
         if url:
             await end_transaction(db)  # nothing held while the calendar's server answers
             content = await fetch_ics(url, _fetch_policy(ctx))
             await begin_request_transaction(db, "POST", is_sqlite=ctx.settings.is_sqlite)
-            engineer = await engineers.get_engineer(db, engineer_id)
-        s = await busy.import_busy_calendar(
-            db, engineer, name=name, content=content, now=ctx.clock.now(), url=url
-        )
+            engineer = await get_engineer(db, engineer_id)
+        s = await import_busy_calendar(db, engineer, name=name, content=content, now=ctx.clock.now(), url=url)
         return BusySourceOut.of(s)
 
 
@@ -159,8 +164,8 @@ class AvailabilityController(Controller):
     ) -> AvailabilityOut:
         require_offset(from_, "from")
         require_offset(to, "to")
-        zone = bookings.zone_of(tz)
-        service, starts = await bookings.availability(
+        zone = zone_of(tz)
+        service, starts = await availability_of(
             db, service_id, from_, to, tz=tz, policy=ctx.scheduling, now=ctx.clock.now()
         )
         length = service.duration_minutes

@@ -11,8 +11,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import File
 
-from accounts.actor import Actor
-from accounts.errors import NoSupportContact, NotEligible, NotSupportContact
+from accounts import Actor, NoSupportContact, NotEligible, NotSupportContact
 from api.contract import ATTACHMENT_FORM, RFC822, problems
 from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
@@ -22,20 +21,18 @@ from api.schemas import PageOut
 from api.uploads import document_body, receive_streamed, storage_of, stored_download
 from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied, PreconditionFailed
 from core.idempotency import KeyReused, RequestInFlight
-from scheduling import bookings
-from scheduling.errors import SlotNotOffered, SlotTaken
-from scheduling.schemas import BookingOut
-from scheduling.views import booking_out
-from support import attachments, explanations, filing, lifecycle, stats, tickets
-from support.errors import AttachmentRejected, ExplanationTooEarly, IllegalTransition, InboundEmailRejected
-from support.inbound_email import receive_email
-from support.models import BASIC, Attachment, AttachmentKind, TicketStatus
-from support.parties import load_ticket
-from support.regulation import current_regulation, publish_regulation
-from support.schemas import (
+from scheduling import BookingOut, SlotNotOffered, SlotTaken, booking_out, create_support_session
+from support import (
+    BASIC,
+    Attachment,
+    AttachmentKind,
     AttachmentOut,
+    AttachmentRejected,
     ExplanationIn,
     ExplanationOut,
+    ExplanationTooEarly,
+    IllegalTransition,
+    InboundEmailRejected,
     MessageIn,
     MessageOut,
     MonthStatsOut,
@@ -47,13 +44,28 @@ from support.schemas import (
     TicketIn,
     TicketOut,
     TicketPatch,
+    TicketStatus,
     TicketSummaryOut,
     TransitionIn,
-)
-from support.views import (
+    add_message,
+    attach_file,
+    create_phone_ticket,
+    create_ticket,
+    current_regulation,
     filed_ticket_view,
+    get_attachment,
+    list_explanations,
+    list_tickets,
+    load_ticket,
+    monthly_stats,
+    publish_regulation,
+    receive_email,
+    record_session_proposal,
+    request_explanation,
     ticket_detail,
     ticket_summaries,
+    transition_ticket,
+    update_intake,
 )
 
 Limit = Annotated[int, QueryParameter(ge=1, le=200, description="Page size")]
@@ -83,7 +95,7 @@ async def receive_attachment(
         raise InvalidInput(
             "kind must be device_database or other.", errors=[FieldProblem("kind", "unknown")]
         ) from exc
-    return await attachments.attach_file(
+    return await attach_file(
         db,
         actor,
         ticket_id,
@@ -149,7 +161,7 @@ class TicketController(Controller):
         now = ctx.clock.now()
 
         async def file() -> Response[TicketOut]:
-            filed = await filing.create_ticket(db, actor, data, now=now)
+            filed = await create_ticket(db, actor, data, now=now)
             return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
         return await idempotent(request, db, actor, ctx, file, key=idempotency_key)
@@ -164,7 +176,7 @@ class TicketController(Controller):
         self, data: JSONBody[PhoneTicketIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        filed = await filing.create_phone_ticket(db, actor, data.organization_id, data.ticket, now=now)
+        filed = await create_phone_ticket(db, actor, data.organization_id, data.ticket, now=now)
         return with_etag(filed_ticket_view(actor, filed, now=now), status_code=201)
 
     @problems(InvalidInput)
@@ -179,7 +191,7 @@ class TicketController(Controller):
         status: FromQuery[TicketStatus | None] = None,
         organization_id: FromQuery[uuid.UUID | None] = None,
     ) -> PageOut[TicketSummaryOut]:
-        page = await tickets.list_tickets(
+        page = await list_tickets(
             db, actor, limit=limit, cursor=cursor, status=status, organization_id=organization_id
         )
         now = ctx.clock.now()
@@ -213,7 +225,7 @@ class TicketController(Controller):
         if_match: IfMatch = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        ticket = await tickets.update_intake(
+        ticket = await update_intake(
             db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await ticket_detail(db, actor, ticket, now=now))
@@ -226,7 +238,7 @@ class TicketController(Controller):
     async def add_message(
         self, ticket_id: FromPath[uuid.UUID], data: JSONBody[MessageIn], actor: CurrentActor, db: DB, ctx: Ctx
     ) -> MessageOut:
-        m = await tickets.add_message(db, actor, ticket_id, data, now=ctx.clock.now())
+        m = await add_message(db, actor, ticket_id, data, now=ctx.clock.now())
         return MessageOut.of(m)
 
     @problems(NotFound, NotSupportContact, AttachmentRejected, InvalidInput, body=ATTACHMENT_FORM)
@@ -259,7 +271,7 @@ class TicketController(Controller):
         db: DB,
         ctx: Ctx,
     ) -> File:
-        return attachment_file(ctx, await attachments.get_attachment(db, actor, ticket_id, attachment_id))
+        return attachment_file(ctx, await get_attachment(db, actor, ticket_id, attachment_id))
 
     @problems(
         NotFound, NotSupportContact, PreconditionFailed, IllegalTransition, PermissionDenied, InvalidInput
@@ -280,7 +292,7 @@ class TicketController(Controller):
         if_match: IfMatch = None,
     ) -> Response[TicketOut]:
         now = ctx.clock.now()
-        ticket = await lifecycle.transition(
+        ticket = await transition_ticket(
             db, actor, ticket_id, data, now=now, expected_revision=expected_revision(if_match)
         )
         return with_etag(await ticket_detail(db, actor, ticket, now=now))
@@ -301,7 +313,7 @@ class TicketController(Controller):
         require_offset(data.starts_at, "starts_at")
         now = ctx.clock.now()
         ticket = await load_ticket(db, actor, ticket_id, for_update=True)
-        booking = await bookings.create_support_session(
+        booking = await create_support_session(
             db,
             organization_id=ticket.organization_id,
             booked_by=ticket.filed_by,
@@ -311,7 +323,7 @@ class TicketController(Controller):
             policy=ctx.scheduling,
             now=now,
         )
-        await tickets.record_session_proposal(
+        await record_session_proposal(
             db,
             actor,
             ticket,
@@ -333,7 +345,7 @@ class TicketController(Controller):
         ctx: Ctx,
     ) -> ExplanationOut:
         return ExplanationOut.of(
-            await explanations.request_explanation(db, actor, ticket_id, data.reason, now=ctx.clock.now())
+            await request_explanation(db, actor, ticket_id, data.reason, now=ctx.clock.now())
         )
 
 
@@ -345,7 +357,7 @@ class SupportOperationsController(Controller):
     async def list_explanations(
         self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
     ) -> PageOut[ExplanationOut]:
-        page = await explanations.list_explanations(db, limit=limit, cursor=cursor)
+        page = await list_explanations(db, limit=limit, cursor=cursor)
         return PageOut(items=[ExplanationOut.of(e) for e in page.items], next_cursor=page.next_cursor)
 
     @problems(InvalidInput)
@@ -361,7 +373,7 @@ class SupportOperationsController(Controller):
         first = from_ or date(today.year - 1, today.month, 1).strftime("%Y-%m")
         if first > last:
             raise InvalidInput("from must not be after to.", errors=[FieldProblem("from", "after to")])
-        rows = await stats.monthly_stats(db, first_month=first, last_month=last, now=ctx.clock.now())
+        rows = await monthly_stats(db, first_month=first, last_month=last, now=ctx.clock.now())
         return StatsOut(
             months=[
                 MonthStatsOut.of(

@@ -10,8 +10,7 @@ from litestar import Controller, delete, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 import notifications
-from accounts.actor import Actor
-from accounts.roles import Role
+from accounts import Actor, Role
 from api.contract import problems
 from api.dependencies import DB, Ctx, CurrentActor
 from api.schemas import PageOut

@@ -158,7 +158,7 @@ async def test_a_retry_with_the_same_key_finishes_a_hold_whose_process_died_befo
             policy=world.ctx.scheduling,
             now=now,
         )
-        plan = await checkout.prepare(session, held, now=now)
+        plan = await checkout.prepare_checkout(session, held, now=now)
         await idempotency.save_progress(
             session,
             claim,

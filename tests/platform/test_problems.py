@@ -6,8 +6,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
-from accounts import directory
 from accounts.roles import Role
+from api.controllers import organizations as organizations_controller
 from tests.support.helpers import intake
 from tests.world import World
 
@@ -110,7 +110,7 @@ async def test_unexpected_exception_is_a_500_problem_without_internals(
     async def explode(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("database password is hunter2")
 
-    monkeypatch.setattr(directory, "list_organizations", explode)
+    monkeypatch.setattr(organizations_controller, "list_organizations", explode)
     _, headers = await world.staff(Role.ADMIN)
     response = await world.client.get("/v1/organizations", headers=headers)
     assert response.status_code == 500
