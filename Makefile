@@ -15,7 +15,7 @@ unexport PYTHONDONTWRITEBYTECODE
 # The suite runs every database test on SQLite and on this PostgreSQL (set it empty to skip PostgreSQL).
 export DESKLINE_TEST_POSTGRES_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
 
-.PHONY: install run test lint format migrate openapi seed-demo clean
+.PHONY: install run test bench lint format migrate openapi seed-demo clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -58,6 +58,11 @@ format: install
 test: install lint
 	$(BIN)/pytest -n 2 --dist loadgroup -m "not serial"
 	$(BIN)/pytest -m serial
+
+# Every benchmark on scratch databases, one table, compared with benchmarks/baseline.json (exit 1 on
+# a regression of more than 20 %). BENCH="--only availability" runs some; BENCH=--accept accepts.
+bench: install
+	$(BIN)/python -m benchmarks.run $(BENCH)
 
 clean:
 	rm -rf $(VENV) $(TOOLS) var/*.db var/*.db-*

@@ -255,7 +255,12 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
     session = request_session(
         ctx.alchemy, connection.app.state, connection.scope, read_engine=ctx.read_engine
     )
-    await begin_request_transaction(session, method, is_sqlite=ctx.settings.is_sqlite)
+    external = token is not None and ctx.external_keys is not None
+    external = external and _unverified_issuer(token or "") == ctx.settings.oidc_issuer
+    # Authentication reads, so it does not queue for SQLite's write lock (the handler's transaction
+    # does, after it); only an external token may write (the account it signs in is linked).
+    reading = "GET" if method in SAFE_METHODS or not external else method
+    await begin_request_transaction(session, reading, is_sqlite=ctx.settings.is_sqlite)
     now = ctx.clock.now()
     if token is None:
         assert cookie is not None
@@ -267,7 +272,8 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppC
                 f"Send the session's CSRF token (GET {SESSION_PATH}) in the X-CSRF-Token header."
             )
         return found.actor
-    if ctx.external_keys is not None and _unverified_issuer(token) == ctx.settings.oidc_issuer:
+    if external:
+        assert ctx.external_keys is not None
         claims = verify_jwt(
             token,
             ctx.external_keys,

@@ -243,7 +243,7 @@ def worker(once: bool, exit_with_parent: int | None) -> None:
     from api.context import build_keyring, worker_config
     from api.logging import configure_logging
     from core.time import SystemClock
-    from notifications import Worker, WorkerLockHeld, sqlite_worker_lock
+    from notifications import Worker, WorkerLockHeld, outbox_commits, sqlite_worker_lock
 
     settings = _settings()
     configure_logging(settings)
@@ -260,7 +260,11 @@ def worker(once: bool, exit_with_parent: int | None) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         watch = asyncio.create_task(_stop_when_orphaned(stop, exit_with_parent)) if exit_with_parent else None
-        await delivering.run(session, stop)
+        if settings.is_sqlite:
+            await delivering.run(session, stop)
+        else:  # woken by PostgreSQL at each commit of events; polling stays as the fallback
+            async with outbox_commits(settings.listen_dsn) as wake:
+                await delivering.run(session, stop, idle_seconds=1.0 if wake else 0.25, wake=wake)
         if watch is not None:
             watch.cancel()
 

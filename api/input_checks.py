@@ -4,6 +4,7 @@ way on both databases is refused, naming each field, and a JSON body that is not
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -90,7 +91,12 @@ def struct_problems(
     if not isinstance(body, dict):
         yield FieldProblem(prefix or "(body)", f"expected an object, got {type(body).__name__}")
         return
-    fields = {f.encode_name: f for f in msgspec.structs.fields(shape)}
+    try:  # the common case, a valid body, in one conversion; field by field only to list the problems
+        msgspec.convert(body, shape, strict=False)
+        return
+    except msgspec.ValidationError:
+        pass
+    fields = _fields_by_name(shape)
     for name, field in fields.items():
         if name not in body:
             if field.required:
@@ -102,6 +108,11 @@ def struct_problems(
             yield FieldProblem(prefix + name + _at(str(exc)), str(exc).split(" - at ", 1)[0])
     if shape.__struct_config__.forbid_unknown_fields:
         yield from (FieldProblem(prefix + str(key), "unknown field") for key in body if key not in fields)
+
+
+@functools.cache
+def _fields_by_name(shape: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
+    return {f.encode_name: f for f in msgspec.structs.fields(shape)}
 
 
 def _at(message: str) -> str:

@@ -227,6 +227,13 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
     @property
+    def listen_dsn(self) -> str:
+        """The PostgreSQL database as a plain libpq address (for asyncpg's LISTEN connection)."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    @property
     def sqlite_path(self) -> Path | None:
         if not self.is_sqlite:
             return None

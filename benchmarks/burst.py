@@ -24,6 +24,7 @@ from api.app import create_app
 from api.metadata import metadata
 from api.migrations import upgrade
 from api.settings import load_settings
+from benchmarks.figures import Figure, write_figures
 from core.time import FrozenClock
 from tests import bursts
 from tests.harness import delaying_proxy, localstripe, servers
@@ -61,7 +62,7 @@ async def one_round(database_url: str, stripe_upstream: str, latency: float) -> 
     return bursts.summary(outcome)
 
 
-async def main(database_url: str, racers: int, latency: float, rounds: int) -> None:
+async def main(database_url: str, racers: int, latency: float, rounds: int, json_path: str | None) -> None:
     bursts.RACERS = racers
     with localstripe() as stripe_upstream:
         results = [await one_round(database_url, stripe_upstream, latency) for _ in range(rounds)]
@@ -78,6 +79,23 @@ async def main(database_url: str, racers: int, latency: float, rounds: int) -> N
         f"GET p50 {statistics.median(float(r['get_p50_ms']) for r in results):.1f} ms, "  # type: ignore[arg-type]
         f"GET p99 {statistics.median(float(r['get_p99_ms']) for r in results):.1f} ms"  # type: ignore[arg-type]
     )
+    statuses: list[dict[str, int]] = [
+        {str(code): int(n) for code, n in dict(r["statuses"]).items()}  # type: ignore[call-overload]
+        for r in results
+    ]
+    wall = statistics.median(float(str(r["wall_seconds"])) for r in results)
+    get_p99 = statistics.median(float(str(r["get_p99_ms"])) for r in results)
+    won = max(s.get("201", 0) for s in statuses)
+    failed = sum(n for s in statuses for code, n in s.items() if int(code) >= 500)
+    write_figures(
+        json_path,
+        [
+            Figure("burst wall (postgresql)", wall, "s", "lower"),
+            Figure("burst GET p99 (postgresql)", get_p99, "ms", "lower", 1000),
+            Figure("burst holds won, most in a round (postgresql)", won, "x", "lower", 1.5, cpu_bound=False),
+            Figure("burst 5xx answers (postgresql)", failed, "x", "lower", 0.5, cpu_bound=False),
+        ],
+    )
 
 
 if __name__ == "__main__":
@@ -86,6 +104,15 @@ if __name__ == "__main__":
     parser.add_argument("--racers", type=int, default=200)
     parser.add_argument("--stripe-latency", type=float, default=2.0)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", default=None, help="write the figures to this file (make bench)")
     arguments = parser.parse_args()
     upgrade(load_settings(database_url=arguments.database_url))
-    asyncio.run(main(arguments.database_url, arguments.racers, arguments.stripe_latency, arguments.rounds))
+    asyncio.run(
+        main(
+            arguments.database_url,
+            arguments.racers,
+            arguments.stripe_latency,
+            arguments.rounds,
+            arguments.json,
+        )
+    )

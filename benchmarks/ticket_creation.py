@@ -3,7 +3,9 @@
 Both apps are served by uvicorn on loopback in one process, share one database engine, and are
 driven by the same httpx client with the same concurrency, in interleaved rounds. The knowledge base
 holds published articles (``--articles``), some of which match the ticket, so filing does its real
-suggestion search. Target: ticket creation reaches at least half the bare endpoint's rate.
+suggestion search. Target: ticket creation reaches at least 0.6 of the bare endpoint's rate, with
+a webhook subscription to ticket.received and the receipt e-mail switched on (both the worker's work
+after the commit).
 
 Run: .venv/bin/python -m benchmarks.ticket_creation [--database-url URL] [--requests 400]
      [--concurrency 8] [--rounds 5] [--articles 300]   (a PostgreSQL URL should name a scratch database)
@@ -42,7 +44,9 @@ from api.app import create_app
 from api.logging import configure_logging
 from api.migrations import upgrade
 from api.settings import load_settings
+from benchmarks.figures import Figure, write_figures
 from core.time import SystemClock
+from notifications import subscribe
 from support.kb import create_article
 from support.schemas import ArticleIn
 
@@ -107,7 +111,9 @@ async def serve(app: Litestar, port: int) -> AsyncIterator[None]:
 
 
 async def write_articles(app: Litestar, count: int) -> None:
-    """A knowledge base of ``count`` published articles; one in ten shares words with the ticket."""
+    """A knowledge base of ``count`` published articles; one in ten shares words with the ticket (their
+    slugs are this run's own, so the benchmark runs again on the same database)."""
+    run = uuid.uuid4().hex[:6]
     topics = ["printer driver", "licence renewal", "barcode scanner", "user rights", "report layout"]
     async with (
         async_sessionmaker(app.state.ctx.alchemy.get_engine(), expire_on_commit=False)() as session,
@@ -116,7 +122,7 @@ async def write_articles(app: Litestar, count: int) -> None:
         for i in range(count):
             topic = "terminal synchronisation and the exchange directory" if i % 10 == 0 else topics[i % 5]
             article = ArticleIn(
-                slug=f"article-{i}",
+                slug=f"article-{run}-{i}",
                 title=f"How to handle {topic} ({i})",
                 body=f"Steps for {topic}: check the settings, restart the service, and retry. " * 5,
                 tags=[topic.split()[0]],
@@ -155,13 +161,26 @@ async def prepare(app: Litestar) -> str:
             now=clock.now(),
         )
         await designate_support_contact(session, SYSTEM_ACTOR, org.id, user.id, now=clock.now())
+        # What a real deployment has switched on: the receipt e-mail goes to the contact (above) and an
+        # integration subscribes to ticket.received. Both are the worker's work after the commit; the
+        # request writes the ticket and one event row.
+        await subscribe(
+            session,
+            uuid.uuid4(),
+            "https://hooks.example.com/deskline",
+            ["ticket.received"],
+            ctx.keyring,
+            now=clock.now(),
+        )
         token = await issue_access_token(
             session, ctx.keyring, ctx.token_policy, subject=str(user.id), subject_kind="user", now=clock.now()
         )
     return token.token
 
 
-async def main(database_url: str, requests: int, concurrency: int, rounds: int, articles: int) -> None:
+async def main(
+    database_url: str, requests: int, concurrency: int, rounds: int, articles: int, json_path: str | None
+) -> None:
     settings = load_settings(database_url=database_url, log_level="WARNING", log_format="json")
     configure_logging(settings)
     app = create_app(settings, configure_logs=False)
@@ -191,7 +210,22 @@ async def main(database_url: str, requests: int, concurrency: int, rounds: int, 
     )
     print(f"bare insert endpoint:     {best_bare:8.1f} req/s   rounds: {[round(x) for x in baseline]}")
     print(f"POST /v1/support/tickets: {best_tickets:8.1f} req/s   rounds: {[round(x) for x in tickets]}")
-    print(f"ratio: {best_tickets / best_bare:.2f} (target >= 0.50)")
+    print(f"ratio: {best_tickets / best_bare:.2f} (target >= 0.60)")
+    database = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    write_figures(
+        json_path,
+        [
+            Figure(
+                f"filing / bare insert ({database})",
+                best_tickets / best_bare,
+                "ratio",
+                "higher",
+                0.6,
+                cpu_bound=False,
+            ),
+            Figure(f"filing rate ({database})", best_tickets, "1/s", "higher"),
+        ],
+    )
 
 
 if __name__ == "__main__":
@@ -202,6 +236,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--articles", type=int, default=300)
+    parser.add_argument("--json", default=None, help="write the figures to this file (make bench)")
     arguments = parser.parse_args()
     upgrade(load_settings(database_url=arguments.database_url))
     asyncio.run(
@@ -211,5 +246,6 @@ if __name__ == "__main__":
             arguments.concurrency,
             arguments.rounds,
             arguments.articles,
+            arguments.json,
         )
     )

@@ -16,7 +16,7 @@ from notifications.webhooks import (
     subscribe,
     unsubscribe,
 )
-from notifications.worker import Worker, WorkerConfig, WorkerLockHeld, sqlite_worker_lock
+from notifications.worker import Worker, WorkerConfig, WorkerLockHeld, outbox_commits, sqlite_worker_lock
 
 __all__ = [
     "CATALOG",
@@ -38,6 +38,7 @@ __all__ = [
     "event_types",
     "list_deliveries",
     "listing",
+    "outbox_commits",
     "owned",
     "readme_table",
     "redeliver",

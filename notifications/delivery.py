@@ -137,6 +137,16 @@ async def claim(
     return [(d, events[d.event_id]) for d in taken]
 
 
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What sending one delivery came to: delivered, or the error and whether it is final."""
+
+    delivery_id: uuid.UUID
+    ok: bool
+    error: str | None = None
+    final: bool = False
+
+
 async def settle(
     session: AsyncSession,
     delivery_id: uuid.UUID,
@@ -148,31 +158,64 @@ async def settle(
 ) -> Delivery | None:
     """Record one attempt and what it means: delivered, a later retry, or dead (past the horizon, or
     ``final``: refused for good)."""
-    delivery = await session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return delivery
-    delivery.attempts += 1
-    delivery.locked_until = None
-    session.add(DeliveryAttempt(delivery_id=delivery.id, at=now, ok=ok, error=error))
-    if ok:
-        delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, None
-    else:
-        delivery.last_error = error
-        retry_at = next_attempt(delivery.attempts, now)
-        if final or retry_at > delivery.retry_until:
-            delivery.status = DeliveryStatus.DEAD
+    settled = await settle_all(session, [Attempt(delivery_id, ok, error, final)], now=now)
+    return settled[0] if settled else await session.get(Delivery, delivery_id)
+
+
+async def settle_all(session: AsyncSession, attempts: list[Attempt], *, now: datetime) -> list[Delivery]:
+    """Record a batch of attempts in a few statements (one read of the rows, locked; their updates and
+    the attempts written together); the deliveries that were still pending, settled."""
+    if not attempts:
+        return []
+    pending = await _locked_pending(session, [a.delivery_id for a in attempts])
+    settled = []
+    for attempt in attempts:
+        delivery = pending.get(attempt.delivery_id)
+        if delivery is None:
+            continue
+        delivery.attempts += 1
+        delivery.locked_until = None
+        session.add(DeliveryAttempt(delivery_id=delivery.id, at=now, ok=attempt.ok, error=attempt.error))
+        if attempt.ok:
+            delivery.status, delivery.delivered_at, delivery.last_error = DeliveryStatus.DELIVERED, now, None
         else:
-            delivery.deliver_after = retry_at
+            delivery.last_error = attempt.error
+            retry_at = next_attempt(delivery.attempts, now)
+            if attempt.final or retry_at > delivery.retry_until:
+                delivery.status = DeliveryStatus.DEAD
+            else:
+                delivery.deliver_after = retry_at
+        settled.append(delivery)
     await session.flush()
-    return delivery
+    return settled
 
 
 async def skip(session: AsyncSession, delivery_id: uuid.UUID, reason: str, *, now: datetime) -> None:
-    delivery = await session.get(Delivery, delivery_id, with_for_update=True)
-    if delivery is not None and delivery.status == DeliveryStatus.PENDING:
-        delivery.status, delivery.last_error, delivery.locked_until = DeliveryStatus.SKIPPED, reason, None
+    await skip_all(session, {delivery_id: reason}, now=now)
+
+
+async def skip_all(session: AsyncSession, reasons: dict[uuid.UUID, str], *, now: datetime) -> None:
+    """Deliveries whose event no longer holds (the owning line said why): skipped, not sent."""
+    for delivery_id, delivery in (await _locked_pending(session, list(reasons))).items():
+        delivery.status, delivery.last_error, delivery.locked_until = (
+            DeliveryStatus.SKIPPED,
+            reasons[delivery_id],
+            None,
+        )
         delivery.delivered_at = now
-        await session.flush()
+    await session.flush()
+
+
+async def _locked_pending(session: AsyncSession, ids: list[uuid.UUID]) -> dict[uuid.UUID, Delivery]:
+    if not ids:
+        return {}
+    statement = (
+        sa.select(Delivery)
+        .where(col(Delivery.id).in_(ids), col(Delivery.status) == DeliveryStatus.PENDING)
+        .order_by(col(Delivery.id))  # one lock order for every caller
+        .with_for_update()
+    )
+    return {d.id: d for d in (await session.scalars(statement)).all()}
 
 
 async def redeliver(session: AsyncSession, delivery_id: uuid.UUID, *, now: datetime) -> Delivery | None:

@@ -15,11 +15,12 @@ import fcntl
 import json
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +34,7 @@ from core.urls import UnsafeUrl, UrlPolicy, check_url, pinned
 from notifications import delivery as deliveries
 from notifications import webhooks
 from notifications.catalog import CATALOG
-from notifications.delivery import WEBHOOK, Recipient
+from notifications.delivery import WEBHOOK, Attempt, Recipient
 from notifications.mail import Mailer, message_for
 from notifications.models import Delivery, WebhookSubscription
 from scheduling import Booking, InviteParty, invite_ics, session_invite
@@ -51,7 +52,9 @@ class WorkerConfig:
     smtp_from: str
     webhook_url_policy: UrlPolicy
     lease: timedelta = timedelta(minutes=2)
-    batch: int = 20
+    batch: int = 100
+    smtp_connections: int = 4  # messages of a batch are sent over this many SMTP sessions at once
+    webhook_concurrency: int = 16  # webhooks of a batch in flight at once
     smtp_timeout_seconds: float = 10
     http_timeout_seconds: float = 10
 
@@ -80,6 +83,41 @@ def sqlite_worker_lock(database: Path | None) -> Iterator[None]:
         handle.write(str(os.getpid()))
         handle.flush()
         yield
+
+
+OUTBOX_CHANNEL = "deskline_outbox"  # notified by a trigger on core_outbox_event (PostgreSQL)
+
+
+@contextlib.asynccontextmanager
+async def outbox_commits(dsn: str) -> AsyncIterator[asyncio.Event | None]:
+    """An event set whenever outbox events are committed (PostgreSQL LISTEN on its own connection,
+    outside the pool, for the worker's lifetime); None when listening is not possible, and the worker
+    polls. A lost connection sets the event once and the polling goes on."""
+    wake = asyncio.Event()
+    try:
+        connection = await asyncpg.connect(dsn, timeout=10)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        log.warning("outbox_listen_unavailable", error=f"{type(exc).__name__}: {exc}")
+        yield None
+        return
+    try:
+        await connection.add_listener(OUTBOX_CHANNEL, lambda *_: wake.set())
+        connection.add_termination_listener(lambda _: wake.set())
+        yield wake
+    finally:
+        with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            await connection.close(timeout=5)
+
+
+async def _first_of(stop: asyncio.Event, wake: asyncio.Event | None, *, seconds: float) -> None:
+    waits = [asyncio.ensure_future(stop.wait())]
+    if wake is not None:
+        waits.append(asyncio.ensure_future(wake.wait()))
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiting in waits:
+            waiting.cancel()
 
 
 @dataclass(frozen=True)
@@ -119,40 +157,55 @@ class Worker:
             work = [(d, e, await self._prepare(db, d, e)) for d, e in claimed]
         if not work:
             return 0
-        outcomes: list[tuple[uuid.UUID, bool, str | None, bool, Prepared]] = []
-        mail = Mailer(self.config.smtp_target, self.config.smtp_timeout_seconds)
-        try:
-            for delivery, event, prepared in work:
-                if isinstance(prepared, Outdated):
-                    outcomes.append((delivery.id, False, prepared.reason, False, prepared))
-                    continue
-                if isinstance(prepared, WebhookTarget):
-                    ok, error, final = await self._post(delivery, event, prepared)
-                else:
-                    message = message_for(
-                        event, delivery, sender=self.config.smtp_from, now=self.clock.now(), invite=prepared
-                    )
-                    ok, error, final = await mail.send(message)
-                outcomes.append((delivery.id, ok, error, final, prepared))
-                log.info(
-                    "outbox_delivery",
-                    event_type=event.type,
-                    ok=ok,
-                    final=final,
-                    attempt=delivery.attempts + 1,
-                )
-        finally:
-            await mail.close()
+        sent = await self._send(work)
         async with unit_of_work(db, is_sqlite=self.config.is_sqlite):
             now = self.clock.now()
-            for delivery_id, ok, error, final, prepared in outcomes:
-                if isinstance(prepared, Outdated):
-                    await deliveries.skip(db, delivery_id, prepared.reason, now=now)
-                    continue
-                await deliveries.settle(db, delivery_id, ok=ok, error=error, final=final, now=now)
-                if isinstance(prepared, WebhookTarget) and error == GONE:
-                    await webhooks.disable(db, prepared.subscription_id, reason="410 Gone", now=now)
+            skipped = {d.id: p.reason for d, _, p in work if isinstance(p, Outdated)}
+            await deliveries.skip_all(db, skipped, now=now)
+            await deliveries.settle_all(db, sent, now=now)
+            gone = {
+                p.subscription_id
+                for d, _, p in work
+                if isinstance(p, WebhookTarget)
+                and any(a.delivery_id == d.id and a.error == GONE for a in sent)
+            }
+            for subscription_id in sorted(gone):
+                await webhooks.disable(db, subscription_id, reason="410 Gone", now=now)
         return len(work)
+
+    async def _send(self, work: list[tuple[Delivery, OutboxEvent, Prepared]]) -> list[Attempt]:
+        """Send a claimed batch with nothing open on the database: e-mail over a few SMTP connections
+        at once (each sends its share in turn), webhooks concurrently up to a limit."""
+        results: dict[uuid.UUID, Attempt] = {}
+        mail = [(d, e, p) for d, e, p in work if p is None or isinstance(p, bytes)]
+        hooks = [(d, e, p) for d, e, p in work if isinstance(p, WebhookTarget)]
+        lanes = [mail[k :: self.config.smtp_connections] for k in range(self.config.smtp_connections)]
+        limit = asyncio.Semaphore(self.config.webhook_concurrency)
+
+        async def mail_lane(lane: list[tuple[Delivery, OutboxEvent, bytes | None]]) -> None:
+            mailer = Mailer(self.config.smtp_target, self.config.smtp_timeout_seconds)
+            try:
+                for delivery, event, invite in lane:
+                    message = message_for(
+                        event, delivery, sender=self.config.smtp_from, now=self.clock.now(), invite=invite
+                    )
+                    results[delivery.id] = self._noted(delivery, event, *await mailer.send(message))
+            finally:
+                await mailer.close()
+
+        async def post(delivery: Delivery, event: OutboxEvent, target: WebhookTarget) -> None:
+            async with limit:
+                results[delivery.id] = self._noted(
+                    delivery, event, *await self._post(delivery, event, target)
+                )
+
+        await asyncio.gather(*(mail_lane(lane) for lane in lanes if lane), *(post(*h) for h in hooks))
+        return [results[d.id] for d, _, _ in work if d.id in results]
+
+    @staticmethod
+    def _noted(delivery: Delivery, event: OutboxEvent, ok: bool, error: str | None, final: bool) -> Attempt:
+        log.info("outbox_delivery", event_type=event.type, ok=ok, final=final, attempt=delivery.attempts + 1)
+        return Attempt(delivery.id, ok, error, final)
 
     async def fan_out(self, db: AsyncSession) -> int:
         """Turn events committed since the last pass into their deliveries, in one short transaction per
@@ -179,12 +232,22 @@ class Worker:
             await deliveries.record_fan_out(db, events, rows, now=now)
         return len(events)
 
-    async def run(self, db: AsyncSession, stop: asyncio.Event, *, idle_seconds: float = 0.25) -> None:
+    async def run(
+        self,
+        db: AsyncSession,
+        stop: asyncio.Event,
+        *,
+        idle_seconds: float = 0.25,
+        wake: asyncio.Event | None = None,
+    ) -> None:
+        """Deliver until ``stop``: at once while there is work, then wait ``idle_seconds`` for more, or
+        less when ``wake`` is set (PostgreSQL tells a listening worker of each commit of events)."""
         try:
             while not stop.is_set():
+                if wake is not None:
+                    wake.clear()
                 if not await self.run_once(db):
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(stop.wait(), idle_seconds)
+                    await _first_of(stop, wake, seconds=idle_seconds)
         finally:
             await self.close()
 

@@ -10,6 +10,7 @@ opening interval is the set of allowed starts, which is then sampled on the grid
 from __future__ import annotations
 
 import bisect
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -19,9 +20,13 @@ from core.business_time import BusinessCalendar
 Interval = tuple[datetime, datetime]
 
 
-def opening_intervals(calendar: BusinessCalendar, start: datetime, end: datetime) -> list[Interval]:
+@functools.lru_cache(maxsize=512)
+def opening_intervals(calendar: BusinessCalendar, start: datetime, end: datetime) -> tuple[Interval, ...]:
     """The calendar's opening intervals that intersect [start, end), clipped to it. Intervals that
-    touch are one: a round-the-clock calendar is open across midnight, not twice until it."""
+    touch are one: a round-the-clock calendar is open across midnight, not twice until it.
+
+    Computed once per calendar and window (a calendar is a value: engineers with the same hours, zone
+    and holidays share it, and a window asked again, as a booking page does, is remembered)."""
     found: list[Interval] = []
     day = calendar.local_date(start) - timedelta(days=1)
     last = calendar.local_date(end) + timedelta(days=1)
@@ -31,7 +36,7 @@ def opening_intervals(calendar: BusinessCalendar, start: datetime, end: datetime
             if lo < hi:
                 found.append((lo, hi))
         day += timedelta(days=1)
-    return merge(found)
+    return tuple(merge(found))
 
 
 def merge(intervals: Iterable[Interval]) -> list[Interval]:

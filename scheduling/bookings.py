@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,16 +22,24 @@ from sqlmodel import col
 
 from accounts import Actor, Role, scoped
 from core.business_time import BusinessCalendar
-from core.counters import next_value
+from core.counters import next_value, read
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.pagination import Page, paginate
 from scheduling import notices
-from scheduling.availability import allowed_starts, grid_points, on_grid, opening_intervals
-from scheduling.busy import busy_between
+from scheduling.availability import allowed_starts, grid_points, merge, on_grid, opening_intervals
+from scheduling.busy import add_intervals, busy_between, raw_columns
 from scheduling.catalog import get_service
 from scheduling.engineers import qualified_engineers
 from scheduling.errors import SlotNotOffered, SlotTaken
-from scheduling.models import ACTIVE_BOOKING_STATES, Booking, BookingStatus, Engineer, Service
+from scheduling.models import (
+    ACTIVE_BOOKING_STATES,
+    WIDEST_BOOKING_MINUTES,
+    WIDEST_BUSY_MINUTES,
+    Booking,
+    BookingStatus,
+    Engineer,
+    Service,
+)
 
 BOOKING_COUNTER = "scheduling_booking"
 MAX_WINDOW = timedelta(days=62)
@@ -69,21 +78,26 @@ async def _blocked(
     session: AsyncSession, engineer_ids: list[uuid.UUID], start: datetime, end: datetime, *, now: datetime
 ) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
     """Busy time and live bookings (holds not yet expired) per engineer, overlapping [start, end)."""
-    blocked = await busy_between(session, engineer_ids, start, end)
-    rows = await session.execute(
-        sa.select(col(Booking.engineer_id), col(Booking.blocked_from), col(Booking.blocked_until)).where(
-            col(Booking.engineer_id).in_(engineer_ids),
-            col(Booking.status).in_(ACTIVE_BOOKING_STATES),
-            sa.or_(
-                col(Booking.status) != BookingStatus.PENDING_PAYMENT,
-                col(Booking.hold_expires_at) > now,
-            ),
-            col(Booking.blocked_from) < end,
-            col(Booking.blocked_until) > start,
-        )
+    # A row overlapping the window began at most the widest span of its kind before it: the scans
+    # cover the window, however long the history (both marks read in one statement).
+    widest = await read(session, [WIDEST_BOOKING_MINUTES, WIDEST_BUSY_MINUTES])
+    blocked = await busy_between(session, engineer_ids, start, end, longest=widest.get(WIDEST_BUSY_MINUTES))
+    span = widest.get(WIDEST_BOOKING_MINUTES)
+    begins_after = start - timedelta(minutes=span) if span is not None else None
+    # The status is compared as an expression (``status || ''``), so no database reaches for the status
+    # index: SQLite, without statistics, scanned every confirmed booking ever through it instead of
+    # each engineer's range of the time index (50 ms with 220k bookings, for 1,300 rows).
+    status = sa.type_coerce(col(Booking.status), sa.String).concat("")
+    columns = raw_columns(Booking.engineer_id, Booking.blocked_from, Booking.blocked_until)
+    statement = sa.select(*columns).where(
+        col(Booking.engineer_id).in_(engineer_ids),
+        status.in_([str(s) for s in ACTIVE_BOOKING_STATES]),
+        sa.or_(status != str(BookingStatus.PENDING_PAYMENT), col(Booking.hold_expires_at) > now),
+        col(Booking.blocked_from) < end,
+        col(Booking.blocked_until) > start,
+        col(Booking.blocked_from) >= begins_after if begins_after is not None else sa.true(),
     )
-    for engineer_id, a, b in rows:
-        blocked[engineer_id].append((a, b))
+    add_intervals(blocked, await session.execute(statement))
     return blocked
 
 
@@ -93,6 +107,48 @@ def _service_span(service: Service) -> tuple[timedelta, timedelta, timedelta]:
         timedelta(minutes=service.buffer_before_minutes),
         timedelta(minutes=service.buffer_after_minutes),
     )
+
+
+async def free_ranges_by_engineer(
+    session: AsyncSession,
+    service: Service,
+    engineers: list[tuple[Engineer, BusinessCalendar]],
+    start: datetime,
+    end: datetime,
+    *,
+    now: datetime,
+) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
+    """Per engineer, the closed ranges of instants at which the service could start (before the grid
+    and the notice are applied): each engineer's opening intervals less what blocks them."""
+    duration, before, after = _service_span(service)
+    ids = [e.user_id for e, _ in engineers]
+    blocked = await _blocked(
+        session, ids, start - duration - before - after, end + duration + before + after, now=now
+    )
+    return {
+        engineer.user_id: allowed_starts(
+            opening_intervals(calendar, start, end + duration),
+            blocked[engineer.user_id],
+            duration=duration,
+            before=before,
+            after=after,
+        )
+        for engineer, calendar in engineers
+    }
+
+
+def _on_grid(
+    ranges: list[tuple[datetime, datetime]],
+    service: Service,
+    start: datetime,
+    end: datetime,
+    *,
+    zone: ZoneInfo,
+    policy: SchedulingPolicy,
+    now: datetime,
+) -> list[datetime]:
+    not_before = max(now + timedelta(minutes=service.min_notice_minutes), start)
+    return [s for s in grid_points(ranges, grid=policy.grid, zone=zone, not_before=not_before) if s < end]
 
 
 async def free_starts_by_engineer(
@@ -106,24 +162,11 @@ async def free_starts_by_engineer(
     policy: SchedulingPolicy,
     now: datetime,
 ) -> dict[uuid.UUID, list[datetime]]:
-    duration, before, after = _service_span(service)
-    not_before = now + timedelta(minutes=service.min_notice_minutes)
-    ids = [e.user_id for e, _ in engineers]
-    blocked = await _blocked(
-        session, ids, start - duration - before - after, end + duration + before + after, now=now
-    )
-    result: dict[uuid.UUID, list[datetime]] = {}
-    for engineer, calendar in engineers:
-        opening = opening_intervals(calendar, start, end + duration)
-        ranges = allowed_starts(
-            opening, blocked[engineer.user_id], duration=duration, before=before, after=after
-        )
-        result[engineer.user_id] = [
-            s
-            for s in grid_points(ranges, grid=policy.grid, zone=zone, not_before=max(not_before, start))
-            if s < end
-        ]
-    return result
+    ranges = await free_ranges_by_engineer(session, service, engineers, start, end, now=now)
+    return {
+        engineer_id: _on_grid(found, service, start, end, zone=zone, policy=policy, now=now)
+        for engineer_id, found in ranges.items()
+    }
 
 
 async def availability_of(
@@ -145,10 +188,11 @@ async def availability_of(
         )
     service = await get_service(session, service_id, include_inactive=False)
     engineers = await qualified_engineers(session, service.required_skills)
-    by_engineer = await free_starts_by_engineer(
-        session, service, engineers, start, end, zone=zone, policy=policy, now=now
-    )
-    return service, sorted({s for starts in by_engineer.values() for s in starts})
+    by_engineer = await free_ranges_by_engineer(session, service, engineers, start, end, now=now)
+    # A start is offered when any engineer is free then: the union of everyone's ranges, put on the
+    # grid once (not once per engineer and then deduplicated).
+    anyone = merge(r for ranges in by_engineer.values() for r in ranges)
+    return service, _on_grid(anyone, service, start, end, zone=zone, policy=policy, now=now)
 
 
 async def create_hold(
@@ -307,7 +351,7 @@ async def take_slot(
     )
 
 
-def _covers(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
+def _covers(intervals: Sequence[tuple[datetime, datetime]], start: datetime, end: datetime) -> bool:
     return any(lo <= start and end <= hi for lo, hi in intervals)
 
 

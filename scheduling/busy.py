@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -12,9 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.counters import raise_to
 from core.errors import FieldProblem
+from scheduling.availability import merge
 from scheduling.errors import CalendarImportFailed
-from scheduling.models import BusyInterval, BusySource, Engineer
+from scheduling.models import WIDEST_BUSY_MINUTES, BusyInterval, BusySource, Engineer
 
 MAX_ICS_BYTES = 5 * 1024 * 1024
 MAX_INTERVALS = 50_000
@@ -95,7 +99,12 @@ async def import_busy_calendar(
     else:
         await session.execute(sa.delete(BusyInterval).where(col(BusyInterval.source_id) == source.id))
     source.imported_at, source.interval_count, source.url = now, len(intervals), url
+    # Stored as their union: overlapping and touching events are one busy interval (what availability
+    # reads is the union anyway; a crowded calendar stores a few intervals a day, not every event).
+    intervals = merge(intervals)
     if intervals:
+        longest = max(b - a for a, b in intervals)
+        await raise_to(session, WIDEST_BUSY_MINUTES, -(-longest // timedelta(minutes=1)))
         await session.execute(
             sa.insert(BusyInterval),
             [
@@ -121,18 +130,46 @@ async def list_sources(session: AsyncSession, engineer_id: uuid.UUID) -> list[Bu
 
 
 async def busy_between(
-    session: AsyncSession, engineer_ids: list[uuid.UUID], start: datetime, end: datetime
+    session: AsyncSession,
+    engineer_ids: list[uuid.UUID],
+    start: datetime,
+    end: datetime,
+    *,
+    longest: int | None,
 ) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
-    rows = await session.execute(
-        sa.select(
-            col(BusyInterval.engineer_id), col(BusyInterval.starts_at), col(BusyInterval.ends_at)
-        ).where(
-            col(BusyInterval.engineer_id).in_(engineer_ids),
-            col(BusyInterval.starts_at) < end,
-            col(BusyInterval.ends_at) > start,
-        )
+    """Per engineer, the busy intervals overlapping [start, end). An interval overlapping the window
+    begins at most ``longest`` minutes (the longest ever imported, WIDEST_BUSY_MINUTES) before it, so
+    the scan is bounded on both sides (None: unknown, the scan is not bounded below)."""
+    earliest = start - timedelta(minutes=longest) if longest is not None else None
+    statement = sa.select(
+        *raw_columns(BusyInterval.engineer_id, BusyInterval.starts_at, BusyInterval.ends_at)
+    ).where(
+        col(BusyInterval.engineer_id).in_(engineer_ids),
+        col(BusyInterval.starts_at) < end,
+        col(BusyInterval.starts_at) >= earliest if earliest is not None else sa.true(),
+        col(BusyInterval.ends_at) > start,
     )
     found: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {e: [] for e in engineer_ids}
-    for engineer_id, a, b in rows:
-        found[engineer_id].append((a, b))
+    add_intervals(found, await session.execute(statement))
     return found
+
+
+def raw_columns(*columns: Any) -> list[sa.ColumnElement[Any]]:  # Any: model attributes
+    """Columns read as the driver gives them (see ``add_intervals``): the hot availability scans read
+    thousands of rows, and SQLAlchemy's per-value conversion (SQLite's datetime strings parsed by a
+    regular expression, UUIDs built from hex) was most of their time."""
+    return [sa.type_coerce(col(c), sa.String) for c in columns]
+
+
+def add_intervals(found: dict[uuid.UUID, list[tuple[datetime, datetime]]], rows: Iterable[Any]) -> None:
+    """Append (engineer, start, end) rows read by ``raw_columns`` to each engineer's list: PostgreSQL's
+    driver gives UUIDs and aware datetimes, SQLite gives hex text and UTC timestamps as text."""
+    by_hex = {e.hex: found[e] for e in found}
+    for engineer, a, b in rows:
+        if isinstance(a, str):  # SQLite: "2026-03-02 06:00:00.000000", in UTC
+            by_hex[engineer].append((fromisoformat(a + "+00:00"), fromisoformat(b + "+00:00")))
+        else:
+            found[engineer].append((a, b))
+
+
+fromisoformat = datetime.fromisoformat

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from core.counters import raise_to
 from core.errors import FieldProblem, InvalidInput, NotFound
-from scheduling.models import PreconditionKind, Service
+from scheduling.models import WIDEST_BOOKING_MINUTES, PreconditionKind, Service
 from scheduling.schemas import ChecklistItem, ServiceIn, ServicePatch
 
 REMOTE_TOOLS = ["AnyDesk", "TeamViewer", "RDP over VPN", "SSH", "other"]
@@ -94,6 +95,13 @@ def validate_checklist(items: list[ChecklistItem]) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(item) for item in items]
 
 
+async def widen_booking_span(session: AsyncSession, service: Service) -> None:
+    """Every booking blocks its engineer for its service's span (buffers, the session); the widest span
+    any service ever had bounds how far before a window a booking that overlaps it can begin."""
+    span = service.buffer_before_minutes + service.duration_minutes + service.buffer_after_minutes
+    await raise_to(session, WIDEST_BOOKING_MINUTES, span)
+
+
 async def create_service(session: AsyncSession, data: ServiceIn, *, now: datetime) -> Service:
     checklist = DEFAULT_CHECKLIST if data.checklist is None else validate_checklist(data.checklist)
     service = Service(
@@ -113,6 +121,7 @@ async def create_service(session: AsyncSession, data: ServiceIn, *, now: datetim
     )
     session.add(service)
     await session.flush()
+    await widen_booking_span(session, service)
     return service
 
 
@@ -146,4 +155,5 @@ async def update_service(
         setattr(service, field, value)
     service.updated_at = now
     await session.flush()
+    await widen_booking_span(session, service)
     return service

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -19,7 +20,19 @@ from scheduling.schemas import WorkingHoursIn
 
 
 def engineer_calendar(engineer: Engineer, holidays: frozenset[date]) -> BusinessCalendar:
-    return from_weekly_hours(engineer.time_zone, engineer.weekly_hours, holidays)
+    """The engineer's calendar. Calendars are values: engineers with the same zone, hours and holidays
+    share one, built once per process (with what it has computed already, e.g. its opening intervals)."""
+    hours = tuple(
+        sorted((day, tuple(tuple(span) for span in spans)) for day, spans in engineer.weekly_hours.items())
+    )
+    return _calendar(engineer.time_zone, hours, holidays)
+
+
+@functools.lru_cache(maxsize=1024)
+def _calendar(
+    time_zone: str, hours: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...], holidays: frozenset[date]
+) -> BusinessCalendar:
+    return from_weekly_hours(time_zone, dict(hours), holidays)
 
 
 def require_calendar_editor(actor: Actor, engineer_id: uuid.UUID) -> None:

@@ -12,6 +12,12 @@ from sqlmodel import Field, SQLModel
 
 from core.db import enum_check, enum_field, id_field, utc_field, uuid_fk
 
+# High-water marks (core.counters) that bound how far before a window a row overlapping it can begin,
+# so reading a window scans the window, not the history: the widest span a booking ever blocked (its
+# service's buffers and duration) and the longest busy interval ever imported, in minutes.
+WIDEST_BOOKING_MINUTES = "scheduling.widest_booking_minutes"
+WIDEST_BUSY_MINUTES = "scheduling.widest_busy_minutes"
+
 
 class PreconditionKind(StrEnum):
     TEXT = "text"

@@ -77,14 +77,12 @@ async def current_regulation(
         return found
     if not store:
         return _default_regulation(now)
-    # Concurrent first requests may all get here: the first insert wins, the others do nothing.
+    # Concurrent first requests may all get here: the first insert wins, the others do nothing. No
+    # conflict target: the default has a fixed id, and a concurrent twin meets the primary key first.
     default = _default_regulation(now)
     values = {c.key: getattr(default, c.key) for c in sa.inspect(RegulationVersion).column_attrs}
-    await session.execute(
-        dialect_insert(session, RegulationVersion)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["version"])
-    )
+    insert = dialect_insert(session, RegulationVersion).values(**values)
+    await session.execute(insert.on_conflict_do_nothing())
     return (await session.scalars(latest)).one()
 
 

@@ -160,14 +160,14 @@ async def test_a_request_that_cannot_get_the_sqlite_write_lock_answers_503_datab
     org = await world.organization()
     admin_headers = await world.headers(await world.user(Role.ADMIN))
     impatient: Litestar = create_app(
-        settings.model_copy(update={"sqlite_busy_timeout_ms": 100}), configure_logs=False
+        settings.model_copy(update={"sqlite_busy_timeout_ms": 100}), clock=world.clock, configure_logs=False
     )
     _hold_sqlite_write_lock(database_url.split(":///", 1)[1], seconds=2)
     async with AsyncTestClient(app=impatient) as client:
         response = await client.patch(
             f"/v1/organizations/{org.id}", json={"name": "Renamed"}, headers=admin_headers
         )
-    assert response.status_code == 503
+    assert response.status_code == 503, response.text
     assert response.json()["code"] == "database_busy"
     assert response.headers["retry-after"]
     await asyncio.sleep(2.2)  # the other writer is done

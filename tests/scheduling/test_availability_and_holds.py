@@ -191,3 +191,40 @@ async def test_a_round_the_clock_engineer_is_bookable_across_midnight(world: Wor
     assert "2026-01-13T23:30:00+03:00" in slots  # the session ends at 00:30 on Wednesday
     response = await _hold(world, headers, service.id, "2026-01-13T23:30:00+03:00")
     assert response.status_code == 201, response.text
+
+
+async def test_a_busy_interval_that_began_weeks_before_the_window_still_blocks_it(world: World) -> None:
+    # Availability scans only busy time that begins at most the longest imported interval before the
+    # window: a three-week holiday that began before it must still be seen.
+    engineer = await world.engineer()
+    response = await world.client.post(
+        f"/v1/engineers/{engineer.id}/busy-calendars",
+        content=b"BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:-//t//t//EN\nBEGIN:VEVENT\nUID:holiday@t\n"
+        b"DTSTART;TZID=Europe/Moscow:20251229T000000\nDTEND;TZID=Europe/Moscow:20260119T000000\n"
+        b"SUMMARY:Holiday\nEND:VEVENT\nEND:VCALENDAR\n",
+        headers={**await world.headers(engineer), "content-type": "text/calendar"},
+    )
+    assert response.status_code == 201, response.text
+    service = await world.service()
+    assert await _slots(world, service.id, await _customer(world)) == []
+
+
+async def test_a_booking_with_a_wider_span_than_its_service_has_now_still_blocks(world: World) -> None:
+    # A booking blocks its engineer for the span its service had when it was made; shrinking the
+    # service later must not hide it from the bounded scan of a later window.
+    await world.engineer()
+    service = await world.service(buffer_before_minutes=60 * 24, buffer_after_minutes=0)
+    customer = await _customer(world)
+    held = await _hold(world, customer, service.id, "2026-01-14T09:00:00+03:00")
+    assert held.status_code == 201, held.text
+    staff = await world.headers(await world.user(Role.SALES))
+    shrunk = await world.client.patch(
+        f"/v1/services/{service.id}", json={"buffer_before_minutes": 0}, headers=staff
+    )
+    assert shrunk.status_code == 200, shrunk.text
+    # The hold blocks from Tuesday 09:00 (a day before it) to Wednesday 10:00, so it began long before
+    # a window of Wednesday alone: 09:00 is still taken there, 10:00 is free.
+    wednesday = {"from": "2026-01-14T00:00:00+03:00", "to": "2026-01-15T00:00:00+03:00"}
+    slots = await _slots(world, service.id, customer, **wednesday)
+    assert "2026-01-14T09:00:00+03:00" not in slots
+    assert "2026-01-14T10:00:00+03:00" in slots
