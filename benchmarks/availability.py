@@ -294,7 +294,7 @@ async def main(database_url: str, requests: int, size: Size, json_path: str | No
         started = time.perf_counter()
         prepared = await prepare(app, size)
         if database_url.startswith("postgresql"):
-            async with app.state.ctx.alchemy.get_engine().connect() as connection:
+            async with app.state.ctx.alchemy.get_engine().begin() as connection:  # committed, or forgotten
                 await connection.execute(sa.text("ANALYZE"))  # fresh statistics, as autovacuum would give
         print(f"prepared {size} in {time.perf_counter() - started:.1f} s")
         results: dict[str, tuple[int, list[float]]] = {}

@@ -28,7 +28,7 @@ from contracts.errors import (
 from contracts.invoicing import invoice_month
 from contracts.notices import ContractActivated, ContractBreach, ContractReportReady
 from contracts.report_formats import report_csv, report_html
-from contracts.reports import Report, monthly_report
+from contracts.reports import Report, breaches_of, monthly_report
 from contracts.schemas import (
     AmendmentIn,
     ContractIn,
@@ -72,6 +72,7 @@ __all__ = [
     "amend_contract",
     "attach_document",
     "book_contract_session",
+    "breaches_of",
     "change_priority",
     "contract_out",
     "create_draft",

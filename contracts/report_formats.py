@@ -5,51 +5,44 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import AsyncIterable, AsyncIterator
 from html import escape
 
-from contracts.reports import Report
+from contracts.reports import Breach, Report
 from core.money import formatted
 
 TIMER_NAMES = {"first_response": "First response", "update": "Update interval", "resolution": "Resolution"}
 
 
-def report_csv(report: Report) -> str:
-    """One row per priority and timer, then one per breach, then sessions and credits."""
+CSV_HEADER = [
+    "section",
+    "priority",
+    "timer",
+    "ticket",
+    "opened",
+    "met",
+    "breached",
+    "breach_minutes",
+    "due_at",
+    "ended_at",
+    "value",
+]
+CSV_CHUNK_ROWS = 500  # rows per chunk sent: memory stays this size, however many breaches a month has
+
+
+async def report_csv(report: Report, breaches: AsyncIterable[Breach]) -> AsyncIterator[str]:
+    """The report as CSV in chunks: one row per priority and timer, then one per breach as they are
+    read (``breaches``, in batches; ``report.breaches`` is not used), then sessions and credits."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(
-        [
-            "section",
-            "priority",
-            "timer",
-            "ticket",
-            "opened",
-            "met",
-            "breached",
-            "breach_minutes",
-            "due_at",
-            "ended_at",
-            "value",
-        ]
-    )
+    writer.writerow(CSV_HEADER)
     for line in report.priorities:
         for timer, tally in line.timers.items():
-            writer.writerow(
-                [
-                    "timers",
-                    line.priority,
-                    timer,
-                    "",
-                    line.opened,
-                    tally.met,
-                    tally.breached,
-                    tally.breach_minutes,
-                    "",
-                    "",
-                    "",
-                ]
-            )
-    for breach in report.breaches:
+            counts = [line.opened, tally.met, tally.breached, tally.breach_minutes]
+            writer.writerow(["timers", line.priority, timer, "", *counts, "", "", ""])
+    rows = 0
+    async for breach in breaches:
+        times = [breach.due_at.isoformat(), breach.ended_at.isoformat()]
         writer.writerow(
             [
                 "breach",
@@ -60,27 +53,17 @@ def report_csv(report: Report) -> str:
                 "",
                 1,
                 breach.breach_minutes,
-                breach.due_at.isoformat(),
-                breach.ended_at.isoformat(),
+                *times,
                 "",
             ]
         )
+        rows += 1
+        if rows % CSV_CHUNK_ROWS == 0:
+            yield _drain(out)
     sessions = report.sessions
+    used = f"{sessions.used_included_minutes}/{sessions.included_minutes} included minutes used, "
     writer.writerow(
-        [
-            "sessions",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            f"{sessions.used_included_minutes}/{sessions.included_minutes} included minutes used, "
-            f"{sessions.overage_minutes} overage",
-        ]
+        ["sessions", "", "", "", "", "", "", "", "", "", used + f"{sessions.overage_minutes} overage"]
     )
     writer.writerow(
         [
@@ -97,7 +80,14 @@ def report_csv(report: Report) -> str:
             report.credits.amount_minor,
         ]
     )
-    return out.getvalue()
+    yield _drain(out)
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
 
 
 def report_html(report: Report) -> str:

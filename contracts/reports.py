@@ -12,7 +12,7 @@ version in force on the month's first day covered by the contract."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated
@@ -34,6 +34,7 @@ from scheduling import RELEASED, Booking
 from support import Ticket, TicketStatus
 
 TIMERS = ("first_response", "update", "resolution")
+BREACH_BATCH = 1000
 
 
 @dataclass
@@ -116,8 +117,16 @@ def month_span(period: str, *, source: str) -> tuple[date, date]:
 
 
 async def monthly_report(
-    session: AsyncSession, actor: Actor, contract_id: uuid.UUID, period: str, *, now: datetime
+    session: AsyncSession,
+    actor: Actor,
+    contract_id: uuid.UUID,
+    period: str,
+    *,
+    now: datetime,
+    with_breaches: bool = True,
 ) -> Report:
+    """The month's report; ``with_breaches=False`` leaves its list of breaches empty (their number is in
+    the tallies and the credits) for a caller that streams them (``breaches_of``)."""
     contract = await load_contract(session, actor, contract_id)
     versions = await versions_of(session, contract.id)
     latest = rules.loaded(versions[-1].terms)
@@ -180,35 +189,10 @@ async def monthly_report(
     )
     for priority, count in still_open.all():
         lines[priority].open_now = int(count)
-    breaches = [
-        Breach(
-            ticket=f"SLA-{number}",
-            priority=priority,
-            timer=timer,
-            due_at=due_at,
-            ended_at=ended_at,
-            breach_minutes=int(minutes),
-        )
-        for number, priority, timer, due_at, ended_at, minutes in (
-            await session.execute(
-                sa.select(
-                    col(Ticket.number),
-                    col(SlaOutcome.priority),
-                    col(SlaOutcome.timer),
-                    col(SlaOutcome.due_at),
-                    col(SlaOutcome.ended_at),
-                    col(SlaOutcome.breach_minutes),
-                )
-                .join(Ticket, col(Ticket.id) == col(SlaOutcome.ticket_id))
-                .where(
-                    col(SlaOutcome.contract_id) == contract.id,
-                    col(SlaOutcome.month) == period,
-                    col(SlaOutcome.breach_minutes) > 0,
-                )
-                .order_by(col(SlaOutcome.ended_at), col(Ticket.number))
-            )
-        ).all()
-    ]
+    breaches = []
+    if with_breaches:  # at once (the JSON holds them all anyway); the CSV streams them
+        found = await session.execute(_breaches_statement(contract.id, period))
+        breaches = [Breach(f"SLA-{n}", p, t, due, ended, int(m)) for n, p, t, due, ended, m in found]
     used = (
         await session.execute(
             sa.select(
@@ -235,7 +219,7 @@ async def monthly_report(
         lines.values(),
         terms.service_credits,
         monthly_fee_minor=terms.monthly_fee_minor,
-        breaches=len(breaches),
+        breaches=sum(t.breached for line in lines.values() for t in line.timers.values()),
     )
     return Report(
         contract_id=contract.id,
@@ -255,6 +239,36 @@ async def monthly_report(
             overage_amount_minor=int(used[3]),
         ),
         credits=credits,
+    )
+
+
+async def breaches_of(session: AsyncSession, contract_id: uuid.UUID, period: str) -> AsyncIterator[Breach]:
+    """The month's breaches in the order they ended, read in batches (a month of many breaches is never
+    held whole: the CSV streams them)."""
+    statement = _breaches_statement(contract_id, period).execution_options(yield_per=BREACH_BATCH)
+    async for number, priority, timer, due_at, ended_at, minutes in await session.stream(statement):
+        yield Breach(f"SLA-{number}", priority, timer, due_at, ended_at, int(minutes))
+
+
+def _breaches_statement(
+    contract_id: uuid.UUID, period: str
+) -> sa.Select[int, str, str, datetime, datetime, int]:
+    return (
+        sa.select(
+            col(Ticket.number),
+            col(SlaOutcome.priority),
+            col(SlaOutcome.timer),
+            col(SlaOutcome.due_at),
+            col(SlaOutcome.ended_at),
+            col(SlaOutcome.breach_minutes),
+        )
+        .join(Ticket, col(Ticket.id) == col(SlaOutcome.ticket_id))
+        .where(
+            col(SlaOutcome.contract_id) == contract_id,
+            col(SlaOutcome.month) == period,
+            col(SlaOutcome.breach_minutes) > 0,
+        )
+        .order_by(col(SlaOutcome.ended_at), col(Ticket.number))
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -15,6 +17,8 @@ from sqlmodel import col
 
 from accounts.models import User
 from accounts.roles import Role
+from contracts.report_formats import CSV_CHUNK_ROWS, report_csv
+from contracts.reports import Breach, Credits, Report, Sessions
 from core.outbox import OutboxEvent
 from tests.contracts.helpers import active_contract, complete_terms, target
 from tests.world import World
@@ -294,3 +298,30 @@ async def test_a_period_outside_any_plausible_contract_year_is_refused(world: Wo
         response = await scene.report(period)
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "period"
+
+
+async def test_the_csv_is_sent_in_chunks_of_bounded_size_however_many_breaches() -> None:
+    ended = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+
+    async def breaches() -> AsyncIterator[Breach]:
+        for n in range(5 * CSV_CHUNK_ROWS + 3):
+            yield Breach(f"SLA-{n}", "p1", "first_response", ended, ended, 30)
+
+    summary = Report(
+        uuid.uuid4(),
+        "C-1",
+        "2026-01",
+        "Europe/Moscow",
+        1,
+        "RUB",
+        100,
+        [],
+        [],
+        Sessions(0, 0, 0, 0, 0),
+        Credits(breaches=0, earned_percent=0, cap_percent=0, percent=0, capped=False, amount_minor=0),
+    )
+    chunks = [chunk async for chunk in report_csv(summary, breaches())]
+    assert len(chunks) == 6
+    assert max(chunk.count("\r\n") for chunk in chunks) <= CSV_CHUNK_ROWS + 3
+    rows = list(csv.reader(io.StringIO("".join(chunks))))
+    assert sum(row[0] == "breach" for row in rows) == 5 * CSV_CHUNK_ROWS + 3
