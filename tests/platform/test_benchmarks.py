@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.figures import Figure
+from benchmarks.run import compare
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -28,3 +31,23 @@ def test_every_benchmark_runs_in_its_tiny_mode_and_reports_its_figures() -> None
     assert "FAILED" not in result.stdout
     summary = result.stdout.strip().splitlines()[-1]
     assert "figures from 6 benchmarks" in summary, summary
+
+
+def test_a_figure_more_than_a_fifth_worse_than_its_baseline_is_a_regression() -> None:
+    baseline: dict[str, object] = {"calibration_ms": 10.0, "figures": {"report": {"value": 100.0}}}
+    worse, within = Figure("report", 121, "ms", "lower"), Figure("report", 119, "ms", "lower")
+    assert [r.regression for r in compare([worse, within], baseline, calibration=10.0)] == [True, False]
+
+
+def test_a_slower_machine_is_not_mistaken_for_a_regression() -> None:
+    # Calibrated 20 % slower: 130 ms against 100 ms accepted is 8 % worse than expected here.
+    baseline: dict[str, object] = {"calibration_ms": 10.0, "figures": {"report": {"value": 100.0}}}
+    rows = compare([Figure("report", 130, "ms", "lower")], baseline, calibration=12.0)
+    assert not rows[0].regression
+    assert rows[0].expected == pytest.approx(120)
+
+
+def test_a_ratio_is_compared_as_it_is_whatever_the_machine() -> None:
+    baseline: dict[str, object] = {"calibration_ms": 10.0, "figures": {"ratio": {"value": 0.5}}}
+    rows = compare([Figure("ratio", 0.4, "ratio", "higher", cpu_bound=False)], baseline, calibration=20.0)
+    assert rows[0].regression
