@@ -50,6 +50,7 @@ from api.errors import (
     VALIDATION,
     kind_of,
 )
+from api.field_messages import CODES
 from api.problems import PROBLEM_TYPE_BASE, ProblemKind
 from core import idempotency
 from core.errors import DesklineError, NestingTooDeep
@@ -330,9 +331,10 @@ def _problem_schemas() -> dict[str, Schema]:
         PROBLEM: Schema(
             type=OpenAPIType.OBJECT,
             description=(
-                "An RFC 9457 problem. `code` is stable and machine-readable; `title` follows "
-                "Accept-Language (en, ru); `errors` lists every invalid field. Some codes add fields of "
-                "their own (e.g. `next_free_slots` for slot_taken, `refundable_minor`, `current_revision`)."
+                "An RFC 9457 problem. `code` is stable and machine-readable; `title`, `detail` and each "
+                "field's `message` follow Accept-Language (en, ru); `errors` lists every invalid field "
+                "with a stable `code`. Some codes add fields of their own (e.g. `next_free_slots` for "
+                "slot_taken, `refundable_minor`, `current_revision`)."
             ),
             required=["type", "title", "status", "detail", "code"],
             properties={
@@ -345,10 +347,18 @@ def _problem_schemas() -> dict[str, Schema]:
                     type=OpenAPIType.ARRAY,
                     items=Schema(
                         type=OpenAPIType.OBJECT,
-                        required=["field", "message", "source"],
+                        required=["field", "code", "message", "source"],
                         properties={
                             "field": Schema(type=OpenAPIType.STRING, description="Public name, dotted path"),
-                            "message": string,
+                            "code": Schema(
+                                type=OpenAPIType.STRING,
+                                enum=list(CODES),
+                                description="What is wrong with the field, stable: switch on this",
+                            ),
+                            "message": Schema(
+                                type=OpenAPIType.STRING,
+                                description="What is wrong, for people, in the language of Accept-Language",
+                            ),
                             "source": Schema(
                                 type=OpenAPIType.STRING, enum=["body", "query", "path", "header", "cookie"]
                             ),

@@ -294,6 +294,10 @@ def _validation_problem(exc: ValidationException) -> Problem:
                 }
             )
     detail = exc.detail or "The request does not match the expected schema."
+    if missing := re.match(r"Missing required (query|header|path|cookie) parameter '([^']+)'", detail):
+        # Litestar says so in its detail only: name the parameter in errors[] like any other field.
+        errors.append({"field": missing.group(2), "message": "required", "source": missing.group(1)})
+        detail = f"The {missing.group(1)} parameter {missing.group(2)} is required; see errors[]."
     if detail.startswith("Validation failed for"):
         detail = "The request does not match the expected schema; see errors[]."
     return Problem(VALIDATION, detail, errors=errors)

@@ -8,6 +8,9 @@ from typing import Any
 from litestar import Request, Response
 from litestar.plugins.problem_details import ProblemDetailsException
 
+from api.field_messages import describe
+from api.problem_details_ru import DETAILS_RU
+
 PROBLEM_TYPE_BASE = "urn:deskline:problem:"
 
 
@@ -34,6 +37,9 @@ class Problem(ProblemDetailsException):
         body: dict[str, Any] = {"code": kind.code}
         if errors:
             body["errors"] = errors
+        # Each field problem's English sentence, as raised: its code and its words in the caller's
+        # language are made from it when the response is (api/field_messages.py).
+        self.sentences = [error["message"] for error in errors or []]
         body.update(extra or {})
         super().__init__(
             detail=detail,
@@ -46,10 +52,17 @@ class Problem(ProblemDetailsException):
         self.kind = kind
 
     def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        """Localise the title to the caller's language, then let the plugin shape the body."""
+        """Localise the title, the detail and each field's message to the caller's language, then let
+        the plugin shape the body."""
         self._public_field_names(request)
         language = preferred_language(request.headers.get("accept-language"))
         self.title = self.kind.title_ru if language == "ru" else self.kind.title_en
+        if language == "ru":
+            self.detail = DETAILS_RU.get(self.kind.code, self.detail)
+        errors = self.extra.get("errors", []) if isinstance(self.extra, dict) else []
+        for error, sentence in zip(errors, self.sentences, strict=False):
+            said = describe(sentence)
+            error["code"], error["message"] = said.code, said.ru if language == "ru" else said.en
         response = super().to_response(request)
         response.headers["Content-Language"] = language
         return response

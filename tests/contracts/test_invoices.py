@@ -159,6 +159,7 @@ async def test_an_amendment_inside_an_invoiced_month_is_refused(world: World) ->
     assert response.status_code == 422
     assert response.json()["errors"][0] == {
         "field": "effective_from",
-        "message": "inside an invoiced period",
+        "code": "out_of_range",
+        "message": "inside a period already invoiced",
         "source": "body",
     }

@@ -261,14 +261,19 @@ async def test_a_report_for_a_month_that_has_not_begun_is_refused(world: World) 
     scene = await _scene(world)
     response = await scene.report("2026-02")
     assert response.status_code == 422
-    assert response.json()["errors"][0] == {"field": "period", "message": "in the future", "source": "query"}
+    assert response.json()["errors"][0] == {
+        "field": "period",
+        "code": "out_of_range",
+        "message": "in the future",
+        "source": "query",
+    }
 
 
 async def test_a_report_for_a_month_outside_the_contract_is_refused(world: World) -> None:
     scene = await _scene(world)
     response = await scene.report("2025-11")
     assert response.status_code == 422
-    assert response.json()["errors"][0]["message"] == "outside the contract"
+    assert response.json()["errors"][0]["message"] == "outside the contract's term"
 
 
 async def test_accountants_get_csv_and_customers_a_printable_page(world: World) -> None:

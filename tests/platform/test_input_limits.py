@@ -272,5 +272,10 @@ async def test_a_misspelt_filter_widens_no_list(world: World) -> None:
     assert response.status_code == 422
     assert response.json()["code"] == "validation_failed"
     assert response.json()["errors"] == [
-        {"field": "nmae", "message": "not a parameter of this operation", "source": "query"}
+        {
+            "field": "nmae",
+            "code": "not_a_parameter",
+            "message": "not a parameter of this operation",
+            "source": "query",
+        }
     ]

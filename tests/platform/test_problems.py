@@ -47,6 +47,7 @@ async def test_missing_field_is_a_422_problem_naming_the_field(client: AsyncTest
     assert body["code"] == "validation_failed"
     assert {
         "field": "password",
+        "code": "required",
         "message": "required",
         "source": "body",
     } in body["errors"]
