@@ -20,9 +20,12 @@ Audience = Callable[[AsyncSession, OutboxEvent], Awaitable[list[Recipient]]]
 DEFAULT_LOCALE = "ru"
 
 
-async def _locale(session: AsyncSession, organization_id: uuid.UUID | None) -> str:
+async def _words(session: AsyncSession, organization_id: uuid.UUID | None) -> tuple[str, str | None]:
+    """The organisation's language and time zone (the vendor's defaults when there is none)."""
     organization = await session.get(Organization, organization_id) if organization_id else None
-    return organization.locale if organization is not None else DEFAULT_LOCALE
+    if organization is None:
+        return DEFAULT_LOCALE, None
+    return organization.locale, organization.time_zone
 
 
 async def ticket_author(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
@@ -30,7 +33,8 @@ async def ticket_author(session: AsyncSession, event: OutboxEvent) -> list[Recip
     ticket = await session.get(Ticket, event.subject_id)
     if ticket is None or not ticket.author_email:
         return []
-    return [Recipient(ticket.author_email, await _locale(session, ticket.organization_id))]
+    locale, zone = await _words(session, ticket.organization_id)
+    return [Recipient(ticket.author_email, locale, time_zone=zone)]
 
 
 async def support_leads(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
@@ -47,19 +51,20 @@ async def booker(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
     user = await session.get(User, booking.booked_by) if booking is not None else None
     if booking is None or user is None:
         return []
-    return [Recipient(user.email, await _locale(session, booking.organization_id))]
+    locale, zone = await _words(session, booking.organization_id)
+    return [Recipient(user.email, locale, time_zone=zone)]
 
 
 async def organisation_people(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:
     """The organisation's customer admins; every active user of it when it has none."""
-    locale = await _locale(session, event.organization_id)
+    locale, zone = await _words(session, event.organization_id)
     users = (
         await session.scalars(
             sa.select(User).where(col(User.organization_id) == event.organization_id, col(User.is_active))
         )
     ).all()
     admins = [u for u in users if u.role == Role.CUSTOMER_ADMIN]
-    return [Recipient(u.email, locale) for u in (admins or users)]
+    return [Recipient(u.email, locale, time_zone=zone) for u in (admins or users)]
 
 
 async def sender(session: AsyncSession, event: OutboxEvent) -> list[Recipient]:

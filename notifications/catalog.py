@@ -18,6 +18,7 @@ from contracts import ContractActivated, ContractBreach, ContractReportReady
 from core.outbox import Event, OutboxEvent
 from notifications import audiences, templates
 from notifications.audiences import Audience
+from notifications.templates import Speech
 from scheduling import (
     BookingCancelled,
     BookingConfirmed,
@@ -33,12 +34,13 @@ from support import (
     FirstResponseBreached,
     FirstResponseDueSoon,
     TicketAnswered,
+    TicketClockStarted,
     TicketReceived,
     TicketWaitingForCustomer,
     warning_still_due,
 )
 
-Template = Callable[[Any, bool], tuple[str, str]]  # Any: the entry's own event type
+Template = Callable[[Any, Speech], tuple[str, str]]  # Any: the entry's own event type
 StillDue = Callable[[AsyncSession, OutboxEvent], Awaitable[str | None]]
 
 
@@ -66,6 +68,14 @@ ENTRIES = (
         "every ticket, free or SLA, by the API or by e-mail: its number, what is still missing, the "
         "first-response due time",
         templates.received,
+    ),
+    Entry(
+        TicketClockStarted,
+        audiences.ticket_author,
+        "the ticket's author",
+        "the intake becomes complete after the filing (an upload, an edit, support accepting it): the "
+        "first-response clock starts; with the due time",
+        templates.clock_started,
     ),
     Entry(
         TicketAnswered,

@@ -33,6 +33,7 @@ class Recipient:
     address: str
     locale: str = "en"
     channel: str = "email"
+    time_zone: str | None = None  # the recipient organisation's zone; None: the vendor's
 
 
 def locale_of(language: str | None) -> str:
@@ -78,6 +79,7 @@ def deliveries_of(
             "channel": r.channel,
             "recipient": r.address,
             "locale": r.locale,
+            "time_zone": r.time_zone,
             "status": DeliveryStatus.PENDING,
             "attempts": 0,
             "deliver_after": due,

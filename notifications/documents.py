@@ -62,6 +62,11 @@ def document_events(schema: OpenAPI) -> None:
                 "version": Schema(type=OpenAPIType.INTEGER, const=document.version),
                 "timestamp": Schema(type=OpenAPIType.STRING, format="date-time"),  # type: ignore[arg-type]
                 "data": Reference(ref=REF.format(name=document.__name__)),
+                "time_zone": Schema(
+                    type=OpenAPIType.STRING,
+                    description="The organisation's IANA time zone: every instant in data (…_at) is an "
+                    "RFC 3339 instant at this zone's offset",
+                ),
             },
         )
         webhooks[event_type] = PathItem(

@@ -6,9 +6,11 @@ the inbound e-mail endpoint."""
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
+from zoneinfo import ZoneInfo
 
 import aiosmtplib
 import msgspec
@@ -16,8 +18,18 @@ import msgspec
 from core.outbox import OutboxEvent
 from notifications.catalog import CATALOG
 from notifications.models import Delivery
+from notifications.templates import Speech
+from support import TicketReceived
 
 DOMAIN = "deskline"
+VENDOR_TIME_ZONE = "Europe/Moscow"  # staff, and recipients of no organisation, read the vendor's time
+
+
+def thread_id(ticket_id: str, recipient: str) -> str:
+    """The Message-ID of a ticket's receipt to one recipient, which that recipient's later messages of
+    the ticket reference (one per recipient: a Message-ID names one message)."""
+    digest = hashlib.sha256(f"{ticket_id}:{recipient.lower()}".encode()).hexdigest()[:32]
+    return f"<ticket-{digest}@{DOMAIN}>"
 
 
 def message_for(
@@ -25,7 +37,8 @@ def message_for(
 ) -> EmailMessage:
     entry = CATALOG[event.type]
     document = msgspec.convert(event.payload, entry.event)
-    subject, body = entry.template(document, delivery.locale == "ru")
+    say = Speech(delivery.locale == "ru", ZoneInfo(delivery.time_zone or VENDOR_TIME_ZONE))
+    subject, body = entry.template(document, say)
     message = EmailMessage()
     message["From"] = sender
     message["To"] = delivery.recipient
@@ -34,9 +47,14 @@ def message_for(
     message["Message-ID"] = f"<{delivery.id}@{DOMAIN}>"
     message["Content-Language"] = delivery.locale
     if ticket_id := event.payload.get("ticket_id"):
-        thread = f"<ticket-{ticket_id}@{DOMAIN}>"
-        message["References"] = thread
-        message["In-Reply-To"] = thread
+        # The ticket's thread: its receipt is the root (sent with the thread's id as its Message-ID),
+        # every later message of the ticket references it.
+        thread = thread_id(str(ticket_id), delivery.recipient)
+        if event.type == TicketReceived.type:
+            message.replace_header("Message-ID", thread)
+        else:
+            message["References"] = thread
+            message["In-Reply-To"] = thread
     message.set_content(body)
     if invite is not None:
         message.add_attachment(

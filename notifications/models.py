@@ -35,6 +35,8 @@ class Delivery(SQLModel, table=True):
     channel: str = Field(max_length=16)  # email | webhook (the recipient is then the subscription id)
     recipient: str = Field(max_length=320)
     locale: str = Field(default="en", max_length=8)
+    # The recipient organisation's IANA zone: every time in its mail is given in it (None: the vendor's).
+    time_zone: str | None = Field(default=None, max_length=64)
     status: DeliveryStatus = enum_field(DeliveryStatus)
     attempts: int = Field(default=0)
     deliver_after: datetime = utc_field()

@@ -3,7 +3,9 @@ typed document. Each catalog entry (notifications/catalog.py) names its template
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from billing import InvoiceIssued
 from contracts import ContractActivated, ContractBreach, ContractReportReady
@@ -22,65 +24,111 @@ from support import (
     ExplanationRequested,
     FirstResponseDeadline,
     TicketAnswered,
+    TicketClockStarted,
     TicketReceived,
     TicketWaitingForCustomer,
 )
 
+MONTHS_RU = (
+    "января", "февраля", "марта", "апреля", "мая", "июня",
+    "июля", "августа", "сентября", "октября", "ноября", "декабря",
+)  # fmt: skip
+MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
-def _when(value: str | None) -> str:
-    if not value:
-        return "—"
-    return datetime.fromisoformat(value).strftime("%Y-%m-%d %H:%M UTC%z").replace("UTC+0000", "UTC")
+
+@dataclass(frozen=True)
+class Speech:
+    """How to speak to one recipient: in their language, with every time in their organisation's zone."""
+
+    ru: bool
+    zone: ZoneInfo
+
+    def when(self, value: str | None) -> str:
+        """An instant as the recipient reads it: ``3 декабря 2026, 17:00 (Europe/Moscow, UTC+03:00)``."""
+        if not value:
+            return "—"
+        local = datetime.fromisoformat(value).astimezone(self.zone)
+        offset = local.strftime("%z")
+        utc = "UTC" if offset == "+0000" else f"UTC{offset[:3]}:{offset[3:]}"
+        month = MONTHS_RU[local.month - 1] if self.ru else MONTHS_EN[local.month - 1]
+        return f"{local.day} {month} {local.year}, {local:%H:%M} ({self.zone.key}, {utc})"
 
 
-def received(e: TicketReceived, ru: bool) -> tuple[str, str]:
-    names = INTAKE_ITEM_NAMES["ru" if ru else "en"]
+def thread_subject(number: str, subject: str) -> str:
+    """Every message about a ticket has the same subject, its number first: mail clients that group by
+    subject keep the ticket's mail in one thread (those that follow References do anyway)."""
+    return f"[{number}] {subject}"
+
+
+def received(e: TicketReceived, say: Speech) -> tuple[str, str]:
+    """The receipt: the first message of the ticket's thread (the others reference it)."""
+    names = INTAKE_ITEM_NAMES["ru" if say.ru else "en"]
     missing = [names.get(item, item) for item in e.missing]
-    if ru:
+    if say.ru:
         lines = [f"Мы получили ваше обращение {e.number}: «{e.subject}»."]
         if missing:
             lines += ["", "Чтобы начать работу, нам не хватает:", *(f"  • {m}" for m in missing)]
-            lines += ["Срок первого ответа начнёт отсчитываться, когда всё будет получено."]
+            lines += ["Срок первого ответа начнёт отсчитываться, когда всё будет получено: мы напишем."]
         else:
-            lines += ["", f"Первый ответ — не позднее {_when(e.first_response_due_at)}."]
+            lines += ["", f"Первый ответ — не позднее {say.when(e.first_response_due_at)}."]
         lines += ["", f"Отвечайте на это письмо, сохраняя [{e.number}] в теме: ответ попадёт в обращение."]
-        return f"[{e.number}] Мы получили ваше обращение: {e.subject}", "\n".join(lines)
+        return thread_subject(e.number, e.subject), "\n".join(lines)
     lines = [f'We received your ticket {e.number}: "{e.subject}".']
     if missing:
         lines += ["", "To start work we still need:", *(f"  • {m}" for m in missing)]
-        lines += ["The first-response clock starts once we have everything."]
+        lines += ["The first-response clock starts once we have everything: we will write."]
     else:
-        lines += ["", f"The first response is due by {_when(e.first_response_due_at)}."]
+        lines += ["", f"The first response is due by {say.when(e.first_response_due_at)}."]
     lines += [
         "",
         f"Reply to this e-mail keeping [{e.number}] in the subject: your reply joins the ticket.",
     ]
-    return f"[{e.number}] We received your ticket: {e.subject}", "\n".join(lines)
+    return thread_subject(e.number, e.subject), "\n".join(lines)
 
 
-def answered(e: TicketAnswered, ru: bool) -> tuple[str, str]:
-    if ru:
-        return f"[{e.number}] Ответ по обращению", f"{e.message}\n\n— Поддержка ({e.number})"
-    return f"[{e.number}] An answer to your ticket", f"{e.message}\n\n— Support ({e.number})"
+def clock_started(e: TicketClockStarted, say: Speech) -> tuple[str, str]:
+    """The intake became complete later than the filing: the clock runs from now, and when it is due."""
+    due = say.when(e.first_response_due_at)
+    if say.ru:
+        body = (
+            f"По обращению {e.number} получено всё необходимое, срок первого ответа отсчитывается.\n\n"
+            f"Первый ответ — не позднее {due}."
+        )
+        return thread_subject(e.number, e.subject), body
+    body = (
+        f"Ticket {e.number} has everything it needs: the first-response clock is running.\n\n"
+        f"The first response is due by {due}."
+    )
+    return thread_subject(e.number, e.subject), body
 
 
-def waiting(e: TicketWaitingForCustomer, ru: bool) -> tuple[str, str]:
-    if ru:
+def answered(e: TicketAnswered, say: Speech) -> tuple[str, str]:
+    if say.ru:
+        return thread_subject(
+            e.number, e.subject
+        ), f"Ответ поддержки:\n\n{e.message}\n\n— Поддержка ({e.number})"
+    return thread_subject(e.number, e.subject), f"Support answered:\n\n{e.message}\n\n— Support ({e.number})"
+
+
+def waiting(e: TicketWaitingForCustomer, say: Speech) -> tuple[str, str]:
+    if say.ru:
         body = f"Чтобы продолжить, нам нужна информация:\n\n{e.message}\n\nОтветьте на это письмо."
-        return f"[{e.number}] Нужна информация от вас", body
+        return thread_subject(e.number, e.subject), body
     body = f"To go on we need information from you:\n\n{e.message}\n\nPlease reply to this e-mail."
-    return f"[{e.number}] We need information from you", body
+    return thread_subject(e.number, e.subject), body
 
 
-def confirmed(e: BookingConfirmed, ru: bool) -> tuple[str, str]:
+def confirmed(e: BookingConfirmed, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
-        body = f"Удалённая сессия {e.number} подтверждена: {_when(e.starts_at)} — {_when(e.ends_at)}."
+        body = f"Удалённая сессия {e.number} подтверждена: {say.when(e.starts_at)} — {say.when(e.ends_at)}."
         return f"[{e.number}] Сессия подтверждена", body + "\nПриглашение для календаря — во вложении."
-    body = f"Remote session {e.number} is confirmed: {_when(e.starts_at)} to {_when(e.ends_at)}."
+    body = f"Remote session {e.number} is confirmed: {say.when(e.starts_at)} to {say.when(e.ends_at)}."
     return f"[{e.number}] Your remote session is confirmed", body + "\nThe calendar invite is attached."
 
 
-def cancelled(e: BookingCancelled, ru: bool) -> tuple[str, str]:
+def cancelled(e: BookingCancelled, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     refund = {"full": ("полный возврат", "a full refund"), "none": ("без возврата", "no refund")}
     label = refund.get(str(e.refund), ("—", "—"))
     if ru:
@@ -91,7 +139,8 @@ def cancelled(e: BookingCancelled, ru: bool) -> tuple[str, str]:
     )
 
 
-def rejected(e: EmailRejected, ru: bool) -> tuple[str, str]:
+def rejected(e: EmailRejected, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
         body = (
             f"Ваше письмо «{e.subject}» не принято: адрес {e.sender} не принадлежит пользователю "
@@ -107,30 +156,33 @@ def rejected(e: EmailRejected, ru: bool) -> tuple[str, str]:
     return f"Not accepted: {e.subject}", body
 
 
-def reminder(e: BookingReminder, ru: bool) -> tuple[str, str]:
+def reminder(e: BookingReminder, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
-        body = f"Напоминаем: удалённая сессия {e.number} начнётся {_when(e.starts_at)}."
+        body = f"Напоминаем: удалённая сессия {e.number} начнётся {say.when(e.starts_at)}."
         return f"[{e.number}] Сессия через {e.hours_before} ч", body + " Проверьте условия доступа."
-    body = f"A reminder: remote session {e.number} starts at {_when(e.starts_at)}."
+    body = f"A reminder: remote session {e.number} starts at {say.when(e.starts_at)}."
     return (
         f"[{e.number}] Your session starts in {e.hours_before} h",
         body + " Check the access preconditions.",
     )
 
 
-def rescheduled(e: BookingRescheduled, ru: bool) -> tuple[str, str]:
+def rescheduled(e: BookingRescheduled, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
         return (
             f"[{e.number}] Сессия перенесена",
-            f"Новое время сессии {e.number}: {_when(e.starts_at)}.",
+            f"Новое время сессии {e.number}: {say.when(e.starts_at)}.",
         )
     return (
         f"[{e.number}] Your session was moved",
-        f"Remote session {e.number} now starts at {_when(e.starts_at)}.",
+        f"Remote session {e.number} now starts at {say.when(e.starts_at)}.",
     )
 
 
-def explanation(e: ExplanationRequested, ru: bool) -> tuple[str, str]:
+def explanation(e: ExplanationRequested, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
         return f"[{e.number}] Клиент просит объяснить задержку", f"Причина: {e.reason}"
     return (
@@ -139,8 +191,9 @@ def explanation(e: ExplanationRequested, ru: bool) -> tuple[str, str]:
     )
 
 
-def due_soon(e: FirstResponseDeadline, ru: bool) -> tuple[str, str]:
-    when = _when(e.first_response_due_at)
+def due_soon(e: FirstResponseDeadline, say: Speech) -> tuple[str, str]:
+    ru = say.ru
+    when = say.when(e.first_response_due_at)
     if ru:
         return (
             f"[{e.number}] Срок первого ответа через час",
@@ -152,8 +205,9 @@ def due_soon(e: FirstResponseDeadline, ru: bool) -> tuple[str, str]:
     )
 
 
-def breached(e: FirstResponseDeadline, ru: bool) -> tuple[str, str]:
-    when = _when(e.first_response_due_at)
+def breached(e: FirstResponseDeadline, say: Speech) -> tuple[str, str]:
+    ru = say.ru
+    when = say.when(e.first_response_due_at)
     if ru:
         return (
             f"[{e.number}] Срок первого ответа нарушен",
@@ -165,7 +219,8 @@ def breached(e: FirstResponseDeadline, ru: bool) -> tuple[str, str]:
     )
 
 
-def activated(e: ContractActivated, ru: bool) -> tuple[str, str]:
+def activated(e: ContractActivated, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     if ru:
         return (
             f"Договор SLA {e.number} действует",
@@ -177,7 +232,8 @@ def activated(e: ContractActivated, ru: bool) -> tuple[str, str]:
     )
 
 
-def invoice(e: InvoiceIssued, ru: bool) -> tuple[str, str]:
+def invoice(e: InvoiceIssued, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     total = formatted(e.total_minor, e.currency)
     if ru:
         return (
@@ -190,22 +246,24 @@ def invoice(e: InvoiceIssued, ru: bool) -> tuple[str, str]:
     )
 
 
-def held(e: BookingHeld, ru: bool) -> tuple[str, str]:
-    price, until = formatted(e.amount_minor, e.currency), _when(e.hold_expires_at)
+def held(e: BookingHeld, say: Speech) -> tuple[str, str]:
+    ru = say.ru
+    price, until = formatted(e.amount_minor, e.currency), say.when(e.hold_expires_at)
     if ru:
         return (
             f"[{e.number}] Время сессии удержано до оплаты",
-            f"Удалённая сессия {e.number} ({_when(e.starts_at)}) удержана за вами до {until}. "
+            f"Удалённая сессия {e.number} ({say.when(e.starts_at)}) удержана за вами до {until}. "
             f"Оплатите {price}, чтобы подтвердить её; без оплаты время освободится.",
         )
     return (
         f"[{e.number}] Your session time is held until you pay",
-        f"Remote session {e.number} ({_when(e.starts_at)}) is held for you until {until}. "
+        f"Remote session {e.number} ({say.when(e.starts_at)}) is held for you until {until}. "
         f"Pay {price} to confirm it; unpaid, the time is released.",
     )
 
 
-def refunded(e: BookingRefunded, ru: bool) -> tuple[str, str]:
+def refunded(e: BookingRefunded, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     amount = formatted(e.amount_minor, e.currency)
     if ru:
         return (
@@ -218,7 +276,8 @@ def refunded(e: BookingRefunded, ru: bool) -> tuple[str, str]:
     )
 
 
-def contract_breach(e: ContractBreach, ru: bool) -> tuple[str, str]:
+def contract_breach(e: ContractBreach, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     timers = {
         "first_response": ("первого ответа", "first response"),
         "update": ("обновления", "update"),
@@ -228,19 +287,20 @@ def contract_breach(e: ContractBreach, ru: bool) -> tuple[str, str]:
     if ru:
         return (
             f"[{e.ticket_number}] Нарушен срок {timer[0]} по договору {e.contract_number}",
-            f"Срок {timer[0]} по {e.ticket_number} ({e.priority}) истёк {_when(e.due_at)}; "
+            f"Срок {timer[0]} по {e.ticket_number} ({e.priority}) истёк {say.when(e.due_at)}; "
             f"просрочка — {e.breach_minutes} мин рабочего времени. Компенсация будет учтена в отчёте "
             "и счёте за месяц.",
         )
     return (
         f"[{e.ticket_number}] {timer[1].capitalize()} target missed under contract {e.contract_number}",
-        f"The {timer[1]} of {e.ticket_number} ({e.priority}) was due by {_when(e.due_at)} and came "
+        f"The {timer[1]} of {e.ticket_number} ({e.priority}) was due by {say.when(e.due_at)} and came "
         f"{e.breach_minutes} business minutes late. The service credit appears in the month's report "
         "and invoice.",
     )
 
 
-def report_ready(e: ContractReportReady, ru: bool) -> tuple[str, str]:
+def report_ready(e: ContractReportReady, say: Speech) -> tuple[str, str]:
+    ru = say.ru
     credit = formatted(e.credit_minor, e.currency)
     if ru:
         return (

@@ -6,10 +6,12 @@ window). An endpoint that answers 410 Gone ends its subscription."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import secrets
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -132,16 +134,38 @@ async def listing(session: AsyncSession, owner_id: uuid.UUID | None) -> list[Web
 
 
 def envelope(
-    event_id: uuid.UUID, event_type: str, version: int, created_at: datetime, payload: dict[str, Any]
+    event_id: uuid.UUID,
+    event_type: str,
+    version: int,
+    created_at: datetime,
+    payload: dict[str, Any],
+    *,
+    time_zone: str | None = None,
 ) -> dict[str, Any]:  # Any: JSON
-    """The body of a delivery: which event, of which schema version, and its document."""
-    return {
+    """The body of a delivery: which event, of which schema version, and its document. With the
+    organisation's ``time_zone``, every instant of the document (``..._at``) is given as the same RFC 3339
+    instant at that zone's offset, as its people read it."""
+    body: dict[str, Any] = {
         "id": str(event_id),
         "type": event_type,
         "version": version,
         "timestamp": created_at.isoformat(),
-        "data": payload,
+        "data": _local(payload, ZoneInfo(time_zone)) if time_zone else payload,
     }
+    if time_zone:
+        body["time_zone"] = time_zone
+    return body
+
+
+def _local(payload: dict[str, Any], zone: ZoneInfo) -> dict[str, Any]:  # Any: JSON
+    local = dict(payload)
+    for key, value in payload.items():
+        if key.endswith("_at") and isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                instant = datetime.fromisoformat(value)
+                if instant.tzinfo is not None:
+                    local[key] = instant.astimezone(zone).isoformat()
+    return local
 
 
 async def unsubscribe(session: AsyncSession, subscription: WebhookSubscription, *, now: datetime) -> None:

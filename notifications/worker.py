@@ -26,6 +26,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 from standardwebhooks.webhooks import Webhook
 
+from accounts import Organization
 from core.crypto import KeyRing
 from core.outbox import OutboxEvent
 from core.time import Clock, SystemClock
@@ -130,6 +131,7 @@ class WebhookTarget:
     subscription_id: uuid.UUID
     url: str
     secrets: list[str]
+    time_zone: str | None = None  # the event's organisation's, for the instants of its document
 
 
 Prepared = bytes | WebhookTarget | Outdated | None
@@ -270,7 +272,9 @@ class Worker:
         if subscription is None or not subscription.active:
             return WebhookTarget(uuid.UUID(delivery.recipient), "", [])
         secrets = webhooks.signing_secrets(subscription, self.keyring, self.clock.now())
-        return WebhookTarget(subscription.id, subscription.url, secrets)
+        organization = await db.get(Organization, event.organization_id) if event.organization_id else None
+        zone = organization.time_zone if organization is not None else None
+        return WebhookTarget(subscription.id, subscription.url, secrets, zone)
 
     def _client(self) -> httpx.AsyncClient:
         """One HTTP client for every webhook this worker posts (its connections are pooled)."""
@@ -287,7 +291,14 @@ class Worker:
         if not target.url:
             return False, "the subscription was deleted or disabled", True
         body = json.dumps(
-            webhooks.envelope(event.id, event.type, event.version, event.created_at, event.payload),
+            webhooks.envelope(
+                event.id,
+                event.type,
+                event.version,
+                event.created_at,
+                event.payload,
+                time_zone=target.time_zone,
+            ),
             separators=(",", ":"),
         )
         sent_at = self.wall_clock.now()

@@ -109,5 +109,5 @@ async def complete_intake_if_ready(
     missing = await missing_items(session, ticket, regulation, has_attachments=has_attachments)
     if not missing:
         session.add(await intake_completed(session, ticket, regulation, now=now, actor_id=actor_id))
-        await notices.watch_first_response(session, ticket, now=now)
+        await notices.clock_started(session, ticket, now=now)
     return missing

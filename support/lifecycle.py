@@ -115,7 +115,7 @@ async def _apply(
             session, ticket, regulation, now=now, actor_id=actor.id, accepted_missing=missing
         )
         session.add(completed)
-        await notices.watch_first_response(session, ticket, now=now)
+        await notices.clock_started(session, ticket, now=now)
         return
     if target == S.AWAITING_CUSTOMER:
         if not data.message:

@@ -31,6 +31,14 @@ class TicketReceived(TicketFacts):
     first_response_due_at: str | None
 
 
+class TicketClockStarted(TicketFacts):
+    """The intake became complete after the filing (an upload, an edit, or support accepting it): the
+    first-response clock runs from now."""
+
+    type = "ticket.clock_started"
+    first_response_due_at: str
+
+
 class TicketMessage(TicketFacts):
     message: str
 
@@ -95,6 +103,17 @@ async def ticket_received(
         first_response_due_at=due.isoformat() if due else None,
     )
     await _raise(session, ticket, received, now=now)
+    await watch_first_response(session, ticket, now=now)
+
+
+async def clock_started(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:
+    """The author is told when the clock starts after the filing, with the first-response due time;
+    the leads' warnings are set."""
+    due = ticket.first_response_due_at
+    assert due is not None, "the clock starts with a due time"
+    await _raise(
+        session, ticket, TicketClockStarted(**_facts(ticket), first_response_due_at=due.isoformat()), now=now
+    )
     await watch_first_response(session, ticket, now=now)
 
 

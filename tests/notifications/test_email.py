@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 import pytest
@@ -27,6 +28,8 @@ from notifications import (
     sqlite_worker_lock,
 )
 from notifications import delivery as outbox
+from notifications.mail import thread_id
+from notifications.templates import MONTHS_EN, Speech
 from tests.contracts.helpers import active_contract
 from tests.harness import free_port
 from tests.notifications.mailbox import Inbox, body_of, deliver, fan_out
@@ -72,8 +75,6 @@ async def test_a_filed_ticket_is_acknowledged_to_its_author_with_what_is_missing
     assert message["To"] == contact.email
     assert message["Subject"].startswith(f"[{ticket['number']}]")
     assert "mobile-device database" in body_of(message) or "базы мобильных устройств" in body_of(message)
-    assert message["Message-ID"].endswith("@deskline>")
-    assert message["References"] == f"<ticket-{ticket['id']}@deskline>"
     (delivery,) = await _deliveries(world)
     assert (delivery.status, delivery.attempts) == (DeliveryStatus.DELIVERED, 1)
 
@@ -82,7 +83,7 @@ async def test_mail_is_written_in_the_organisations_language(world: World, inbox
     _, _, headers = await world.contact()  # organisations default to Russian
     await file_ticket(world, headers)
     await deliver(world, inbox.port)
-    assert "Мы получили ваше обращение" in inbox.messages[0]["Subject"]
+    assert "Мы получили ваше обращение" in body_of(inbox.messages[0])
 
 
 async def test_a_public_answer_and_a_request_for_information_reach_the_author(
@@ -235,7 +236,11 @@ def _example(event: type[Event]) -> Event:
 def test_every_event_has_its_mail_in_both_languages() -> None:
     for entry in ENTRIES:
         document = _example(entry.event)
-        english, russian = entry.template(document, False), entry.template(document, True)
+        moscow = ZoneInfo("Europe/Moscow")
+        english, russian = (
+            entry.template(document, Speech(False, moscow)),
+            entry.template(document, Speech(True, moscow)),
+        )
         assert all(english), entry.type
         assert all(russian), entry.type
         assert english != russian, entry.type
@@ -312,3 +317,53 @@ async def test_a_filing_writes_its_event_and_no_delivery_until_the_worker_fans_i
     assert await _deliveries(world) == []  # the request wrote what must be true, nothing more
     await fan_out(world)
     assert [d.recipient for d in await _deliveries(world)] == [contact.email]
+
+
+async def test_the_receipt_is_the_threads_root_and_every_later_message_references_it(
+    world: World, inbox: Inbox
+) -> None:
+    _, contact, headers = await world.contact()
+    ticket = await file_ticket(world, headers, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    base = f"/v1/support/tickets/{ticket['id']}"
+    await world.client.post(f"{base}/transitions", json={"to": "new"}, headers=engineer)
+    await world.client.post(f"{base}/messages", json={"body": "Restart the service."}, headers=engineer)
+    await deliver(world, inbox.port)
+    root = thread_id(ticket["id"], contact.email)
+    (received,) = [m for m in inbox.messages if m["Message-ID"] == root]
+    assert "We received your ticket" in body_of(received) or "Мы получили" in body_of(received)
+    assert received["References"] is None
+    later = [m for m in inbox.messages if m is not received]
+    assert len(later) == 2  # the clock started, the answer
+    assert all((m["References"], m["In-Reply-To"]) == (root, root) for m in later)
+    # One subject for the whole thread, the ticket's number first: clients that thread by subject agree.
+    assert {m["Subject"] for m in inbox.messages} == {f"[{ticket['number']}] {ticket['project_name']}"}
+
+
+async def test_when_the_clock_starts_later_the_author_is_told_the_due_time_in_their_zone(
+    world: World, inbox: Inbox
+) -> None:
+    organization, _, headers = await world.contact()
+    _, admin = await world.staff(Role.ADMIN)
+    moved = await world.client.patch(
+        f"/v1/organizations/{organization.id}",
+        json={"time_zone": "Asia/Yekaterinburg", "locale": "en"},
+        headers=admin,
+    )
+    assert moved.status_code == 200, moved.text
+    ticket = await file_ticket(world, headers, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    accepted = await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
+    )
+    assert accepted.status_code == 200, accepted.text
+    await deliver(world, inbox.port)
+    (receipt,) = [m for m in inbox.messages if "we will write" in body_of(m)]
+    (started,) = [m for m in inbox.messages if m is not receipt]
+    due = accepted.json()["clock"]["first_response_due_at"]
+    assert due is not None
+    assert started["Subject"] == f"[{ticket['number']}] {ticket['project_name']}"
+    local = datetime.fromisoformat(due).astimezone(ZoneInfo("Asia/Yekaterinburg"))
+    day = f"{local.day} {MONTHS_EN[local.month - 1]} {local.year}"
+    when = f"{day}, {local:%H:%M} (Asia/Yekaterinburg, UTC+05:00)"
+    assert f"The first response is due by {when}." in body_of(started)

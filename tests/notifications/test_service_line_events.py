@@ -14,6 +14,7 @@ from sqlmodel import col
 from accounts.roles import Role
 from core.outbox import OutboxEvent
 from notifications import CATALOG
+from notifications.mail import thread_id
 from tests.billing.helpers import pay_in_browser, signed
 from tests.contracts.helpers import contract_with_a_first_response
 from tests.notifications.mailbox import Inbox, body_of, deliver
@@ -76,7 +77,8 @@ async def test_a_late_sla_reply_is_told_to_the_customer_as_a_breach(world: World
     assert contract["number"] in message["Subject"]
     (breach,) = await _documents(world, "contract.breach")
     assert (breach["timer"], breach["priority"], breach["breach_minutes"]) == ("first_response", "P1", 30)
-    assert message["References"] == f"<ticket-{breach['ticket_id']}@deskline>"  # threads into the ticket
+    # It threads into the ticket: it references the ticket's receipt to this recipient.
+    assert message["References"] == thread_id(breach["ticket_id"], message["To"])
 
 
 async def test_a_timely_sla_reply_tells_nobody_of_a_breach(world: World) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -244,3 +244,28 @@ async def test_events_of_every_service_line_reach_the_receiver_verified(
     await _deliver(world)
     verified = [Webhook(subscription["secret"]).verify(body, headers) for headers, body in receiver.requests]
     assert {payload["type"] for payload in verified} == set(types)
+
+
+async def test_a_documents_instants_are_given_at_the_organisations_offset(
+    world: World, receiver: Receiver
+) -> None:
+    subscription, _ = await _subscribe(world, receiver.url, "ticket.clock_started")
+    organization, _, contact = await world.contact()
+    _, admin = await world.staff(Role.ADMIN)
+    await world.client.patch(
+        f"/v1/organizations/{organization.id}", json={"time_zone": "Asia/Yekaterinburg"}, headers=admin
+    )
+    ticket = await file_ticket(world, contact, exchange_archive_link="https://files.example.com/a.zip")
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    accepted = await world.client.post(
+        f"/v1/support/tickets/{ticket['id']}/transitions", json={"to": "new"}, headers=engineer
+    )
+    await _deliver(world)
+    (headers, body) = receiver.requests[-1]
+    payload = Webhook(subscription["secret"]).verify(body, headers)
+    assert payload["time_zone"] == "Asia/Yekaterinburg"
+    due = payload["data"]["first_response_due_at"]
+    assert due.endswith("+05:00")
+    assert datetime.fromisoformat(due) == datetime.fromisoformat(
+        accepted.json()["clock"]["first_response_due_at"]
+    )
