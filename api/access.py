@@ -183,6 +183,7 @@ RULES: dict[str, Rule] = {
     "POST /v1/billing/stripe/webhook": PUBLIC,  # authenticated by the Stripe-Signature header
     "POST /v1/payments/{payment_id}/refunds": rule(ADMIN, LEAD),
     "GET /v1/invoices": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
+    "GET /v1/invoices/{invoice_id}": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     "POST /v1/invoices": rule(ADMIN),
     "GET /v1/payments": rule(CUSTOMER_ROLES, ADMIN, SALES, LEAD, scopes=(Scope.BILLING_READ,)),
     # calendars

@@ -21,6 +21,8 @@ from billing.errors import PaymentProviderUnavailable, PaymentRefused, WebhookRe
 from billing.gateway import PaymentGateway, StripeGateway, StripeLimits
 from billing.invoices import (
     ChargeLine,
+    get_invoice,
+    invoice_csv,
     issue_invoice,
     lines_of,
     list_invoices,
@@ -31,7 +33,7 @@ from billing.invoices import (
 )
 from billing.models import Invoice, InvoiceStatus, Payment, RefundStatus
 from billing.notices import InvoiceIssued
-from billing.payments import list_payments, refunds_of
+from billing.payments import list_payments, payment_states, refunds_of
 from billing.reconcile import compare_with_stripe, our_payments
 from billing.refunds import (
     locked_payment,
@@ -81,6 +83,8 @@ __all__ = [
     "abandon_checkout",
     "compare_with_stripe",
     "forget_customers",
+    "get_invoice",
+    "invoice_csv",
     "issue_invoice",
     "lines_of",
     "list_invoices",
@@ -89,6 +93,7 @@ __all__ = [
     "order_for",
     "our_payments",
     "payment_of_booking",
+    "payment_states",
     "payment_view",
     "pending_plans",
     "pending_refunds",

@@ -5,6 +5,8 @@ keyed by the invoice, so nothing is created twice)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +23,7 @@ from billing.gateway import PaymentGateway
 from billing.models import Invoice, InvoiceLine, InvoiceStatus, StripeCustomer
 from core.counters import next_value
 from core.db import dialect_insert
+from core.errors import NotFound
 from core.pagination import Page, paginate
 
 
@@ -200,3 +203,44 @@ async def list_invoices(
     if period is not None:
         statement = statement.where(col(Invoice.period) == period)
     return await paginate(session, statement, col(Invoice.id), limit=limit, cursor=cursor)
+
+
+async def get_invoice(session: AsyncSession, actor: Actor, invoice_id: uuid.UUID) -> Invoice:
+    """One invoice the actor may see (a customer: their organisation's)."""
+    found = (
+        await session.scalars(
+            scoped(sa.select(Invoice), col(Invoice.organization_id), actor).where(
+                col(Invoice.id) == invoice_id
+            )
+        )
+    ).first()
+    if found is None:
+        raise NotFound("No invoice with this id.")
+    return found
+
+
+def invoice_csv(invoice: Invoice, lines: list[InvoiceLine]) -> str:
+    """An invoice for an accountant: one row per line, then the total (amounts in major units)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["invoice", "period", "position", "description", "amount", "currency"])
+    for line in lines:
+        writer.writerow(
+            [
+                invoice.number,
+                invoice.period,
+                line.position,
+                line.description,
+                _major(line.amount_minor),
+                invoice.currency,
+            ]
+        )
+    writer.writerow(
+        [invoice.number, invoice.period, "", "total", _major(invoice.total_minor), invoice.currency]
+    )
+    return out.getvalue()
+
+
+def _major(minor: int) -> str:
+    sign = "-" if minor < 0 else ""
+    return f"{sign}{abs(minor) // 100}.{abs(minor) % 100:02d}"

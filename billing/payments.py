@@ -40,3 +40,15 @@ async def list_payments(
     if booking_id is not None:
         statement = statement.where(col(Payment.booking_id) == booking_id)
     return await paginate(session, statement, col(Payment.id), limit=limit, cursor=cursor)
+
+
+async def payment_states(session: AsyncSession, booking_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """Where each booking's card payment stands (bookings paid otherwise have none)."""
+    if not booking_ids:
+        return {}
+    rows = await session.execute(
+        sa.select(col(Payment.booking_id), col(Payment.status)).where(
+            col(Payment.booking_id).in_(booking_ids)
+        )
+    )
+    return {booking_id: str(status) for booking_id, status in rows}

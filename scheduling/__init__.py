@@ -73,7 +73,7 @@ from scheduling.schemas import (
     WorkingHoursIn,
     WorkingHoursOut,
 )
-from scheduling.views import booking_out
+from scheduling.views import booking_out, names_of
 
 __all__ = [
     "MAX_ICS_BYTES",
@@ -140,6 +140,7 @@ __all__ = [
     "list_services",
     "list_sources",
     "mark_no_show",
+    "names_of",
     "provide_preconditions",
     "release_refunded_booking",
     "release_unpaid_hold",

@@ -211,3 +211,8 @@ class BookingOut(View):
     cancellation_refund: str | None
     created_at: datetime
     payment: PaymentStartOut | msgspec.UnsetType = msgspec.UNSET
+    # For the lists people read (GET /v1/bookings and one booking): what was booked, with whom, and
+    # where its money stands (None: not paid by card, e.g. under a contract).
+    service_name: str | msgspec.UnsetType = msgspec.UNSET
+    engineer_name: str | msgspec.UnsetType = msgspec.UNSET
+    payment_status: str | msgspec.UnsetType | None = msgspec.UNSET

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from api.contract import STRIPE_EVENT, problems
@@ -24,6 +24,8 @@ from billing import (
     RefundStatus,
     WebhookAck,
     WebhookRejected,
+    get_invoice,
+    invoice_csv,
     lines_of,
     list_invoices,
     list_payments,
@@ -109,6 +111,9 @@ async def _invoices_out(db: DB, found: list[Invoice]) -> list[InvoiceOut]:
     return [InvoiceOut.of(i, lines=[InvoiceLineOut.of(line) for line in lines[i.id]]) for i in found]
 
 
+INVOICE_FORMATS = {"text/csv": "The invoice as CSV: one row per line, then the total"}
+
+
 class InvoiceController(Controller):
     path = "/v1/invoices"
     tags = ["billing"]
@@ -125,6 +130,29 @@ class InvoiceController(Controller):
     ) -> PageOut[InvoiceOut]:
         page = await list_invoices(db, actor, limit=limit, cursor=cursor, period=period)
         return PageOut(items=await _invoices_out(db, list(page.items)), next_cursor=page.next_cursor)
+
+    @problems(NotFound)
+    @get(
+        "/{invoice_id:uuid}",
+        summary="One invoice with its lines (JSON; Accept: text/csv to download it)",
+        opt={"alternate_media": INVOICE_FORMATS},
+    )
+    async def get_invoice(
+        self, request: Request[Any, Any, Any], invoice_id: FromPath[uuid.UUID], actor: CurrentActor, db: DB
+    ) -> Response[InvoiceOut]:
+        invoice = await get_invoice(db, actor, invoice_id)
+        (found,) = await _invoices_out(db, [invoice])
+        if (
+            request.accept.best_match(["application/json", *INVOICE_FORMATS], default="application/json")
+            == "text/csv"
+        ):
+            lines = (await lines_of(db, [invoice.id]))[invoice.id]
+            return Response(
+                invoice_csv(invoice, lines),  # type: ignore[arg-type]  # a text body under the same operation
+                media_type="text/csv",
+                headers={"Content-Disposition": f'attachment; filename="invoice-{invoice.number}.csv"'},
+            )
+        return Response(found)
 
     @problems(InvalidInput)
     @post(

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -15,13 +16,20 @@ from api.controllers.scheduling import require_offset
 from api.dependencies import DB, Ctx, CurrentActor
 from api.idempotency import IdempotencyKey, checked_key, claim_key, replay
 from api.schemas import PageOut
-from billing import PaymentProviderUnavailable, payment_of_booking, payment_view, refund_cancelled_booking
+from billing import (
+    PaymentProviderUnavailable,
+    payment_of_booking,
+    payment_states,
+    payment_view,
+    refund_cancelled_booking,
+)
 from contracts import ContractNotInForce, IncludedHoursExhausted, NotCovered
 from core import idempotency
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from core.idempotency import KeyReused, RequestInFlight
 from flows import hold_with_payment, settle_refunds
 from scheduling import (
+    Booking,
     BookingIn,
     BookingOut,
     BookingStatus,
@@ -50,6 +58,7 @@ from scheduling import (
     invite_ics,
     list_bookings,
     mark_no_show,
+    names_of,
     provide_preconditions,
     reschedule_booking,
     reveal_preconditions,
@@ -116,7 +125,8 @@ class BookingController(Controller):
     ) -> PageOut[BookingOut]:
         page = await list_bookings(db, actor, limit=limit, cursor=cursor)
         now = ctx.clock.now()
-        return PageOut(items=[booking_out(b, now) for b in page.items], next_cursor=page.next_cursor)
+        items = await _described(db, list(page.items), [booking_out(b, now) for b in page.items])
+        return PageOut(items=items, next_cursor=page.next_cursor)
 
     @problems(NotFound)
     @get(
@@ -131,7 +141,8 @@ class BookingController(Controller):
         shown = None
         if payment is not None:
             shown = payment_view(payment, ctx.keyring, with_secret=belongs_to(actor, booking.organization_id))
-        return booking_out(booking, ctx.clock.now(), shown)
+        (described,) = await _described(db, [booking], [booking_out(booking, ctx.clock.now(), shown)])
+        return described
 
     @problems(NotFound, PermissionDenied, IllegalBookingTransition)
     @get(
@@ -347,3 +358,18 @@ class CalendarFeedController(Controller):
         name, found = await feed_bookings(db, feed.removesuffix(".ics"), now=now)
         invites = await session_invites(db, found, _organizer(ctx))
         return Response(feed_ics(invites, name=name, now=now), media_type="text/calendar")
+
+
+async def _described(db: DB, bookings: list[Booking], shown: list[BookingOut]) -> list[BookingOut]:
+    """The booking views with what people read in a list: the service, the engineer, the payment."""
+    names = await names_of(db, bookings)
+    states = await payment_states(db, [b.id for b in bookings])
+    return [
+        msgspec.structs.replace(
+            out,
+            service_name=names[b.id][0],
+            engineer_name=names[b.id][1],
+            payment_status=states.get(b.id),
+        )
+        for b, out in zip(bookings, shown, strict=True)
+    ]

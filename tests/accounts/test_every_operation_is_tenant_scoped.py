@@ -5,6 +5,7 @@ answers 404 (never 403, never the object), so a new operation that forgets tenan
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from accounts.roles import Role
 from api.access import rule_for
 from api.cli import OPENAPI_PATH
+from billing import ChargeLine, record_invoice
 from tests.contracts.helpers import active_contract, sales
 from tests.world import World
 
@@ -103,6 +105,17 @@ async def _their_objects(world: World) -> dict[str, str]:
         headers=contact_headers,
     )
     feed = await world.client.post("/v1/calendar-feeds", headers=contact_headers)
+    async with world.session() as session:
+        invoice = await record_invoice(
+            session,
+            organization_id=theirs.id,
+            source="contract",
+            source_id=uuid.UUID(contract["id"]),
+            period="2026-01",
+            currency="RUB",
+            lines=[ChargeLine("Monthly fee", 100_000)],
+            now=world.clock.now(),
+        )
     made = [ticket, attachment, document, sla_ticket, sla_attachment, booking, feed]
     assert all(r.status_code in {200, 201} for r in made), [r.text for r in made]
     return {
@@ -116,6 +129,7 @@ async def _their_objects(world: World) -> dict[str, str]:
         "sla_attachment_id": sla_attachment.json()["id"],
         "booking_id": booking.json()["id"],
         "feed_id": feed.json()["id"],
+        "invoice_id": str(invoice.id),
     }
 
 

@@ -5,6 +5,8 @@ keeps the invoice) and from the recorded requests (the idempotency keys, which l
 
 from __future__ import annotations
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -163,3 +165,22 @@ async def test_an_amendment_inside_an_invoiced_month_is_refused(world: World) ->
         "message": "inside a period already invoiced",
         "source": "body",
     }
+
+
+async def test_a_customer_downloads_their_invoice_as_csv_with_its_lines_and_total(world: World) -> None:
+    contract = await _contract_with_one_breach(world)
+    _, admin = await world.staff(Role.ADMIN)
+    (invoice,) = (await world.client.post("/v1/invoices", json={"period": "2026-01"}, headers=admin)).json()
+    own = await world.headers(await world.user(Role.CUSTOMER_USER, await _organization_of(world, contract)))
+    one = await world.client.get(f"/v1/invoices/{invoice['id']}", headers=own)
+    assert one.status_code == 200
+    assert one.json()["number"] == invoice["number"]
+    download = await world.client.get(f"/v1/invoices/{invoice['id']}", headers={**own, "Accept": "text/csv"})
+    assert download.status_code == 200
+    assert (
+        download.headers["content-disposition"] == f'attachment; filename="invoice-{invoice["number"]}.csv"'
+    )
+    rows = list(csv.reader(io.StringIO(download.text)))
+    assert rows[0] == ["invoice", "period", "position", "description", "amount", "currency"]
+    assert [row[4] for row in rows[1:]] == ["150000.00", "-7500.00", "142500.00"]
+    assert rows[-1][3] == "total"
