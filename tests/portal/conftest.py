@@ -37,6 +37,7 @@ class Portal:
     server: ServerProcess
     mail: Path
     backend: str
+    database_url: str
 
     @property
     def url(self) -> str:
@@ -87,7 +88,7 @@ def _serve(backend: str, home: Path) -> Portal:
         check=True,
         capture_output=True,
     )
-    return Portal(start_server(env, worker=True), home / "mail", backend)
+    return Portal(start_server(env, worker=True), home / "mail", backend, url)
 
 
 @pytest.fixture(scope="session")

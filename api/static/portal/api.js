@@ -48,6 +48,8 @@ export const api = {
   put: (path, json) => send("PUT", path, { json }),
   patch: (path, json, headers) => send("PATCH", path, { json, headers }),
   upload: (path, form) => send("POST", path, { form }),
+  // A document in another representation (e.g. an invoice as CSV), as text.
+  text: async (path, accept) => (await send("GET", path, { headers: { Accept: accept }, raw: true })).text(),
 };
 
 export async function restoreSession() {

@@ -6,7 +6,9 @@ import { TEXT } from "./i18n.js";
 
 const view = document.getElementById("view");
 const nav = document.getElementById("nav");
-const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+// Times are shown in the customer organisation's zone (named), as its mail gives them; the browser's
+// zone only until the organisation is known.
+let zone = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 let lang = chooseLanguage();
 let me = null;
 
@@ -25,6 +27,8 @@ function t(key, values = {}) {
 function applyLanguage() {
   document.documentElement.lang = lang;
   setLanguage(lang);
+  nav.setAttribute("aria-label", t("nav.label"));
+  document.querySelector(".lang")?.setAttribute("aria-label", t("lang.label"));
   for (const button of document.querySelectorAll("[data-lang]")) {
     button.setAttribute("aria-pressed", String(button.dataset.lang === lang));
   }
@@ -57,9 +61,10 @@ function h(tag, attrs = {}, ...children) {
 
 function when(iso) {
   if (!iso) return t("common.none");
-  return new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", {
+  const text = new Intl.DateTimeFormat(lang === "ru" ? "ru-RU" : "en-GB", {
     dateStyle: "medium", timeStyle: "short", timeZone: zone,
   }).format(new Date(iso));
+  return `${text} (${zone})`;
 }
 
 function day(iso) {
@@ -128,8 +133,14 @@ async function busy(form, button, work) {
 }
 
 function render(...nodes) {
-  view.replaceChildren(...nodes);
+  // Absent parts (no notice to show, say) are left out: replaceChildren would print "null".
+  view.replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined && node !== false));
   view.focus();
+}
+
+function notFound() {
+  render(h("h1", {}, t("notfound.title")), h("p", {}, t("notfound.text")),
+    h("p", {}, h("a", { class: "button", href: "#/" }, t("notfound.home"))));
 }
 
 function loading() {
@@ -143,6 +154,7 @@ async function load(work) {
   } catch (err) {
     if (err instanceof Problem) {
       if (err.status === 401) { renderSignIn(t("common.signin_again")); return undefined; }
+      if (err.status === 404) { notFound(); return undefined; }
       render(problemBox(err));
       return undefined;
     }
@@ -151,7 +163,7 @@ async function load(work) {
 }
 
 function renderNav() {
-  const links = [["#/", "nav.home"], ["#/tickets", "nav.tickets"], ["#/book", "nav.book"], ["#/bookings", "nav.bookings"], ["#/contracts", "nav.contracts"]];
+  const links = [["#/", "nav.home"], ["#/tickets", "nav.tickets"], ["#/book", "nav.book"], ["#/bookings", "nav.bookings"], ["#/contracts", "nav.contracts"], ["#/invoices", "nav.invoices"]];
   const here = (location.hash || "#/").split("/")[1] || "";
   nav.replaceChildren(
     ...(me ? links.map(([href, key]) => h("a", { href, "aria-current": href.split("/")[1] === here ? "page" : null }, t(key))) : []),
@@ -180,6 +192,7 @@ function renderSignIn(message) {
 
 async function loadMe() {
   me = await api.get("/v1/me");
+  if (me.organization && me.organization.time_zone) zone = me.organization.time_zone;
 }
 
 // ---- home -------------------------------------------------------------------------------------
@@ -220,13 +233,15 @@ async function tickets() {
 }
 
 function unavailableControl(name) {
+  // Each item's own words, so two checkboxes never share an accessible name.
+  const item = t(`new.item.${name}`);
   const box = h("input", { type: "checkbox", id: `f-${name}-unavailable` });
   const reason = h("input", { type: "text", id: `f-${name}-reason`, name: `${name}_reason`, disabled: true });
   box.addEventListener("change", () => { reason.disabled = !box.checked; if (box.checked) reason.focus(); });
   return {
     box, reason,
-    node: h("div", { class: "row" }, h("label", { for: box.id }, box, " ", t("new.unavailable")),
-      h("label", { for: reason.id, class: "hint" }, t("new.unavailable_reason")), reason,
+    node: h("div", { class: "row" }, h("label", { for: box.id }, box, " ", t("new.unavailable_item", { item })),
+      h("label", { for: reason.id, class: "hint" }, t("new.unavailable_reason_item", { item })), reason,
       h("span", { class: "field-error", "data-error-for": `${name}_reason` })),
   };
 }
@@ -391,29 +406,42 @@ async function book() {
   render(h("h1", {}, t("book.title")), h("fieldset", { class: "card" }, h("legend", {}, t("book.choose")), choices), slots);
 }
 
-async function showSlots(service, target) {
+function weekStart(offset) {
+  const today = new Date();
+  const monday = new Date(today.getFullYear(), today.getMonth(), today.getDate() - ((today.getDay() + 6) % 7));
+  return new Date(monday.getTime() + offset * 7 * 86400000);
+}
+
+// One week of free start times at a time, with the previous and the next week a click away.
+async function showSlots(service, target, offset = 0, choose = (start) => confirmHold(service, start, target)) {
   target.replaceChildren(h("p", { class: "loading", role: "status" }, t("common.loading")));
-  const from = new Date();
-  const to = new Date(from.getTime() + 14 * 86400000);
+  const from = new Date(Math.max(weekStart(offset).getTime(), Date.now()));
+  const to = weekStart(offset + 1);
+  const week = h("h2", { id: "week" }, t("book.week", { from: day(weekStart(offset).toISOString()) }));
+  const previous = h("button", { type: "button", class: "secondary", id: "previous-week", disabled: offset <= 0, onclick: () => showSlots(service, target, offset - 1, choose) }, t("book.previous_week"));
+  const next = h("button", { type: "button", class: "secondary", id: "next-week", onclick: () => showSlots(service, target, offset + 1, choose) }, t("book.next_week"));
   try {
     const found = await api.get(`/v1/availability?service_id=${service.id}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}&tz=${encodeURIComponent(zone)}`);
-    target.replaceChildren(h("h2", {}, t("book.slots", { zone })), slotButtons(service, found.slots.map((s) => s.starts_at), target));
+    target.replaceChildren(h("p", { class: "hint" }, t("book.slots", { zone })), week, h("div", { class: "row" }, previous, next),
+      slotButtons(found.slots.map((s) => s.starts_at), choose));
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
-    target.replaceChildren(problemBox(err));
+    target.replaceChildren(week, h("div", { class: "row" }, previous, next), problemBox(err));
   }
 }
 
-function slotButtons(service, starts, target) {
-  if (!starts.length) return h("p", {}, t("book.no_slots"));
+function slotButtons(starts, choose) {
+  if (!starts.length) return h("p", {}, t("book.no_slots_week"));
   const groups = new Map();
   for (const start of starts) {
     const key = day(start);
     if (!groups.has(key)) groups.set(key, []);
     groups.get(key).push(start);
   }
+  // Each button is named with its day as well as its time: a screen reader hears which day it is.
   return h("div", {}, [...groups].map(([label, list]) => [h("div", { class: "day" }, label),
-    h("div", { class: "slots" }, list.map((start) => h("button", { type: "button", class: "slot", "data-start": start, onclick: () => confirmHold(service, start, target) }, clock(start))))]));
+    h("div", { class: "slots" }, list.map((start) => h("button", { type: "button", class: "slot", "data-start": start,
+      "aria-label": t("book.slot_label", { day: label, time: clock(start) }), onclick: () => choose(start) }, clock(start))))]));
 }
 
 function confirmHold(service, start, target) {
@@ -432,7 +460,7 @@ function confirmHold(service, start, target) {
       if (!(err instanceof Problem)) throw err;
       showProblem(form, err);
       const next = err.body.next_free_slots || [];
-      if (next.length) form.append(h("p", {}, t("book.next_free")), h("div", { class: "slots" }, next.map((s) => h("button", { type: "button", class: "slot", onclick: () => confirmHold(service, s, target) }, `${day(s)} ${clock(s)}`))));
+      if (next.length) form.append(h("p", {}, t("book.next_free")), h("div", { class: "slots" }, next.map((s) => h("button", { type: "button", class: "slot", onclick: () => confirmHold(service, s, target) }, t("book.slot_label", { day: day(s), time: clock(s) })))));
     } finally {
       submit.disabled = false;
       submit.removeAttribute("aria-busy");
@@ -445,9 +473,16 @@ function confirmHold(service, start, target) {
 async function bookings() {
   const page = await load(() => api.get("/v1/bookings?limit=50"));
   if (!page) return;
-  render(h("h1", {}, t("bookings.title")), page.items.length ? h("table", {}, h("tbody", {}, page.items.map((b) => h("tr", {},
-    h("td", {}, h("a", { href: `#/bookings/${b.id}` }, b.number)), h("td", {}, when(b.starts_at)),
-    h("td", {}, h("span", { class: "status" }, t(`booking.status.${b.status}`))))))) : h("p", {}, t("bookings.none")));
+  const headers = ["bookings.number", "bookings.when", "bookings.service", "bookings.engineer", "bookings.price", "bookings.payment", "bookings.status"];
+  render(h("h1", {}, t("bookings.title")), h("p", { class: "hint" }, t("common.times_in", { zone })),
+    page.items.length ? h("table", { id: "sessions" },
+      h("thead", {}, h("tr", {}, headers.map((k) => h("th", { scope: "col" }, t(k))))),
+      h("tbody", {}, page.items.map((b) => h("tr", {},
+        h("th", { scope: "row" }, h("a", { href: `#/bookings/${b.id}` }, b.number)), h("td", {}, when(b.starts_at)),
+        h("td", {}, b.service_name || ""), h("td", {}, b.engineer_name || ""), h("td", {}, money(b.price_minor, b.currency)),
+        h("td", {}, t(`payment.${b.payment_status || "none"}`)),
+        h("td", {}, h("span", { class: "status" }, t(`booking.status.${b.status}`)))))))
+      : h("p", {}, t("bookings.none")));
 }
 
 let stripeLoaded = null;
@@ -487,6 +522,7 @@ async function booking(id) {
       feedButton())));
   }
   if (b.cancellation_refund) sections.push(h("p", { class: "notice" }, t(`booking.cancelled_refund.${b.cancellation_refund}`)));
+  if (["confirmed", "ready"].includes(b.status)) sections.push(rescheduleSection(b, service));
   if (["pending_payment", "confirmed", "ready"].includes(b.status)) sections.push(cancelSection(b, service));
   render(...sections);
 }
@@ -576,6 +612,34 @@ function feedButton() {
   });
   holder.append(button);
   return holder;
+}
+
+// Moving a session: pick a free time of another week or this one, see what changes, then confirm.
+function rescheduleSection(b, service) {
+  const section = h("section", { class: "card", id: "reschedule" });
+  const slots = h("div", { id: "reschedule-slots", "aria-live": "polite" });
+  const open = h("button", { type: "button", class: "secondary" }, t("reschedule.open"));
+  const choose = (start) => {
+    const until = new Date(new Date(start).getTime() - service.full_refund_hours_before * 3600000).toISOString();
+    const confirm = h("button", { type: "submit" }, t("reschedule.confirm"));
+    const keep = h("button", { type: "button", class: "secondary", onclick: () => section.replaceChildren(open) }, t("reschedule.keep"));
+    const form = h("form", { id: "reschedule-confirm", novalidate: true },
+      h("p", { id: "reschedule-change" }, t("reschedule.confirm_text", { service: service.name, old: when(b.starts_at), new: when(start), price: money(b.price_minor, b.currency), until: when(until) })),
+      h("div", { class: "row" }, confirm, keep));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const moved = await busy(form, confirm, () => api.post(`/v1/bookings/${b.id}/reschedule`, { starts_at: start }));
+      if (moved) { sessionStorage.setItem("deskline.notice", t("reschedule.done")); booking(b.id); }
+    });
+    slots.replaceChildren(form);
+    confirm.focus();
+  };
+  open.addEventListener("click", () => {
+    section.replaceChildren(h("h2", {}, t("reschedule.title")), slots);
+    showSlots(service, slots, 0, choose);
+  });
+  section.append(open);
+  return section;
 }
 
 function cancelSection(b, service) {
@@ -698,6 +762,35 @@ async function slaTicket(contractId, id) {
   );
 }
 
+// ---- invoices ---------------------------------------------------------------------------------
+async function invoices() {
+  const page = await load(() => api.get("/v1/invoices?limit=50"));
+  if (!page) return;
+  const headers = ["invoices.number", "invoices.period", "invoices.total", "invoices.status", "invoices.lines"];
+  render(h("h1", {}, t("invoices.title")),
+    page.items.length ? h("table", { id: "invoices" },
+      h("thead", {}, h("tr", {}, headers.map((k) => h("th", { scope: "col" }, t(k))), h("td", {}))),
+      h("tbody", {}, page.items.map((i) => h("tr", {},
+        h("th", { scope: "row" }, i.number), h("td", {}, i.period), h("td", {}, money(i.total_minor, i.currency)),
+        h("td", {}, t(`invoices.status.${i.status}`)),
+        h("td", {}, h("ul", { class: "lines" }, i.lines.map((line) => h("li", {}, `${line.description}: ${money(line.amount_minor, i.currency)}`)))),
+        h("td", {}, h("button", { type: "button", class: "secondary", "data-invoice": i.id, onclick: () => downloadInvoice(i) }, t("invoices.download", { number: i.number })))))))
+      : h("p", {}, t("invoices.none")));
+}
+
+async function downloadInvoice(invoice) {
+  try {
+    const text = await api.text(`/v1/invoices/${invoice.id}`, "text/csv");
+    const link = h("a", { href: URL.createObjectURL(new Blob([text], { type: "text/csv" })), download: `invoice-${invoice.number}.csv` });
+    document.body.append(link);
+    link.click();
+    link.remove();
+  } catch (err) {
+    if (!(err instanceof Problem)) throw err;
+    view.prepend(problemBox(err));
+  }
+}
+
 // ---- routing ----------------------------------------------------------------------------------
 async function route() {
   applyLanguage();
@@ -718,7 +811,9 @@ async function route() {
   if (section === "contracts" && id && sub === "tickets" && subId) return slaTicket(id, subId);
   if (section === "contracts" && id) return contract(id);
   if (section === "contracts") return contracts();
-  return home();
+  if (section === "invoices" && !id) return invoices();
+  if (!section) return home();
+  return notFound();
 }
 
 window.addEventListener("hashchange", route);
