@@ -101,6 +101,7 @@ def worker_config(settings: Settings) -> WorkerConfig:
         smtp_from=settings.smtp_from,
         webhook_url_policy=settings.webhook_url_policy,
         lease=timedelta(seconds=settings.worker_lease_seconds),
+        vendor_time_zone=settings.time_zone,
     )
 
 

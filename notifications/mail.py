@@ -22,7 +22,6 @@ from notifications.templates import Speech
 from support import TicketReceived
 
 DOMAIN = "deskline"
-VENDOR_TIME_ZONE = "Europe/Moscow"  # staff, and recipients of no organisation, read the vendor's time
 
 
 def thread_id(ticket_id: str, recipient: str) -> str:
@@ -33,11 +32,19 @@ def thread_id(ticket_id: str, recipient: str) -> str:
 
 
 def message_for(
-    event: OutboxEvent, delivery: Delivery, *, sender: str, now: datetime, invite: bytes | None = None
+    event: OutboxEvent,
+    delivery: Delivery,
+    *,
+    sender: str,
+    now: datetime,
+    invite: bytes | None = None,
+    vendor_time_zone: str = "Europe/Moscow",
 ) -> EmailMessage:
+    """The message of one delivery. Staff, and recipients of no organisation, read the vendor's time
+    (``DESKLINE_TIME_ZONE``); customers their organisation's."""
     entry = CATALOG[event.type]
     document = msgspec.convert(event.payload, entry.event)
-    say = Speech(delivery.locale == "ru", ZoneInfo(delivery.time_zone or VENDOR_TIME_ZONE))
+    say = Speech(delivery.locale == "ru", ZoneInfo(delivery.time_zone or vendor_time_zone))
     subject, body = entry.template(document, say)
     message = EmailMessage()
     message["From"] = sender

@@ -54,6 +54,7 @@ class WorkerConfig:
     webhook_url_policy: UrlPolicy
     lease: timedelta = timedelta(minutes=2)
     batch: int = 100
+    vendor_time_zone: str = "Europe/Moscow"  # DESKLINE_TIME_ZONE: the time staff read in their mail
     smtp_connections: int = 4  # messages of a batch are sent over this many SMTP sessions at once
     webhook_concurrency: int = 16  # webhooks of a batch in flight at once
     smtp_timeout_seconds: float = 10
@@ -189,7 +190,12 @@ class Worker:
             try:
                 for delivery, event, invite in lane:
                     message = message_for(
-                        event, delivery, sender=self.config.smtp_from, now=self.clock.now(), invite=invite
+                        event,
+                        delivery,
+                        sender=self.config.smtp_from,
+                        now=self.clock.now(),
+                        invite=invite,
+                        vendor_time_zone=self.config.vendor_time_zone,
                     )
                     results[delivery.id] = self._noted(delivery, event, *await mailer.send(message))
             finally:
