@@ -213,6 +213,10 @@ RULES: dict[str, Rule] = {
     "GET /v1/contracts/{contract_id}/tickets/{ticket_id}/attachments/{attachment_id}": rule(
         CUSTOMER_ROLES, SUPPORT_STAFF, scopes=(Scope.SUPPORT_READ,)
     ),
+    # the staff queue of both lines
+    "GET /v1/queue": rule(SUPPORT_STAFF),
+    "GET /v1/queue/events": rule(SUPPORT_STAFF),
+    "PUT /v1/queue/{ticket_id}/assignee": rule(SUPPORT_STAFF),
     "GET /v1/calendars/holidays": PUBLIC,  # a published regulation's holidays; staff see every calendar
     "POST /v1/calendars/holidays": rule(LEAD, ADMIN),
     "PUT /v1/calendars/holidays/{day}": rule(LEAD, ADMIN),

@@ -39,6 +39,7 @@ from api.controllers.operations import OperationsController
 from api.controllers.organizations import OrganizationController
 from api.controllers.outbox import OutboxController
 from api.controllers.portal import PORTAL_ASSETS, PORTAL_ASSETS_URL, PortalController
+from api.controllers.queue import QueueController
 from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.controllers.webhooks import WebhookSubscriptionController
@@ -82,6 +83,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     InvoiceController,
     ContractController,
     SlaTicketController,
+    QueueController,
     ContractReportController,
     ContractDocumentController,
     OutboxController,

@@ -186,6 +186,12 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(r"^unknown: (?P<v>.+)$", _fixed("unknown_reference", "unknown: {v}", "неизвестно: {v}")),
     _rule(
+        r"^not an active member of support staff$",
+        _fixed(
+            "unknown_reference", "not an active member of support staff", "не действующий сотрудник поддержки"
+        ),
+    ),
+    _rule(
         r"^unknown intake item (?P<v>.+)$",
         _fixed("unknown_reference", "no intake item {v}", "нет такого пункта заявки: {v}"),
     ),

@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     booking_hold_minutes: int = Field(default=15, gt=0, le=24 * 60)
     # How long a portal sign-in lasts (the browser session's cookie and its record).
     portal_session_hours: int = Field(default=12, gt=0, le=24 * 30)
+    # How often a watched staff queue (GET /v1/queue/events) looks for changed tickets, and how long
+    # one event stream lasts before the browser reconnects (so no stream outlives a proxy's timeout).
+    queue_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    queue_stream_seconds: int = Field(default=300, ge=1, le=3600)
     precondition_secret_retention_days: int = Field(default=7, ge=0, le=3650)
     # ICS calendars fetched by URL: only these hosts (comma-separated; empty = any public host),
     # and never private, loopback or link-local addresses unless explicitly allowed.

@@ -27,15 +27,18 @@ from contracts.errors import (
 )
 from contracts.invoicing import invoice_month
 from contracts.notices import ContractActivated, ContractBreach, ContractReportReady
+from contracts.queue import QueueFilter, queue_marker, work_queue
 from contracts.report_formats import report_csv, report_html
 from contracts.reports import Report, breaches_of, monthly_report
 from contracts.schemas import (
     AmendmentIn,
+    AssigneeIn,
     ContractIn,
     ContractOut,
     ContractPatch,
     DocumentOut,
     PriorityChangeIn,
+    QueueItemOut,
     SlaMessageOut,
     SlaTicketIn,
     SlaTicketOut,
@@ -48,6 +51,7 @@ from contracts.views import contract_out, sla_ticket_out
 __all__ = [
     "SLA",
     "AmendmentIn",
+    "AssigneeIn",
     "ContractActivated",
     "ContractBreach",
     "ContractIn",
@@ -63,6 +67,8 @@ __all__ = [
     "IncludedHoursExhausted",
     "NotCovered",
     "PriorityChangeIn",
+    "QueueFilter",
+    "QueueItemOut",
     "Report",
     "SlaMessageOut",
     "SlaTicketIn",
@@ -84,9 +90,11 @@ __all__ = [
     "load_contract",
     "load_sla_ticket",
     "monthly_report",
+    "queue_marker",
     "report_csv",
     "report_html",
     "sla_ticket_out",
     "terminate_contract",
     "update_draft",
+    "work_queue",
 ]

@@ -14,7 +14,7 @@ from core.business_time import WEEKLY_HOURS
 from core.money import MinorUnits, PositiveMinorUnits
 from core.text import LongText, Name
 from core.views import View
-from support import AttachmentOut
+from support import AttachmentOut, QueueTimerOut
 
 Hhmm = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 Currency = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$")]
@@ -250,6 +250,42 @@ class SlaTicketOut(View):
     resolved_at: datetime | None
     closed_at: datetime | None
     revision: int
+    assignee_id: uuid.UUID | None = None  # who of support staff works it (PUT /v1/queue/{id}/assignee)
     messages: list[SlaMessageOut] = msgspec.field(default_factory=list)
     attachments: list[AttachmentOut] = msgspec.field(default_factory=list)
     timeline: list[SlaEventOut] = msgspec.field(default_factory=list)
+
+
+class QueueItemOut(View):
+    """An open ticket of either line in the staff queue. ``next_due_at`` is when its earliest running
+    timer falls due (null while it awaits the customer or nothing runs); ``breached`` says a timer is
+    (or was) late and ``breach_minutes`` by how much at most; ``missing`` lists the intake items a free
+    ticket still lacks (its clock starts when there are none)."""
+
+    id: uuid.UUID
+    line: str  # basic | sla
+    number: str
+    subject: str
+    status: str
+    organization_id: uuid.UUID
+    organization_name: str
+    assignee_id: uuid.UUID | None
+    assignee_name: str | None
+    contract_id: uuid.UUID | None
+    priority: str | None
+    missing: list[str]
+    paused: bool
+    next_due_at: datetime | None
+    next_due_timer: str | None
+    breached: bool
+    breach_minutes: int
+    timers: list[QueueTimerOut]
+    created_at: datetime
+    updated_at: datetime
+    revision: int
+
+
+class AssigneeIn(Input):
+    """Who works the ticket: a member of support staff, or null to give it back to the queue."""
+
+    assignee_id: uuid.UUID | None

@@ -36,7 +36,7 @@ from support.notices import (
     warning_still_due,
     watch_first_response,
 )
-from support.parties import is_support_staff, load_ticket
+from support.parties import SUPPORT_STAFF, is_support_staff, load_ticket, readable_tickets
 from support.regulation import (
     INTAKE_ITEM_NAMES,
     current_regulation,
@@ -56,6 +56,7 @@ from support.schemas import (
     MessageOut,
     MonthStatsOut,
     PhoneTicketIn,
+    QueueTimerOut,
     RegulationIn,
     RegulationOut,
     SessionProposalIn,
@@ -67,12 +68,20 @@ from support.schemas import (
     TransitionIn,
 )
 from support.stats import monthly_stats
-from support.tickets import add_message, list_tickets, record_session_proposal, touch_ticket, update_intake
-from support.views import filed_ticket_view, ticket_detail, ticket_summaries
+from support.tickets import (
+    add_message,
+    assign_ticket,
+    list_tickets,
+    record_session_proposal,
+    touch_ticket,
+    update_intake,
+)
+from support.views import filed_ticket_view, queue_timers, ticket_detail, ticket_summaries
 
 __all__ = [
     "BASIC",
     "INTAKE_ITEM_NAMES",
+    "SUPPORT_STAFF",
     "ArticleIn",
     "ArticleOut",
     "ArticlePatch",
@@ -95,6 +104,7 @@ __all__ = [
     "MessageOut",
     "MonthStatsOut",
     "PhoneTicketIn",
+    "QueueTimerOut",
     "RegulationIn",
     "RegulationOut",
     "SessionProposalIn",
@@ -113,6 +123,7 @@ __all__ = [
     "TicketWaitingForCustomer",
     "TransitionIn",
     "add_message",
+    "assign_ticket",
     "attach_file",
     "attachments_of",
     "create_article",
@@ -134,6 +145,8 @@ __all__ = [
     "names_holiday_calendar",
     "pauses_of_tickets",
     "publish_regulation",
+    "queue_timers",
+    "readable_tickets",
     "receive_email",
     "record_session_proposal",
     "register_line",

@@ -71,6 +71,8 @@ class Ticket(SQLModel, table=True):
     # The regulation a free ticket is measured by (SLA tickets are measured by their contract).
     regulation_id: uuid.UUID | None = uuid_fk("support_regulation_version.id", index=False, nullable=True)
     status: TicketStatus = enum_field(TicketStatus, index=True)
+    # The support staff member working the ticket (taken from the queue); None while nobody is.
+    assignee_id: uuid.UUID | None = uuid_fk("accounts_user.id", nullable=True)
     waiting_reason: WaitingReason | None = Field(default=None, sa_type=StrEnumType(WaitingReason))
     channel: str = Field(default="api", max_length=16)
 
@@ -87,7 +89,7 @@ class Ticket(SQLModel, table=True):
     unavailable_items: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # item -> reason
 
     created_at: datetime = utc_field()
-    updated_at: datetime = utc_field()
+    updated_at: datetime = utc_field(index=True)  # the staff queue's change marker reads its maximum
     intake_completed_at: datetime | None = utc_field(nullable=True)
     intake_month: str | None = Field(
         default=None, max_length=7, index=True

@@ -24,10 +24,12 @@ def is_support_staff(actor: Actor) -> bool:
     return actor.has_role(*SUPPORT_STAFF)
 
 
-def readable_tickets(actor: Actor, line: str = BASIC) -> sa.Select[Ticket]:
-    """The tickets of ``line`` the actor may read (accounts.tenancy): each line's operations see only
-    their own queue, customers only their organisation's."""
-    return scoped(sa.select(Ticket).where(col(Ticket.line) == line), col(Ticket.organization_id), actor)
+def readable_tickets(actor: Actor, line: str | None = BASIC) -> sa.Select[Ticket]:
+    """The tickets of ``line`` (None: of every line, the staff queue) the actor may read
+    (accounts.tenancy): each line's operations see only their own queue, customers only their
+    organisation's."""
+    statement = sa.select(Ticket) if line is None else sa.select(Ticket).where(col(Ticket.line) == line)
+    return scoped(statement, col(Ticket.organization_id), actor)
 
 
 async def load_ticket(

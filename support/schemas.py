@@ -161,12 +161,26 @@ class TicketOut(View):
     resolved_at: datetime | None
     closed_at: datetime | None
     revision: int
+    assignee_id: uuid.UUID | None = None  # who of support staff works it (PUT /v1/queue/{id}/assignee)
     suggested_articles: list[ArticleRef] = msgspec.field(default_factory=list)
     cited_articles: list[ArticleRef] = msgspec.field(default_factory=list)
     messages: list[MessageOut] = msgspec.field(default_factory=list)
     attachments: list[AttachmentOut] = msgspec.field(default_factory=list)
     explanation_requests: list[ExplanationOut] = msgspec.field(default_factory=list)
     timeline: list[EventOut] = msgspec.field(default_factory=list)
+
+
+class QueueTimerOut(View):
+    """One timer of a ticket as the staff queue shows it: first_response, update (the next one owed) or
+    resolution. ``due_at`` is null while the ticket awaits the customer (``paused``) or the timer has
+    not started; ``breach_minutes`` says by how many business minutes it is (or was) late."""
+
+    name: str
+    due_at: datetime | None
+    stopped_at: datetime | None
+    paused: bool
+    breached: bool
+    breach_minutes: int
 
 
 class TicketSummaryOut(View):

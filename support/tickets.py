@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import Actor
-from core.errors import Conflict, FieldProblem, InvalidInput, PermissionDenied
+from accounts import Actor, Role, User
+from core.errors import Conflict, FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.errors import check_revision as revision_checked
 from core.pagination import Page, paginate
 from support import kb, notices
@@ -28,7 +28,7 @@ from support.models import (
     TicketStatus,
     WaitingReason,
 )
-from support.parties import is_support_staff, load_ticket, readable_tickets, require_contact
+from support.parties import SUPPORT_STAFF, is_support_staff, load_ticket, readable_tickets, require_contact
 from support.schemas import MessageIn, TicketPatch
 
 TICKET_COUNTER = "support_ticket"
@@ -254,3 +254,46 @@ async def end_pause(session: AsyncSession, ticket: Ticket, *, now: datetime) -> 
     )
     if ended.rowcount:  # type: ignore[attr-defined]  # a CursorResult for an UPDATE
         ticket.updates_counted_from = now
+
+
+async def assign_ticket(
+    session: AsyncSession, actor: Actor, ticket_id: uuid.UUID, assignee_id: uuid.UUID | None, *, now: datetime
+) -> Ticket:
+    """Who works a ticket of any line. An engineer takes a ticket for themselves or gives back their
+    own; leads and admins give any ticket to any active member of support staff. The change is on the
+    ticket's timeline and moves it in every queue (its revision and change time)."""
+    if not is_support_staff(actor):
+        raise PermissionDenied("Only support staff work tickets.")
+    statement = readable_tickets(actor, line=None).where(col(Ticket.id) == ticket_id)
+    ticket = (await session.scalars(statement.with_for_update())).first()
+    if ticket is None:
+        raise NotFound("No ticket with this id.")
+    if not actor.has_role(Role.SUPPORT_LEAD, Role.ADMIN):
+        mine = {actor.id}
+        if assignee_id not in mine | {None} or (assignee_id is None and ticket.assignee_id not in mine):
+            raise PermissionDenied("An engineer takes tickets for themselves and gives back only their own.")
+    if assignee_id is not None:
+        user = await session.get(User, assignee_id)
+        if user is None or not user.is_active or user.role not in SUPPORT_STAFF:
+            raise InvalidInput(
+                "The assignee must be an active member of support staff.",
+                errors=[FieldProblem("assignee_id", "not an active member of support staff")],
+            )
+    if ticket.assignee_id == assignee_id:
+        return ticket
+    session.add(
+        TicketEvent(
+            ticket_id=ticket.id,
+            occurred_at=now,
+            actor_id=actor.id,
+            kind="assigned",
+            data={
+                "from": str(ticket.assignee_id) if ticket.assignee_id else None,
+                "to": str(assignee_id) if assignee_id else None,
+            },
+        )
+    )
+    ticket.assignee_id = assignee_id
+    touch_ticket(ticket, now)
+    await session.flush()
+    return ticket

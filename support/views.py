@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from support.models import (
     TicketArticle,
     TicketEvent,
     TicketMessage,
+    TicketStatus,
 )
 from support.parties import is_support_staff
 from support.regulation import regulation_calendar
@@ -34,6 +36,7 @@ from support.schemas import (
     EventOut,
     ExplanationOut,
     MessageOut,
+    QueueTimerOut,
     TicketOut,
     TicketSummaryOut,
 )
@@ -70,6 +73,64 @@ async def _basics(
         view = clock_view(ticket, calendar, pauses.get(ticket.id, []), now=now, update_interval=interval)
         missing = missing_from(ticket, regulation, has_device_database=ticket.id in with_file)
         found.append((regulation, missing, ClockOut.of(view)))
+    return found
+
+
+def _late_minutes(calendar: BusinessCalendar, due: datetime, end: datetime) -> int:
+    """Business minutes from ``due`` to ``end``, rounded up (0 when not late)."""
+    if end <= due:
+        return 0
+    return math.ceil(calendar.elapsed_minus_pauses(due, end, ()) / timedelta(minutes=1))
+
+
+async def queue_timers(
+    session: AsyncSession, tickets: Sequence[Ticket], *, now: datetime
+) -> list[tuple[list[str], list[QueueTimerOut]]]:
+    """Each basic ticket's missing intake items and its timers as the staff queue shows them: the first
+    response and, after it, the next update the regulation owes; how late each is in business minutes."""
+    calendars: dict[uuid.UUID, BusinessCalendar] = {}
+    found = []
+    for ticket, (regulation, missing, clock) in zip(
+        tickets, await _basics(session, tickets, now), strict=True
+    ):
+        paused = ticket.status == TicketStatus.AWAITING_CUSTOMER
+        late_first = clock.breached and clock.first_response_due_at is not None
+        late_update = clock.update_overdue and clock.next_update_due_at is not None
+        if (late_first or late_update) and regulation.id not in calendars:
+            calendars[regulation.id] = await regulation_calendar(session, regulation)
+        calendar = calendars.get(regulation.id)
+        due = clock.first_response_due_at
+        timers = [
+            QueueTimerOut(
+                name="first_response",
+                due_at=due,
+                stopped_at=clock.first_responded_at,
+                paused=paused and clock.first_responded_at is None,
+                breached=clock.breached,
+                breach_minutes=(
+                    _late_minutes(calendar, due, clock.first_responded_at or now)
+                    if late_first and calendar is not None and due is not None
+                    else 0
+                ),
+            )
+        ]
+        if clock.first_responded_at is not None:
+            owed = clock.next_update_due_at
+            timers.append(
+                QueueTimerOut(
+                    name="update",
+                    due_at=None if paused else owed,
+                    stopped_at=None,
+                    paused=paused,
+                    breached=clock.update_overdue,
+                    breach_minutes=(
+                        _late_minutes(calendar, owed, now)
+                        if late_update and calendar is not None and owed is not None
+                        else 0
+                    ),
+                )
+            )
+        found.append((missing, timers))
     return found
 
 
