@@ -225,8 +225,9 @@ RULES: dict[str, Rule] = {
 
 SESSION_PATH = "/portal/session"
 
-# Interactive documentation, the schema itself and the portal's page and sign-in are public.
-PUBLIC_PREFIXES = ("/schema", "/portal")
+# Interactive documentation, the schema itself, the portal's and the console's pages and sign-in are
+# public (the pages hold no data; every operation they call is judged by its own rule).
+PUBLIC_PREFIXES = ("/schema", "/portal", "/console")
 
 
 def rule_for(method: str, path_template: str) -> Rule | None:

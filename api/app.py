@@ -28,6 +28,7 @@ from api.controllers.auth import AuthController
 from api.controllers.billing import BillingController, InvoiceController
 from api.controllers.bookings import BookingController, CalendarFeedController
 from api.controllers.calendars import HolidayController
+from api.controllers.console import CONSOLE_ASSETS, CONSOLE_ASSETS_URL, ConsoleController
 from api.controllers.contracts import (
     ContractController,
     ContractDocumentController,
@@ -89,6 +90,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     OutboxController,
     WebhookSubscriptionController,
     PortalController,
+    ConsoleController,
 ]
 
 
@@ -261,6 +263,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
                 [PORTAL_ASSETS],
                 include_in_schema=False,
                 name="portal-assets",
+                cache_control=CacheControlHeader(no_cache=True),
+                after_request=_nosniff,
+            ),
+            create_static_files_router(
+                CONSOLE_ASSETS_URL,
+                [CONSOLE_ASSETS],
+                include_in_schema=False,
+                name="console-assets",
                 cache_control=CacheControlHeader(no_cache=True),
                 after_request=_nosniff,
             ),
