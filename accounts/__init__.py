@@ -7,7 +7,7 @@ This module is the part's public surface: the other parts import from ``accounts
 its modules (an import contract in pyproject.toml holds that)."""
 
 from accounts.actor import SYSTEM_ACTOR, Actor
-from accounts.audit import AuditFilter, list_events, record_audit
+from accounts.audit import AuditFilter, events_about, list_events, record_audit
 from accounts.authentication import actor_from_claims, actor_from_external_claims, user_actor
 from accounts.bootstrap import create_user_with_organization, seed_demo_data
 from accounts.browser_sessions import (
@@ -53,7 +53,7 @@ from accounts.errors import (
     ThrottleUnavailable,
 )
 from accounts.login import client_credentials, password_login, refresh_tokens
-from accounts.models import Organization, User
+from accounts.models import AuditEvent, Organization, User
 from accounts.purchases import import_purchases_csv, list_purchases, record_purchase
 from accounts.roles import CUSTOMER_ROLES, SCOPE_DESCRIPTIONS, STAFF_ROLES, Role, Scope
 from accounts.schemas import (
@@ -90,6 +90,7 @@ __all__ = [
     "STAFF_ROLES",
     "SYSTEM_ACTOR",
     "Actor",
+    "AuditEvent",
     "AuditEventOut",
     "AuditFilter",
     "CsrfTokenInvalid",
@@ -140,6 +141,7 @@ __all__ = [
     "deactivate_client",
     "designate_support_contact",
     "eligibility_of",
+    "events_about",
     "find_browser_session",
     "get_organization",
     "get_user",

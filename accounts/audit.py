@@ -43,6 +43,22 @@ async def record_audit(
     return event
 
 
+async def events_about(
+    session: AsyncSession, subject_type: str, subject_id: uuid.UUID | str, action: str
+) -> list[AuditEvent]:
+    """One subject's audit events of one kind, oldest first (what a page about the subject shows)."""
+    rows = await session.scalars(
+        sa.select(AuditEvent)
+        .where(
+            col(AuditEvent.subject_type) == subject_type,
+            col(AuditEvent.subject_id) == str(subject_id),
+            col(AuditEvent.action) == action,
+        )
+        .order_by(col(AuditEvent.occurred_at))
+    )
+    return list(rows.all())
+
+
 @dataclass(frozen=True, slots=True)
 class AuditFilter:
     action: str | None = None

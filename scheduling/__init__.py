@@ -49,6 +49,7 @@ from scheduling.preconditions import (
     destroy_expired_secrets,
     provide_preconditions,
     reveal_preconditions,
+    reveals_of,
     view_preconditions,
 )
 from scheduling.schemas import (
@@ -66,6 +67,7 @@ from scheduling.schemas import (
     PreconditionsOut,
     RescheduleIn,
     RevealedOut,
+    RevealOut,
     ServiceIn,
     ServiceOut,
     ServicePatch,
@@ -103,6 +105,7 @@ __all__ = [
     "PreconditionsIn",
     "PreconditionsOut",
     "RescheduleIn",
+    "RevealOut",
     "RevealedOut",
     "SchedulingPolicy",
     "ServiceIn",
@@ -148,6 +151,7 @@ __all__ = [
     "require_calendar_editor",
     "reschedule_booking",
     "reveal_preconditions",
+    "reveals_of",
     "revoke_feed",
     "session_invite",
     "session_invites",

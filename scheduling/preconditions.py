@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from accounts import Actor, record_audit
+from accounts import Actor, AuditEvent, events_about, record_audit
 from core.crypto import KeyRing
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from scheduling.bookings import get_booking
@@ -224,3 +224,10 @@ async def destroy_expired_secrets(
         .values(secret_ciphertext=None, secret_destroyed_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def reveals_of(session: AsyncSession, booking: Booking) -> tuple[datetime, datetime, list[AuditEvent]]:
+    """The window in which the assigned engineer may reveal the booking's secrets, and every reveal
+    recorded so far (the audit trail is the record)."""
+    found = await events_about(session, "booking", booking.id, "precondition_secret_revealed")
+    return booking.starts_at - REVEAL_FROM, booking.ends_at, found

@@ -167,11 +167,24 @@ class PreconditionOut(View):
     destroyed: bool
 
 
+class RevealOut(View):
+    """One reveal of the secrets, as the audit trail recorded it."""
+
+    occurred_at: datetime
+    actor_id: str | None
+    keys: list[str]
+
+
 class PreconditionsOut(View):
     booking_id: uuid.UUID
     status: BookingStatus
     items: list[PreconditionOut]
     missing_required: list[str]
+    # When the assigned engineer may reveal the secrets (one hour before the start until the end), and
+    # every reveal so far, from the audit trail: the customer and the engineer see who saw them when.
+    reveal_from: datetime | None = None
+    reveal_until: datetime | None = None
+    reveals: list[RevealOut] = msgspec.field(default_factory=list)
 
 
 class RevealedOut(View):

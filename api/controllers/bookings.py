@@ -44,6 +44,7 @@ from scheduling import (
     PreconditionsOut,
     RescheduleIn,
     RevealedOut,
+    RevealOut,
     SlotNotOffered,
     SlotTaken,
     booking_out,
@@ -62,6 +63,7 @@ from scheduling import (
     provide_preconditions,
     reschedule_booking,
     reveal_preconditions,
+    reveals_of,
     revoke_feed,
     session_invite,
     session_invites,
@@ -316,11 +318,15 @@ def _organizer(ctx: Ctx) -> InviteParty:
 async def _preconditions_out(db: DB, actor: Actor, booking_id: uuid.UUID, ctx: Ctx) -> PreconditionsOut:
     now = ctx.clock.now()
     booking, items = await view_preconditions(db, actor, booking_id, now=now, retention=_retention(ctx))
+    reveal_from, reveal_until, reveals = await reveals_of(db, booking)
     return PreconditionsOut(
         booking_id=booking_id,
         status=effective_status(booking, now),
         items=[PreconditionOut.of(i) for i in items],
         missing_required=[i.key for i in items if i.required and not i.provided],
+        reveal_from=reveal_from,
+        reveal_until=reveal_until,
+        reveals=[RevealOut.of(r, keys=list(r.data.get("keys", []))) for r in reveals],
     )
 
 

@@ -6,23 +6,29 @@ passes axe-core with no serious violation."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 from sqlmodel import col
 
 from api.db import create_engine
 from api.settings import load_settings
+from scheduling.models import Booking
 from support.models import Ticket
 from tests.portal.conftest import CONTACT, PASSWORD, Portal, Shots
 from tests.portal.test_portal import _contract_for_romashka
 from tests.portal.test_portal_jobs import _accessible, page_behaviour
+from tests.support.helpers import intake
 
 ENGINEER, ADMIN = "engineer@deskline.demo", "admin@deskline.demo"
+SALES, LEAD = "sales@deskline.demo", "lead@deskline.demo"
 
 
 def console_sign_in(page: Page, portal: Portal, email: str) -> None:
@@ -165,3 +171,249 @@ def test_the_console_speaks_russian(russian_page: Page, portal: Portal, shots: S
     expect(console_sign_in_ru.get_by_role("heading", level=1)).to_have_text("Очередь заявок")
     expect(console_sign_in_ru.get_by_role("navigation", name="Консоль")).to_be_visible()
     _accessible(console_sign_in_ru, "queue-ru", shots)
+
+
+def test_sales_draft_a_contract_see_what_is_missing_complete_and_activate_it(
+    browser: Browser, page: Page, portal: Portal, shots: Shots
+) -> None:
+    number = f"SLA-CONSOLE-{portal.backend}-{uuid.uuid4().hex[:6]}"
+    starts = datetime.now(UTC).date() + timedelta(days=800 + (0 if portal.backend == "sqlite" else 400))
+    console_sign_in(page, portal, SALES)
+    expect(page.get_by_role("heading", level=1)).to_have_text("SLA contracts")
+    page.get_by_role("link", name="Draft a contract").click()
+    page.get_by_label("Organisation").select_option(label="Romashka LLC")
+    page.get_by_label("Number").fill(number)
+    page.get_by_label("Starts on").fill(starts.isoformat())
+    page.get_by_label("Ends on").fill((starts + timedelta(days=364)).isoformat())
+    page.get_by_label("Signed on").fill(datetime.now(UTC).date().isoformat())
+    page.get_by_label("Coverage", exact=True).select_option("all")
+    page.get_by_label("Time zone").fill("Europe/Moscow")
+    page.get_by_label("Opens (Mon–Fri)").fill("09:00")
+    page.get_by_label("Closes (Mon–Fri)").fill("18:00")
+    _accessible(page, "contract-draft", shots)
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.locator("#contract-status")).to_have_text("draft")
+
+    page.get_by_role("button", name="Activate").click()  # the targets and the money are still missing
+    missing = page.locator("#missing-list")
+    expect(missing).to_contain_text("terms.priorities")
+    expect(missing).to_contain_text("terms.monthly_fee_minor")
+    priorities_error = page.locator('[data-error-for="terms.priorities"]')
+    expect(priorities_error).to_have_text("required before the contract takes effect")
+    _accessible(page, "contract-missing", shots)
+    for priority, minutes in (("P1", 30), ("P2", 60), ("P3", 240), ("P4", 480)):
+        page.get_by_label(f"{priority}: What qualifies").fill(f"{priority} cases")
+        page.get_by_label(f"{priority}: First response").fill(str(minutes))
+        page.get_by_label(f"{priority}: Update every").fill(str(minutes * 2))
+        page.get_by_label(f"{priority}: Resolution").fill(str(minutes * 8))
+        page.get_by_label(f"{priority}: Credit per breach, %").fill("2")
+    page.get_by_label("Monthly fee").fill("150000")
+    page.get_by_label("Currency").select_option("RUB")
+    page.get_by_label("Session minutes included a month").fill("240")
+    page.get_by_label("Sessions beyond the included minutes").select_option("refuse")
+    page.get_by_label("Service credit cap, %").fill("20")
+    page.get_by_label("Responsibilities").fill("The customer names two administrators.")
+    page.get_by_role("button", name="Save the draft").click()
+    expect(page.locator(".notice")).to_have_text("The draft was saved.")
+    page.get_by_role("button", name="Activate").click()
+    expect(page.locator("#contract-status")).to_have_text("active")
+    _accessible(page, "contract-active", shots)
+    shots.take(page, "contract-editor")
+
+    customer = browser.new_context(locale="en-GB")
+    try:  # the customer's covered users see it in the portal
+        portal_page = customer.new_page()
+        portal_page.goto(portal.url)
+        portal_page.get_by_label("E-mail").fill(CONTACT)
+        portal_page.get_by_label("Password").fill(PASSWORD)
+        portal_page.get_by_role("button", name="Sign in").click()
+        portal_page.get_by_role("navigation", name="Main").get_by_role("link", name="SLA contracts").click()
+        expect(portal_page.get_by_role("link", name=number)).to_be_visible()
+    finally:
+        customer.close()
+
+
+def test_a_lead_publishes_an_article_that_a_customer_typing_a_ticket_is_offered(
+    browser: Browser, page: Page, portal: Portal, shots: Shots
+) -> None:
+    word = f"zebraflux{uuid.uuid4().hex[:5]}"
+    console_sign_in(page, portal, LEAD)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="Knowledge base").click()
+    page.get_by_label("Address (slug)").fill(f"{word}-restart")
+    page.get_by_label("Title").fill(f"When {word} stops the scanner")
+    page.get_by_label("Text", exact=True).fill(
+        f"Restart the {word} service, then sign in again on the scanner."
+    )
+    page.get_by_label("Tags").fill("scanner, restart")
+    page.get_by_label("Published (customers see it and it is suggested)").check()
+    _accessible(page, "kb-editor", shots)
+    page.get_by_role("button", name="Create the article").click()
+    expect(page.get_by_role("heading", level=2, name=f"Edit: When {word} stops the scanner")).to_be_visible()
+    page.get_by_label("A ticket's text").fill(f"The {word} stops every morning")
+    page.get_by_role("button", name="Show the matches").click()
+    expect(page.locator("#kb-preview")).to_contain_text(f"When {word} stops the scanner")
+
+    customer = browser.new_context(locale="en-GB")
+    try:
+        typing = customer.new_page()
+        typing.goto(portal.url)
+        typing.get_by_label("E-mail").fill(CONTACT)
+        typing.get_by_label("Password").fill(PASSWORD)
+        typing.get_by_role("button", name="Sign in").click()
+        typing.get_by_role("link", name="File a ticket").click()
+        typing.get_by_label("What happens?").fill(f"Our {word} stops every morning")
+        expect(typing.locator("#kb-suggestions")).to_contain_text(f"When {word} stops the scanner")
+    finally:
+        customer.close()
+
+
+def _session_in_a_week(portal: Portal) -> tuple[dict[str, Any], str]:
+    """A free remote session support proposed on a basic ticket, with an access secret provided."""
+    service = portal.api(
+        "POST",
+        "/v1/services",
+        SALES,
+        json={
+            "name": f"Remote fix {uuid.uuid4().hex[:6]}",
+            "duration_minutes": 60,
+            "price_minor": 100_000,
+            "currency": "RUB",
+            "checklist": [
+                {"key": "remote_tool", "kind": "text", "label_en": "Remote tool", "label_ru": "Программа"},
+                {"key": "access_secret", "kind": "secret", "label_en": "Password", "label_ru": "Пароль"},
+            ],
+        },
+    )
+    now = datetime.now(UTC)
+    slots = portal.api(
+        "GET",
+        "/v1/availability",
+        CONTACT,
+        params={
+            "service_id": service["id"],
+            "from": now.isoformat(),
+            "to": (now + timedelta(days=7)).isoformat(),
+        },
+    )["slots"]
+    ticket = portal.api(
+        "POST",
+        "/v1/support/tickets",
+        CONTACT,
+        json=intake(project_name="Scanner", description="The scanners lose their connection."),
+    )
+    booking = portal.api(
+        "POST",
+        f"/v1/support/tickets/{ticket['id']}/remote-sessions",
+        ENGINEER,
+        json={"service_id": service["id"], "starts_at": slots[-1]["starts_at"]},
+    )
+    secret = f"pw-{uuid.uuid4().hex[:8]}"
+    portal.api(
+        "PUT",
+        f"/v1/bookings/{booking['id']}/preconditions",
+        CONTACT,
+        json={"values": {"remote_tool": "AnyDesk", "access_secret": secret}},
+    )
+    return booking, secret
+
+
+def _move_session(portal: Portal, booking_id: str, starts_at: datetime) -> None:
+    """Time passing, without waiting: the session now starts at ``starts_at``."""
+
+    async def move() -> None:
+        engine = create_engine(load_settings(database_url=portal.database_url))
+        ends_at = starts_at + timedelta(hours=1)
+        async with engine.begin() as connection:
+            moved = sa.update(Booking).values(
+                starts_at=starts_at, ends_at=ends_at, blocked_from=starts_at, blocked_until=ends_at
+            )
+            await connection.execute(moved.where(col(Booking.id) == uuid.UUID(booking_id)))
+        await engine.dispose()
+
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, move()).result()
+
+
+def test_an_engineer_reveals_a_sessions_secrets_only_inside_its_window_and_sees_the_reveal_audited(
+    page: Page, portal: Portal, shots: Shots
+) -> None:
+    booking, secret = _session_in_a_week(portal)
+    console_sign_in(page, portal, ENGINEER)
+    page.get_by_role("navigation", name="Console").get_by_role("link", name="My sessions").click()
+    link = page.get_by_role("link", name=re.compile(f"{booking['number']}$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("My sessions")
+    berlin = ZoneInfo("Europe/Berlin")  # the browser's zone: its weeks start on its Mondays
+    today = datetime.now(berlin).date()
+    starts = datetime.fromisoformat(booking["starts_at"]).astimezone(berlin).date()
+    for _ in range((starts - (today - timedelta(days=today.weekday()))).days // 7):
+        page.get_by_role("button", name="Next week").click()
+    expect(link).to_be_visible()
+    _accessible(page, "sessions-week", shots)
+    link.click()
+    page.get_by_role("button", name="Reveal the secrets").click()
+    expect(page.locator(".problem")).to_contain_text("Secrets are revealed from one hour before the session")
+    expect(page.locator("#reveals")).to_have_text("Not revealed yet.")
+    assert secret not in page.content()
+    _accessible(page, "session-before-window", shots)
+
+    _move_session(portal, booking["id"], datetime.now(UTC) + timedelta(minutes=30))
+    page.reload()
+    page.get_by_role("button", name="Reveal the secrets").click()
+    expect(page.locator('[data-secret="access_secret"]')).to_have_text(secret)
+    expect(page.locator("#reveals")).to_contain_text("revealed by you (access_secret)")
+    _accessible(page, "session-revealed", shots)
+    checklist = portal.api("GET", f"/v1/bookings/{booking['id']}/preconditions", CONTACT)
+    assert [r["keys"] for r in checklist["reveals"]] == [["access_secret"]]
+
+
+@page_behaviour
+@pytest.mark.parametrize(
+    ("email", "pages"),
+    [
+        (
+            ADMIN,
+            [
+                "Queue",
+                "Contracts",
+                "Organisations",
+                "Services",
+                "Knowledge base",
+                "Regulation",
+                "Explanation requests",
+                "Integration clients",
+                "Webhooks",
+                "Audit log",
+                "Outbox",
+            ],
+        ),
+        (SALES, ["Contracts", "Organisations", "Services"]),
+        (LEAD, ["Queue", "My sessions", "Knowledge base", "Regulation", "Explanation requests"]),
+    ],
+)
+def test_every_page_a_role_is_offered_opens_and_passes_the_accessibility_check(
+    page: Page, portal: Portal, shots: Shots, email: str, pages: list[str]
+) -> None:
+    console_sign_in(page, portal, email)
+    navigation = page.get_by_role("navigation", name="Console")
+    expect(navigation.get_by_role("link", name="Sign out")).to_be_visible()
+    assert navigation.get_by_role("link").all_inner_texts() == [*pages, "Sign out"]
+    for name in pages:
+        navigation.get_by_role("link", name=name).click()
+        expect(navigation.get_by_role("link", name=name)).to_have_attribute("aria-current", "page")
+        expect(page.locator("main h1")).to_be_visible()
+        expect(page.locator("main .loading")).to_have_count(0)
+        assert page.locator("main > .problem").count() == 0, name
+        _accessible(page, name, shots)
+
+
+@page_behaviour
+def test_the_console_works_at_a_phone_width(browser: Browser, portal: Portal, shots: Shots) -> None:
+    narrow = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-GB")
+    try:
+        page = narrow.new_page()
+        console_sign_in(page, portal, ENGINEER)
+        expect(page.get_by_role("heading", level=1)).to_have_text("Ticket queue")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the table scrolls, not the page
+        _accessible(page, "queue-390", shots)
+    finally:
+        narrow.close()

@@ -221,7 +221,7 @@ def test_the_portal_speaks_the_browsers_language_until_switched_and_problems_fol
 def _contract_for_romashka(portal: Portal) -> dict[str, Any]:  # Any: the API's JSON
     """Romashka's contract in force (one is made the first time; a served portal lives for the run)."""
     for existing in portal.api("GET", "/v1/contracts?limit=50", CONTACT)["items"]:
-        if existing["status"] == "active":
+        if existing["status"] == "active" and existing["in_force"]:
             found: dict[str, Any] = existing
             return found
     organization = portal.api("GET", "/v1/me", CONTACT)["organization"]["id"]

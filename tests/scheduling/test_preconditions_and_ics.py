@@ -99,6 +99,28 @@ async def test_assigned_engineer_reveals_in_the_window_and_it_is_audited(world: 
     assert audit[0]["actor_id"] == str(engineer.id)
 
 
+async def test_the_checklist_shows_the_reveal_window_and_each_reveal_from_the_audit_trail(
+    world: World,
+) -> None:
+    booking, customer, engineer, _ = await booked(world)
+    await mark_paid(world, booking["id"])
+    await _provide(world, booking["id"], customer, ALL_REQUIRED)
+    before = (await world.client.get(f"/v1/bookings/{booking['id']}/preconditions", headers=customer)).json()
+    assert (before["reveal_from"], before["reveal_until"], before["reveals"]) == (
+        "2026-01-13T06:00:00Z",
+        "2026-01-13T08:00:00Z",
+        [],
+    )
+    world.clock.current = datetime(2026, 1, 13, 6, 10, tzinfo=UTC)
+    await world.client.post(
+        f"/v1/bookings/{booking['id']}/preconditions/reveal", headers=await world.headers(engineer)
+    )
+    after = (await world.client.get(f"/v1/bookings/{booking['id']}/preconditions", headers=customer)).json()
+    assert after["reveals"] == [
+        {"occurred_at": "2026-01-13T06:10:00Z", "actor_id": str(engineer.id), "keys": ["access_secret"]}
+    ]
+
+
 async def test_reveal_outside_the_window_is_refused(world: World) -> None:
     booking, customer, engineer, _ = await booked(world)
     await mark_paid(world, booking["id"])

@@ -47,7 +47,8 @@ export const api = {
   post: (path, json, headers) => send("POST", path, { json, headers }),
   put: (path, json) => send("PUT", path, { json }),
   patch: (path, json, headers) => send("PATCH", path, { json, headers }),
-  upload: (path, form) => send("POST", path, { form }),
+  delete: (path, headers) => send("DELETE", path, { headers }),
+  upload: (path, form, headers) => send("POST", path, { form, headers }),
   // A document in another representation (e.g. an invoice as CSV), as text.
   text: async (path, accept) => (await send("GET", path, { headers: { Accept: accept }, raw: true })).text(),
 };

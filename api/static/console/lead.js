@@ -1,0 +1,96 @@
+// The support lead's pages: the knowledge base editor (with a preview of what a ticket's text would be
+// offered), the regulation's versions, and the explanation requests customers sent.
+import { api } from "/portal/assets/api.js";
+import { field, form, h, input, load, render, t, table, when } from "./ui.js";
+
+// ---- knowledge base ---------------------------------------------------------------------------
+export async function articles(slug) {
+  const [list, editing] = (await load(() => Promise.all([
+    api.get("/v1/kb/articles?limit=100"), slug ? api.get(`/v1/kb/articles/${encodeURIComponent(slug)}`) : null,
+  ]))) || [];
+  if (!list) return;
+  const items = Array.isArray(list) ? list : list.items;
+  const slugInput = input("text", { required: true, value: editing?.slug || "", readonly: editing ? true : null });
+  const title = input("text", { required: true, value: editing?.title || "" });
+  const body = h("textarea", { required: true, rows: "8" }, editing?.body || "");
+  const tags = input("text", { value: (editing?.tags || []).join(", ") });
+  const published = input("checkbox", { id: "f-published", name: "published", checked: editing?.published ? true : null });
+  const values = () => ({
+    title: title.value, body: body.value, published: published.checked,
+    tags: tags.value.split(",").map((tag) => tag.trim()).filter(Boolean),
+  });
+  const editor = form("article", [
+    field("slug", t("kb.slug"), slugInput, t("kb.slug_hint")), field("title", t("kb.title_field"), title),
+    field("body", t("kb.body"), body), field("tags", t("kb.tags"), tags, t("kb.tags_hint")),
+    h("div", { class: "field" }, h("label", { class: "check", for: "f-published" }, published, " ", t("kb.published"))),
+  ], editing ? t("kb.save") : t("kb.create"),
+  () => (editing ? api.patch(`/v1/kb/articles/${encodeURIComponent(editing.slug)}`, values())
+    : api.post("/v1/kb/articles", { slug: slugInput.value, ...values() })),
+  (saved) => { location.hash = `#/articles/${encodeURIComponent(saved.slug)}`; });
+
+  // What a customer typing this text would be offered (the same search the portal's suggestions use).
+  const sample = h("textarea", { rows: "3" });
+  const matches = h("ol", { id: "kb-preview", "aria-live": "polite" });
+  const preview = form("kb-try", [field("sample", t("kb.preview_text"), sample)], t("kb.preview"), async () => {
+    const found = await api.get(`/v1/kb/articles?q=${encodeURIComponent(sample.value)}&limit=5`);
+    return Array.isArray(found) ? found : found.items;
+  }, (found) => {
+    matches.replaceChildren(...(found.length ? found.map((a) => h("li", {}, a.title)) : [h("li", {}, t("kb.no_match"))]));
+  });
+
+  render(h("h1", {}, t("kb.title")),
+    table("articles", ["kb.title_field", "kb.tags", "kb.state", "kb.updated"], items.map((a) => h("tr", {},
+      h("th", { scope: "row" }, h("a", { href: `#/articles/${encodeURIComponent(a.slug)}` }, a.title)),
+      h("td", {}, a.tags.join(", ")), h("td", {}, a.published ? t("kb.state.published") : t("kb.state.draft")),
+      h("td", {}, when(a.updated_at))))),
+    h("h2", {}, editing ? t("kb.edit", { title: editing.title }) : t("kb.new")),
+    editing ? h("p", {}, h("a", { href: "#/articles" }, t("kb.write_new"))) : null, editor,
+    h("h2", {}, t("kb.preview_title")), preview, matches);
+}
+
+// ---- regulation -------------------------------------------------------------------------------
+export async function regulation() {
+  const current = await load(() => api.get("/v1/support/regulation"));
+  if (!current) return;
+  const zoneInput = input("text", { value: current.time_zone, required: true });
+  const opens = input("time", { value: (current.weekly_hours["0"] || [["09:00", "18:00"]])[0][0] });
+  const closes = input("time", { value: (current.weekly_hours["0"] || [["09:00", "18:00"]])[0][1] });
+  const first = input("number", { value: current.first_response_minutes, min: "1" });
+  const update = input("number", { value: current.update_interval_minutes, min: "1" });
+  const items = input("text", { value: current.required_items.join(", ") });
+  const retention = input("number", { value: current.attachment_retention_days, min: "1" });
+  const text = h("textarea", { rows: "6" }, current.text || "");
+  const publish = form("regulation-form", [
+    field("time_zone", t("reg.zone"), zoneInput), field("weekly_hours", t("reg.opens"), opens), field("closes", t("reg.closes"), closes),
+    field("first_response_minutes", t("reg.first"), first), field("update_interval_minutes", t("reg.update"), update),
+    field("required_items", t("reg.items"), items, t("kb.tags_hint")), field("attachment_retention_days", t("reg.retention"), retention),
+    field("text", t("reg.text"), text),
+  ], t("reg.publish"), () => api.post("/v1/support/regulation", {
+    time_zone: zoneInput.value,
+    weekly_hours: Object.fromEntries(["0", "1", "2", "3", "4"].map((d) => [d, [[opens.value, closes.value]]])),
+    holiday_calendar: current.holiday_calendar,
+    first_response_minutes: Number(first.value), update_interval_minutes: Number(update.value),
+    required_items: items.value.split(",").map((item) => item.trim()).filter(Boolean),
+    attachment_retention_days: Number(retention.value), text: text.value,
+  }), () => regulation());
+  render(h("h1", {}, t("reg.title")),
+    h("dl", { class: "card", id: "regulation" },
+      h("dt", {}, t("reg.version")), h("dd", {}, `${current.version} · ${when(current.published_at)}`),
+      h("dt", {}, t("reg.zone")), h("dd", {}, current.time_zone),
+      h("dt", {}, t("reg.first")), h("dd", {}, current.first_response_minutes),
+      h("dt", {}, t("reg.update")), h("dd", {}, current.update_interval_minutes),
+      h("dt", {}, t("reg.items")), h("dd", {}, current.required_items.join(", "))),
+    h("h2", {}, t("reg.new")), publish);
+}
+
+// ---- explanation requests ---------------------------------------------------------------------
+export async function explanations() {
+  const page = await load(() => api.get("/v1/support/explanation-requests?limit=100"));
+  if (!page) return;
+  const items = Array.isArray(page) ? page : page.items;
+  render(h("h1", {}, t("expl.title")),
+    items.length ? table("explanations", ["expl.when", "expl.ticket", "expl.reason"], items.map((e) => h("tr", {},
+      h("td", {}, when(e.created_at)), h("th", { scope: "row" }, h("a", { href: `#/tickets/basic/${e.ticket_id}` }, e.ticket_id)),
+      h("td", {}, e.reason))))
+      : h("p", {}, t("expl.none")));
+}
