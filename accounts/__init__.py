@@ -9,7 +9,7 @@ its modules (an import contract in pyproject.toml holds that)."""
 from accounts.actor import SYSTEM_ACTOR, Actor
 from accounts.audit import AuditFilter, events_about, list_events, record_audit
 from accounts.authentication import actor_from_claims, actor_from_external_claims, user_actor
-from accounts.bootstrap import create_user_with_organization, seed_demo_data
+from accounts.bootstrap import DEMO_PASSWORD, create_user_with_organization, seed_demo_data
 from accounts.browser_sessions import (
     COOKIE,
     CSRF_HEADER,
@@ -21,12 +21,15 @@ from accounts.browser_sessions import (
 from accounts.clients import create_client, deactivate_client, list_clients
 from accounts.directory import (
     create_organization,
+    create_staff_user,
     create_user,
     get_organization,
     get_user,
     list_organizations,
+    list_staff,
     list_users,
     update_organization,
+    update_staff_user,
     update_user,
 )
 from accounts.eligibility import (
@@ -53,7 +56,7 @@ from accounts.errors import (
     ThrottleUnavailable,
 )
 from accounts.login import client_credentials, password_login, refresh_tokens
-from accounts.models import AuditEvent, Organization, User
+from accounts.models import AuditEvent, Organization, PurchaseChannel, User
 from accounts.purchases import import_purchases_csv, list_purchases, record_purchase
 from accounts.roles import CUSTOMER_ROLES, SCOPE_DESCRIPTIONS, STAFF_ROLES, Role, Scope
 from accounts.schemas import (
@@ -86,6 +89,7 @@ __all__ = [
     "COOKIE",
     "CSRF_HEADER",
     "CUSTOMER_ROLES",
+    "DEMO_PASSWORD",
     "SCOPE_DESCRIPTIONS",
     "STAFF_ROLES",
     "SYSTEM_ACTOR",
@@ -112,6 +116,7 @@ __all__ = [
     "OrganizationIn",
     "OrganizationOut",
     "OrganizationPatch",
+    "PurchaseChannel",
     "PurchaseImportFailed",
     "PurchaseImportOut",
     "PurchaseIn",
@@ -135,6 +140,7 @@ __all__ = [
     "close_browser_session",
     "create_client",
     "create_organization",
+    "create_staff_user",
     "create_user",
     "create_user_with_organization",
     "csrf_matches",
@@ -150,6 +156,7 @@ __all__ = [
     "list_events",
     "list_organizations",
     "list_purchases",
+    "list_staff",
     "list_users",
     "may_file_free_tickets",
     "open_browser_session",
@@ -165,6 +172,7 @@ __all__ = [
     "support_contact",
     "unverified_part",
     "update_organization",
+    "update_staff_user",
     "update_user",
     "user_actor",
     "verification_keys",

@@ -17,7 +17,7 @@ from accounts.actor import Actor
 from accounts.errors import EmailTaken
 from accounts.models import Organization, SupportContact, User
 from accounts.passwords import hash_password
-from accounts.roles import CUSTOMER_ROLES, Role
+from accounts.roles import CUSTOMER_ROLES, STAFF_ROLES, Role
 from accounts.schemas import OrganizationIn, OrganizationPatch, UserIn, UserPatch
 from accounts.tenancy import belongs_to, scoped
 from accounts.tokens import revoke_user_tokens
@@ -219,6 +219,14 @@ async def update_user(
             "Customer users can only have customer roles.",
             errors=[FieldProblem("role", "must be customer_user or customer_admin")],
         )
+    return await _apply_patch(session, actor, user, data, now=now)
+
+
+async def _apply_patch(
+    session: AsyncSession, actor: Actor, user: User, data: UserPatch, *, now: datetime
+) -> User:
+    """Apply a checked change to a user: a role change or deactivation is audited and ends the user's
+    tokens (and a deactivated designated contact stops being one)."""
     if data.full_name is not msgspec.UNSET:
         user.full_name = data.full_name
     if data.phone is not msgspec.UNSET:
@@ -230,7 +238,7 @@ async def update_user(
             "user_role_changed",
             subject_type="user",
             subject_id=user.id,
-            organization_id=organization_id,
+            organization_id=user.organization_id,
             now=now,
             data={"from": user.role.value, "to": data.role.value},
         )
@@ -244,7 +252,7 @@ async def update_user(
             "user_activated" if data.is_active else "user_deactivated",
             subject_type="user",
             subject_id=user.id,
-            organization_id=organization_id,
+            organization_id=user.organization_id,
             now=now,
         )
         if not data.is_active:
@@ -270,3 +278,56 @@ async def _drop_support_contact_of(session: AsyncSession, actor: Actor, user: Us
             data={"from": str(user.id), "to": None, "reason": "user_deactivated"},
         )
         await session.flush()
+
+
+# The vendor's own people (who belong to no customer organisation), managed by admins.
+
+
+def _require_admin(actor: Actor) -> None:
+    if not (actor.is_system or actor.has_role(Role.ADMIN)):
+        raise PermissionDenied("Only an admin manages staff.")
+
+
+async def list_staff(
+    session: AsyncSession, actor: Actor, *, role: Role | None, limit: int, cursor: str | None
+) -> Page[User]:
+    """Every user with a staff role, newest first; ``role`` narrows to one role."""
+    _require_admin(actor)
+    if role is not None and role not in STAFF_ROLES:
+        raise InvalidInput("Staff have staff roles.", errors=[FieldProblem("role", "must be a staff role")])
+    statement = sa.select(User).where(col(User.role).in_([r.value for r in STAFF_ROLES]))
+    if role is not None:
+        statement = statement.where(col(User.role) == role)
+    return await paginate(session, statement, col(User.id), limit=limit, cursor=cursor)
+
+
+async def create_staff_user(session: AsyncSession, actor: Actor, data: UserIn, *, now: datetime) -> User:
+    """A new member of staff (no organisation); audited like every user created."""
+    _require_admin(actor)
+    if data.role not in STAFF_ROLES:
+        raise InvalidInput("Staff have staff roles.", errors=[FieldProblem("role", "must be a staff role")])
+    return await create_user(session, actor, None, data, now=now)
+
+
+async def update_staff_user(
+    session: AsyncSession, actor: Actor, user_id: uuid.UUID, data: UserPatch, *, now: datetime
+) -> User:
+    """Change a member of staff: name, phone, another staff role, active. A role change or
+    deactivation is audited and ends the user's tokens; nobody changes their own standing here (an
+    admin could lock the vendor out of its own console)."""
+    _require_admin(actor)
+    user = (
+        await session.scalars(
+            sa.select(User)
+            .where(col(User.id) == user_id, col(User.role).in_([r.value for r in STAFF_ROLES]))
+            .with_for_update()
+        )
+    ).first()
+    if user is None:
+        raise NotFound("No member of staff with this id.")
+    changes_standing = data.role is not msgspec.UNSET or data.is_active is not msgspec.UNSET
+    if user.id == actor.id and changes_standing:
+        raise PermissionDenied("You cannot change your own role or deactivate yourself.")
+    if data.role is not msgspec.UNSET and data.role not in STAFF_ROLES:
+        raise InvalidInput("Staff have staff roles.", errors=[FieldProblem("role", "must be a staff role")])
+    return await _apply_patch(session, actor, user, data, now=now)

@@ -42,6 +42,7 @@ from api.controllers.outbox import OutboxController
 from api.controllers.portal import PORTAL_ASSETS, PORTAL_ASSETS_URL, PortalController
 from api.controllers.queue import QueueController
 from api.controllers.scheduling import AvailabilityController, EngineerCalendarController, ServiceController
+from api.controllers.staff import StaffController
 from api.controllers.support import RegulationController, SupportOperationsController, TicketController
 from api.controllers.webhooks import WebhookSubscriptionController
 from api.db import create_alchemy_config, create_engine, db_provider
@@ -69,6 +70,7 @@ CONTROLLERS: list[Any] = [  # Any: Litestar accepts controllers and handlers ali
     AuthController,
     OrganizationController,
     IntegrationClientController,
+    StaffController,
     AuditController,
     RegulationController,
     TicketController,

@@ -272,6 +272,14 @@ RULES: tuple[Rule, ...] = (
         _fixed("not_allowed", "customer_user or customer_admin", "customer_user или customer_admin"),
     ),
     _rule(
+        r"^must be a staff role$",
+        _fixed(
+            "not_allowed",
+            "a staff role (engineer, lead, sales, admin)",
+            "роль сотрудника (инженер, руководитель, продажи, администратор)",
+        ),
+    ),
+    _rule(
         r"^required for customer roles$",
         _fixed("required", "required for customer roles", "обязательно для ролей клиента"),
     ),

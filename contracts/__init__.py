@@ -37,12 +37,14 @@ from contracts.schemas import (
     ContractOut,
     ContractPatch,
     DocumentOut,
+    Priority,
     PriorityChangeIn,
     QueueItemOut,
     SlaMessageOut,
     SlaTicketIn,
     SlaTicketOut,
     TerminationIn,
+    Terms,
 )
 from contracts.sessions import book_contract_session
 from contracts.sla import SLA, change_priority, file_ticket, list_tickets, load_sla_ticket
@@ -66,6 +68,7 @@ __all__ = [
     "IllegalContractTransition",
     "IncludedHoursExhausted",
     "NotCovered",
+    "Priority",
     "PriorityChangeIn",
     "QueueFilter",
     "QueueItemOut",
@@ -74,6 +77,7 @@ __all__ = [
     "SlaTicketIn",
     "SlaTicketOut",
     "TerminationIn",
+    "Terms",
     "activate_contract",
     "amend_contract",
     "attach_document",

@@ -379,7 +379,10 @@ def test_an_engineer_reveals_a_sessions_secrets_only_inside_its_window_and_sees_
                 "Services",
                 "Knowledge base",
                 "Regulation",
+                "Holidays",
                 "Explanation requests",
+                "Public statistics",
+                "Staff",
                 "Integration clients",
                 "Webhooks",
                 "Audit log",
@@ -387,7 +390,18 @@ def test_an_engineer_reveals_a_sessions_secrets_only_inside_its_window_and_sees_
             ],
         ),
         (SALES, ["Contracts", "Organisations", "Services"]),
-        (LEAD, ["Queue", "My sessions", "Knowledge base", "Regulation", "Explanation requests"]),
+        (
+            LEAD,
+            [
+                "Queue",
+                "My sessions",
+                "Knowledge base",
+                "Regulation",
+                "Holidays",
+                "Explanation requests",
+                "Public statistics",
+            ],
+        ),
     ],
 )
 def test_every_page_a_role_is_offered_opens_and_passes_the_accessibility_check(
@@ -417,3 +431,52 @@ def test_the_console_works_at_a_phone_width(browser: Browser, portal: Portal, sh
         _accessible(page, "queue-390", shots)
     finally:
         narrow.close()
+
+
+def test_an_engineer_cites_an_article_and_proposes_a_free_session_from_a_basic_ticket(
+    page: Page, portal: Portal, shots: Shots
+) -> None:
+    word = f"quokkaflow{uuid.uuid4().hex[:5]}"
+    slug = f"{word}-fix"
+    article = {
+        "slug": slug,
+        "title": f"Fixing {word}",
+        "body": f"When {word} fails, restart.",
+        "published": True,
+    }
+    portal.api("POST", "/v1/kb/articles", LEAD, json=article)
+    service_name = f"Remote check {uuid.uuid4().hex[:6]}"
+    portal.api(
+        "POST",
+        "/v1/services",
+        SALES,
+        json={"name": service_name, "duration_minutes": 60, "price_minor": 100_000, "currency": "RUB"},
+    )
+    ticket = portal.api(
+        "POST",
+        "/v1/support/tickets",
+        CONTACT,
+        json=intake(project_name=f"The {word} fails", description=word),
+    )
+    console_sign_in(page, portal, ENGINEER)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ticket queue")
+    page.goto(f"{portal.server.url}/console#/tickets/basic/{ticket['id']}")
+    page.locator("#reply").get_by_label("Message").fill("Please try the article below.")
+    page.get_by_role("button", name="Find articles").click()
+    page.get_by_label(f"Cite “Fixing {word}”").check()
+    page.locator("#reply").get_by_role("button", name="Send").click()
+    expect(page.locator("#messages")).to_contain_text(f"See the article “Fixing {word}”.")
+    stored = portal.api("GET", f"/v1/support/tickets/{ticket['id']}", CONTACT)
+    assert [a["slug"] for a in stored["cited_articles"]] == [slug]
+
+    page.get_by_label("Service", exact=True).select_option(label=service_name)
+    page.get_by_role("button", name="Find free times").click()
+    starts = page.get_by_label("Start", exact=True)
+    expect(starts.locator("option").first).not_to_have_attribute("value", "")
+    starts.select_option(index=0)
+    _accessible(page, "ticket-proposal", shots)
+    page.get_by_role("button", name="Propose the session").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(service_name)
+    booking_id = page.url.rsplit("/", 1)[-1]
+    booking = portal.api("GET", f"/v1/bookings/{booking_id}", CONTACT)
+    assert (booking["funding"], booking["status"]) == ("support_ticket", "confirmed")

@@ -1,7 +1,7 @@
 // The admin's pages: integration clients (the secret shown once), webhook subscriptions, the audit log
 // and the outbox.
 import { api } from "/portal/assets/api.js";
-import { alertProblem, busy, field, form, h, load, render, select, t, table, when } from "./ui.js";
+import { alertProblem, busy, field, form, h, load, render, select, state, t, table, when } from "./ui.js";
 
 // ---- integration clients (admin) --------------------------------------------------------------
 export async function integrations(shownSecret) {
@@ -125,4 +125,37 @@ export async function outbox(status = "dead") {
             try { await api.post(`/v1/outbox/deliveries/${d.id}/redeliver`); await outbox(status); } catch (err) { alertProblem(err); }
           } }, t("outbox.redeliver_short")) : ""))))
       : h("p", {}, t("outbox.none")));
+}
+
+// ---- staff and their roles --------------------------------------------------------------------
+const STAFF_ROLES = ["support_engineer", "support_lead", "sales", "admin"];
+
+export async function staff(notice) {
+  const page = await load(() => api.get("/v1/staff?limit=200"));
+  if (!page) return;
+  const email = h("input", { type: "email", required: true, autocomplete: "off" });
+  const fullName = h("input", { type: "text", required: true, autocomplete: "off" });
+  const role = select(STAFF_ROLES.map((r) => [r, t(`role.${r}`)]), "support_engineer");
+  const password = h("input", { type: "password", autocomplete: "new-password" });
+  const add = form("new-staff", [field("email", t("staff.email"), email), field("full_name", t("staff.name"), fullName),
+    field("role", t("staff.role"), role), field("password", t("staff.password"), password, t("staff.password_hint"))],
+  t("staff.add"), () => api.post("/v1/staff", { email: email.value, full_name: fullName.value, role: role.value,
+    password: password.value || null }), (made) => staff(t("staff.added", { name: made.full_name })));
+  const change = async (user, patch, message) => {
+    try { await api.patch(`/v1/staff/${user.id}`, patch); await staff(message); } catch (err) { alertProblem(err); }
+  };
+  render(h("h1", {}, t("staff.title")), notice ? h("div", { class: "notice", role: "status" }, notice) : null,
+    table("staff", ["staff.name", "staff.email", "staff.role", "staff.active", ""], page.items.map((user) => {
+      const roleChoice = select(STAFF_ROLES.map((r) => [r, t(`role.${r}`)]), user.role);
+      roleChoice.setAttribute("aria-label", t("staff.role_of", { name: user.full_name }));
+      roleChoice.addEventListener("change", () => change(user, { role: roleChoice.value }, t("staff.role_changed", { name: user.full_name })));
+      const self = user.id === state.me.id;
+      if (self) roleChoice.disabled = true;
+      return h("tr", {}, h("th", { scope: "row" }, user.full_name), h("td", {}, user.email), h("td", {}, roleChoice),
+        h("td", {}, user.is_active ? t("clients.yes") : t("clients.no")),
+        h("td", {}, self ? "" : h("button", { type: "button", class: "secondary",
+          onclick: () => change(user, { is_active: !user.is_active }, t(user.is_active ? "staff.deactivated" : "staff.activated", { name: user.full_name })) },
+        t(user.is_active ? "staff.deactivate" : "staff.activate", { name: user.full_name }))));
+    })),
+    h("h2", {}, t("staff.new")), add);
 }

@@ -2,8 +2,8 @@
 // portal (whose request module and sign-in it shares). Hash routes; each role's pages come from its own
 // module. The API is the judge of every role: the console only leaves out what a role could not do.
 import { api, restoreSession, setLanguage, signIn, signOut, signedIn } from "/portal/assets/api.js";
-import { integrations, audit, outbox, webhooks } from "./admin.js";
-import { articles, explanations, regulation } from "./lead.js";
+import { audit, integrations, outbox, staff, webhooks } from "./admin.js";
+import { articles, explanations, holidays, regulation, stats } from "./lead.js";
 import { queue, stopWatching, ticketPage } from "./queue.js";
 import { contractPage, contracts, newContract, organizations, organizationPage, services } from "./sales.js";
 import { sessionPage, sessions } from "./sessions.js";
@@ -43,8 +43,8 @@ function links() {
   if (hasRole(...SUPPORT_STAFF)) found.push(["#/", "nav.queue"]);
   if (hasRole("support_engineer", "support_lead")) found.push(["#/sessions", "nav.sessions"]);
   if (hasRole("sales", "admin")) found.push(["#/contracts", "nav.contracts"], ["#/organizations", "nav.organizations"], ["#/services", "nav.services"]);
-  if (hasRole("support_lead", "admin")) found.push(["#/articles", "nav.articles"], ["#/regulation", "nav.regulation"], ["#/explanations", "nav.explanations"]);
-  if (hasRole("admin")) found.push(["#/integrations", "nav.integrations"], ["#/webhooks", "nav.webhooks"], ["#/audit", "nav.audit"], ["#/outbox", "nav.outbox"]);
+  if (hasRole("support_lead", "admin")) found.push(["#/articles", "nav.articles"], ["#/regulation", "nav.regulation"], ["#/holidays", "nav.holidays"], ["#/explanations", "nav.explanations"], ["#/stats", "nav.stats"]);
+  if (hasRole("admin")) found.push(["#/staff", "nav.staff"], ["#/integrations", "nav.integrations"], ["#/webhooks", "nav.webhooks"], ["#/audit", "nav.audit"], ["#/outbox", "nav.outbox"]);
   return found;
 }
 
@@ -95,6 +95,9 @@ const ROUTES = [
   ["articles", (r) => r.length <= 1, (r) => articles(r[0]), ["support_lead", "admin"]],
   ["regulation", (r) => r.length === 0, () => regulation(), ["support_lead", "admin"]],
   ["explanations", (r) => r.length === 0, () => explanations(), ["support_lead", "admin"]],
+  ["holidays", (r) => r.length === 0, () => holidays(null), ["support_lead", "admin"]],
+  ["stats", (r) => r.length === 0, () => stats(), ["support_lead", "admin"]],
+  ["staff", (r) => r.length === 0, () => staff(null), ["admin"]],
   ["integrations", (r) => r.length === 0, () => integrations(null), ["admin"]],
   ["webhooks", (r) => r.length === 0, () => webhooks(null), ["admin"]],
   ["audit", (r) => r.length === 0, () => audit(), ["admin"]],

@@ -94,3 +94,40 @@ export async function explanations() {
       h("td", {}, e.reason))))
       : h("p", {}, t("expl.none")));
 }
+
+// ---- holidays of the regulation's calendar ----------------------------------------------------
+export async function holidays(notice) {
+  const current = await load(() => api.get("/v1/support/regulation"));
+  if (!current) return;
+  const calendar = current.holiday_calendar;
+  const year = new Date().getFullYear();
+  const list = await api.get(`/v1/calendars/holidays?calendar=${encodeURIComponent(calendar)}&year=${year}`);
+  const file = input("file", { accept: ".ics,text/calendar" });
+  const replace = input("checkbox", { id: "f-replace", name: "replace" });
+  const upload = form("holiday-import", [field("file", t("hol.file"), file, t("hol.file_hint")),
+    h("div", { class: "field" }, h("label", { class: "check", for: "f-replace" }, replace, " ", t("hol.replace")))],
+  t("hol.import"), () => {
+    const body = new FormData();
+    body.append("file", file.files[0] || new Blob([""], { type: "text/calendar" }), file.files[0]?.name || "holidays.ics");
+    return api.upload(`/v1/calendars/holidays?calendar=${encodeURIComponent(calendar)}&replace=${replace.checked}`, body);
+  }, () => holidays(t("hol.imported")));
+  const items = Array.isArray(list) ? list : list.items;
+  render(h("h1", {}, t("hol.title", { calendar, year })), notice ? h("div", { class: "notice", role: "status" }, notice) : null,
+    items.length ? table("holidays", ["hol.day", "hol.name", "hol.source"], items.map((d) => h("tr", {},
+      h("th", { scope: "row" }, d.day), h("td", {}, d.name), h("td", {}, d.source))))
+      : h("p", {}, t("hol.none")),
+    h("h2", {}, t("hol.import_title")), upload);
+}
+
+// ---- the public statistics, as the public sees them -------------------------------------------
+export async function stats() {
+  const found = await load(() => api.get("/v1/support/stats"));
+  if (!found) return;
+  const share = (value) => (value === null || value === undefined ? t("common.none") : `${Math.round(value * 100)} %`);
+  render(h("h1", {}, t("stats.title")), h("p", {}, t("stats.public")),
+    found.months.length ? table("stats", ["stats.month", "stats.tickets", "stats.within", "stats.median", "stats.p90", "stats.paused"],
+      found.months.map((m) => h("tr", {}, h("th", { scope: "row" }, m.month), h("td", {}, m.tickets),
+        h("td", {}, share(m.answered_within_regulation_share)), h("td", {}, m.median_first_response_minutes ?? t("common.none")),
+        h("td", {}, m.p90_first_response_minutes ?? t("common.none")), h("td", {}, share(m.paused_for_missing_information_share)))))
+      : h("p", {}, t("stats.none")));
+}

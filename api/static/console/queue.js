@@ -1,7 +1,7 @@
 // The engineer's work: one queue of both lines by what falls due first, watched through the API's
 // event stream, and a ticket page to answer, ask, resolve and reprioritise.
 import { api, Problem } from "/portal/assets/api.js";
-import { alertProblem, busy, field, h, load, problemBox, render, scrollable, state, t, view, when } from "./ui.js";
+import { alertProblem, busy, field, form, h, load, problemBox, render, scrollable, select, state, t, view, when } from "./ui.js";
 
 let watcher = null; // the queue's EventSource (or its polling fallback) while the queue is shown
 
@@ -195,17 +195,58 @@ export async function ticketPage(line, contractId, id) {
     ticket.attachments.map((a) => h("li", {}, h("a", { href: `${base}/attachments/${a.id}`, download: a.filename,
       "aria-label": t("ticket.download", { name: a.filename }) }, a.filename), ` (${a.kind}, ${a.size_bytes} B)`)))] : null;
 
-  // Reply: public, or an internal note.
+  // Reply: public, or an internal note; knowledge-base articles can be cited (linked into it).
   const body = h("textarea", { required: true });
   const internal = h("input", { type: "checkbox", id: "f-internal", name: "internal" });
   const send = h("button", { type: "submit" }, t("ticket.send"));
+  const query = h("input", { type: "search", id: "f-kb-query", value: subject });
+  const found = h("div", { id: "kb-found", "aria-live": "polite" });
+  const cited = new Set();
+  const search = h("button", { type: "button", class: "secondary", onclick: async () => {
+    try {
+      const articles = await api.get(`/v1/kb/articles?q=${encodeURIComponent(query.value)}&limit=5`);
+      found.replaceChildren(...(articles.length ? articles.map((a) => h("label", { class: "check" },
+        h("input", { type: "checkbox", name: "cited_articles", value: a.slug, onchange: (event) => {
+          if (event.target.checked) {
+            cited.add(a.slug);
+            body.value = `${body.value}${body.value ? "\n" : ""}${t("ticket.see_article", { title: a.title })}`;
+          } else cited.delete(a.slug);
+        } }), " ", t("ticket.cite", { title: a.title }))) : [h("p", {}, t("kb.no_match"))]));
+    } catch (err) { alertProblem(err); }
+  } }, t("ticket.find_articles"));
   const reply = h("form", { class: "card", id: "reply", novalidate: true },
     field("body", t("ticket.reply_body"), body),
-    h("div", { class: "field" }, h("label", { class: "check", for: "f-internal" }, internal, " ", t("ticket.reply_internal"))), send);
+    h("div", { class: "field" }, h("label", { class: "check", for: "f-internal" }, internal, " ", t("ticket.reply_internal"))),
+    h("div", { class: "field" }, h("label", { for: "f-kb-query" }, t("ticket.kb_search")), h("div", { class: "row" }, query, search), found,
+      h("div", { class: "field-error", "data-error-for": "cited_articles" })),
+    send);
   reply.addEventListener("submit", async (event) => {
     event.preventDefault();
-    if (await busy(reply, send, () => api.post(`${base}/messages`, { body: body.value, internal: internal.checked }))) await reload();
+    const message = { body: body.value, internal: internal.checked, cited_articles: [...cited] };
+    if (await busy(reply, send, () => api.post(`${base}/messages`, message))) await reload();
   });
+
+  // A free remote session support proposes on a basic ticket (funding: the ticket).
+  let proposal = null;
+  if (line === "basic" && ["new", "in_progress", "awaiting_customer"].includes(ticket.status)) {
+    const services = await api.get("/v1/services");
+    const service = select(services.map((s) => [s.id, s.name]));
+    const slot = h("select", { required: true }, h("option", { value: "" }, t("ticket.pick_service_first")));
+    const note = h("textarea", { rows: "2" });
+    const findTimes = h("button", { type: "button", class: "secondary", onclick: async () => {
+      const from = new Date();
+      const to = new Date(from.getTime() + 7 * 24 * 60 * 60 * 1000);
+      try {
+        const free = await api.get(`/v1/availability?service_id=${service.value}&from=${encodeURIComponent(from.toISOString())}&to=${encodeURIComponent(to.toISOString())}`);
+        slot.replaceChildren(...(free.slots.length ? free.slots.map((s) => h("option", { value: s.starts_at }, when(s.starts_at)))
+          : [h("option", { value: "" }, t("ticket.no_times"))]));
+      } catch (err) { alertProblem(err); }
+    } }, t("ticket.find_times"));
+    proposal = form("propose-session", [field("service_id", t("ticket.service"), service), findTimes,
+      field("starts_at", t("ticket.starts_at"), slot), field("message", t("ticket.proposal_message"), note)], t("ticket.propose"),
+    () => api.post(`${base}/remote-sessions`, { service_id: service.value, starts_at: slot.value || null, message: note.value || null }),
+    (booking) => { location.hash = `#/sessions/${booking.id}`; });
+  }
 
   // Lifecycle: ask the customer (pauses the clock), resolve.
   const transition = (formId, to, label, textLabel) => {
@@ -248,6 +289,7 @@ export async function ticketPage(line, contractId, id) {
     facts, actions, h("h2", {}, t("ticket.timers")), timers, missing,
     h("h2", {}, t("ticket.messages")), messages, attachments,
     h("h2", {}, t("ticket.reply")), reply, lifecycle,
+    proposal ? [h("h2", {}, t("ticket.propose_title")), proposal] : null,
     priorityForm ? [h("h2", {}, t("ticket.change_priority")), priorityForm] : null, timeline,
   );
 }

@@ -232,7 +232,18 @@ export async function contractPage(id, notice) {
       () => reload(t("term.done")));
     parts.push(h("h2", {}, t("amend.title")), amend, h("h2", {}, t("term.title")), terminate);
   }
-  if (contract.status !== "draft") parts.push(h("h2", {}, t("report.title")), reportPicker(contract));
+  if (contract.status !== "draft") {
+    parts.push(h("h2", {}, t("report.title")), reportPicker(contract));
+    // The contract's invoices: those whose source is this contract.
+    const invoices = (await api.get("/v1/invoices?limit=200")).items.filter((i) => i.source_id === contract.id);
+    parts.push(h("h2", {}, t("invoices.title")), invoices.length
+      ? table("contract-invoices", ["invoices.number", "invoices.period", "invoices.total", "invoices.status", ""], invoices.map((i) => h("tr", {},
+        h("th", { scope: "row" }, i.number), h("td", {}, i.period), h("td", {}, money(i.total_minor, i.currency)),
+        h("td", {}, i.status), h("td", {}, h("button", { type: "button", class: "secondary", onclick: async () => {
+          try { download(await api.text(`/v1/invoices/${i.id}`, "text/csv"), `invoice-${i.number}.csv`, "text/csv"); } catch (err) { alertProblem(err); }
+        } }, t("invoices.download", { number: i.number }))))))
+      : h("p", {}, t("invoices.none")));
+  }
   render(parts);
 }
 
