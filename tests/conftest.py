@@ -121,6 +121,8 @@ def settings(database_url: str, tmp_path: Path, localstripe_url: str) -> Setting
         access_token_ttl_seconds=14 * 86_400,
         log_format="json",
         webhook_allow_private_addresses=True,  # the tests' webhook receivers listen on loopback
+        # A queue event stream called through the in-process test client is read to its end: keep it short.
+        queue_stream_seconds=1,
     )
 
 

@@ -20,7 +20,7 @@ async def test_the_console_page_allows_only_its_origins_scripts(
 
 
 async def test_the_console_scripts_are_served_with_nosniff(client: AsyncTestClient[Litestar]) -> None:
-    response = await client.get("/console/assets/app.js")
+    response = await client.get("/console/assets/queue.js")
     assert response.status_code == 200
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "EventSource" in response.text  # the queue is watched, not polled
