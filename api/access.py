@@ -117,7 +117,7 @@ RULES: dict[str, Rule] = {
     "GET /v1/staff": rule(ADMIN),
     "POST /v1/staff": rule(ADMIN),
     "PATCH /v1/staff/{user_id}": rule(ADMIN),
-    "GET /v1/outbox/deliveries": rule(ADMIN),
+    "GET /v1/outbox/deliveries": rule(ADMIN, LEAD),
     "POST /v1/webhook-subscriptions": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
     "GET /v1/webhook-subscriptions": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
     "GET /v1/webhook-subscriptions/{subscription_id}": rule(ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)),
@@ -131,7 +131,7 @@ RULES: dict[str, Rule] = {
     "POST /v1/webhook-subscriptions/{subscription_id}/deliveries/{delivery_id}/redeliver": rule(
         ADMIN, scopes=(Scope.WEBHOOKS_MANAGE,)
     ),
-    "POST /v1/outbox/deliveries/{delivery_id}/redeliver": rule(ADMIN),
+    "POST /v1/outbox/deliveries/{delivery_id}/redeliver": rule(ADMIN, LEAD),
     # basic support
     "GET /v1/support/regulation": PUBLIC,
     "POST /v1/support/regulation": rule(LEAD, ADMIN),

@@ -1,7 +1,7 @@
 // The admin's pages: integration clients (the secret shown once), webhook subscriptions, the audit log
 // and the outbox.
 import { api } from "/portal/assets/api.js";
-import { alertProblem, busy, field, form, h, load, render, select, state, t, table, when } from "./ui.js";
+import { alertProblem, busy, field, form, h, load, more, render, select, state, t, table, when } from "./ui.js";
 
 // ---- integration clients (admin) --------------------------------------------------------------
 export async function integrations(shownSecret) {
@@ -110,21 +110,27 @@ export async function audit() {
 
 // ---- outbox -----------------------------------------------------------------------------------
 export async function outbox(status = "dead") {
-  const page = await load(() => api.get(`/v1/outbox/deliveries?limit=50${status ? `&status=${status}` : ""}`));
+  const path = `/v1/outbox/deliveries?limit=50${status ? `&status=${status}` : ""}`;
+  const page = await load(() => api.get(path));
   if (!page) return;
   const choice = select([["", t("outbox.all")], ...["dead", "pending", "delivered", "skipped"].map((s) => [s, t(`outbox.${s}`)])], status);
   choice.addEventListener("change", () => outbox(choice.value));
   render(h("h1", {}, t("outbox.title")),
     h("div", { class: "filters" }, field("status", t("outbox.status"), choice)),
-    page.items.length ? table("deliveries", ["outbox.event", "outbox.recipient", "outbox.status", "outbox.attempts", "outbox.error", ""],
-      page.items.map((d) => h("tr", {},
+    page.items.length ? deliveries(page.items, status, path, page.next_cursor)
+      : h("p", {}, t("outbox.none")));
+}
+
+function deliveries(items, status, path, cursor) {
+  const rows = (found) => found.map((d) => h("tr", {},
         h("th", { scope: "row" }, d.event_type), h("td", {}, `${d.channel}: ${d.recipient}`), h("td", {}, t(`outbox.${d.status}`)),
         h("td", {}, d.attempts), h("td", {}, d.last_error || t("common.none")),
         h("td", {}, d.status === "dead" ? h("button", { type: "button", "aria-label": t("outbox.redeliver", { event: d.event_type, recipient: d.recipient }),
           onclick: async () => {
             try { await api.post(`/v1/outbox/deliveries/${d.id}/redeliver`); await outbox(status); } catch (err) { alertProblem(err); }
-          } }, t("outbox.redeliver_short")) : ""))))
-      : h("p", {}, t("outbox.none")));
+          } }, t("outbox.redeliver_short")) : "")));
+  const list = table("deliveries", ["outbox.event", "outbox.recipient", "outbox.status", "outbox.attempts", "outbox.error", ""], rows(items));
+  return [list, more(path, cursor, (found) => list.querySelector("tbody").append(...rows(found)))];
 }
 
 // ---- staff and their roles --------------------------------------------------------------------

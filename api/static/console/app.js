@@ -43,8 +43,8 @@ function links() {
   if (hasRole(...SUPPORT_STAFF)) found.push(["#/", "nav.queue"]);
   if (hasRole("support_engineer", "support_lead")) found.push(["#/sessions", "nav.sessions"]);
   if (hasRole("sales", "admin")) found.push(["#/contracts", "nav.contracts"], ["#/organizations", "nav.organizations"], ["#/services", "nav.services"]);
-  if (hasRole("support_lead", "admin")) found.push(["#/articles", "nav.articles"], ["#/regulation", "nav.regulation"], ["#/holidays", "nav.holidays"], ["#/explanations", "nav.explanations"], ["#/stats", "nav.stats"]);
-  if (hasRole("admin")) found.push(["#/staff", "nav.staff"], ["#/integrations", "nav.integrations"], ["#/webhooks", "nav.webhooks"], ["#/audit", "nav.audit"], ["#/outbox", "nav.outbox"]);
+  if (hasRole("support_lead", "admin")) found.push(["#/articles", "nav.articles"], ["#/regulation", "nav.regulation"], ["#/holidays", "nav.holidays"], ["#/explanations", "nav.explanations"], ["#/stats", "nav.stats"], ["#/outbox", "nav.outbox"]);
+  if (hasRole("admin")) found.push(["#/staff", "nav.staff"], ["#/integrations", "nav.integrations"], ["#/webhooks", "nav.webhooks"], ["#/audit", "nav.audit"]);
   return found;
 }
 
@@ -101,7 +101,7 @@ const ROUTES = [
   ["integrations", (r) => r.length === 0, () => integrations(null), ["admin"]],
   ["webhooks", (r) => r.length === 0, () => webhooks(null), ["admin"]],
   ["audit", (r) => r.length === 0, () => audit(), ["admin"]],
-  ["outbox", (r) => r.length === 0, () => outbox(), ["admin"]],
+  ["outbox", (r) => r.length === 0, () => outbox(), ["support_lead", "admin"]],
 ];
 
 async function route() {

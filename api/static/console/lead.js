@@ -1,7 +1,7 @@
 // The support lead's pages: the knowledge base editor (with a preview of what a ticket's text would be
 // offered), the regulation's versions, and the explanation requests customers sent.
 import { api } from "/portal/assets/api.js";
-import { field, form, h, input, load, render, t, table, when } from "./ui.js";
+import { field, form, h, input, load, more, render, t, table, when } from "./ui.js";
 
 // ---- knowledge base ---------------------------------------------------------------------------
 export async function articles(slug) {
@@ -85,14 +85,15 @@ export async function regulation() {
 
 // ---- explanation requests ---------------------------------------------------------------------
 export async function explanations() {
-  const page = await load(() => api.get("/v1/support/explanation-requests?limit=100"));
+  const page = await load(() => api.get("/v1/support/explanation-requests?limit=50"));
   if (!page) return;
-  const items = Array.isArray(page) ? page : page.items;
+  const rows = (items) => items.map((e) => h("tr", {},
+    h("td", {}, when(e.created_at)), h("th", { scope: "row" }, h("a", { href: `#/tickets/basic/${e.ticket_id}` }, e.ticket_id)),
+    h("td", {}, e.reason)));
+  const list = table("explanations", ["expl.when", "expl.ticket", "expl.reason"], rows(page.items));
   render(h("h1", {}, t("expl.title")),
-    items.length ? table("explanations", ["expl.when", "expl.ticket", "expl.reason"], items.map((e) => h("tr", {},
-      h("td", {}, when(e.created_at)), h("th", { scope: "row" }, h("a", { href: `#/tickets/basic/${e.ticket_id}` }, e.ticket_id)),
-      h("td", {}, e.reason))))
-      : h("p", {}, t("expl.none")));
+    page.items.length ? [list, more("/v1/support/explanation-requests?limit=50", page.next_cursor,
+      (items) => list.querySelector("tbody").append(...rows(items)))] : h("p", {}, t("expl.none")));
 }
 
 // ---- holidays of the regulation's calendar ----------------------------------------------------

@@ -85,13 +85,14 @@ async function refreshQueue() {
   if (!table) return;
   try {
     const page = await api.get(queueQuery());
+    if (!table.isConnected) return; // the queue was left while it was being read
     table.replaceChildren(...queueRows(page.items));
     document.getElementById("queue-empty").hidden = page.items.length > 0;
     status.textContent = t("queue.updated", { time: new Date().toLocaleTimeString(state.lang === "ru" ? "ru-RU" : "en-GB") });
     moreButton(page.next_cursor);
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
-    status.textContent = err.body.detail || t("common.error");
+    if (status.isConnected) status.textContent = err.body.detail || t("common.error");
   }
 }
 

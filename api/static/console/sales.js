@@ -4,7 +4,7 @@
 // service catalog.
 import { api, Problem } from "/portal/assets/api.js";
 import {
-  alertProblem, busy, download, field, form, h, input, load, money, render, select, showProblem, state, t, table, when,
+  alertProblem, busy, download, field, form, h, input, load, money, more, render, select, showProblem, state, t, table, when,
 } from "./ui.js";
 
 const PRIORITIES = ["P1", "P2", "P3", "P4"];
@@ -125,14 +125,15 @@ async function organizationNames() {
 }
 
 export async function contracts() {
-  const [page, names] = (await load(() => Promise.all([api.get("/v1/contracts?limit=100"), organizationNames()]))) || [];
+  const [page, names] = (await load(() => Promise.all([api.get("/v1/contracts?limit=50"), organizationNames()]))) || [];
   if (!page) return;
+  const rows = (items) => items.map((c) => h("tr", {}, h("th", { scope: "row" }, h("a", { href: `#/contracts/${c.id}` }, c.number)),
+    h("td", {}, names[c.organization_id] || c.organization_id), h("td", {}, h("span", { class: "status" }, t(`contract.${c.status}`))),
+    h("td", {}, `${c.starts_on} – ${c.ends_on}`)));
+  const list = table("contracts", ["contracts.number", "contracts.organization", "contracts.status", "contracts.period"], rows(page.items));
   render(h("h1", {}, t("contracts.title")),
     h("p", {}, h("a", { class: "button", href: "#/contracts/new" }, t("contracts.new"))),
-    page.items.length ? table("contracts", ["contracts.number", "contracts.organization", "contracts.status", "contracts.period"],
-      page.items.map((c) => h("tr", {}, h("th", { scope: "row" }, h("a", { href: `#/contracts/${c.id}` }, c.number)),
-        h("td", {}, names[c.organization_id] || c.organization_id), h("td", {}, h("span", { class: "status" }, t(`contract.${c.status}`))),
-        h("td", {}, `${c.starts_on} – ${c.ends_on}`))))
+    page.items.length ? [list, more("/v1/contracts?limit=50", page.next_cursor, (items) => list.querySelector("tbody").append(...rows(items)))]
       : h("p", {}, t("contracts.none")));
 }
 
@@ -277,17 +278,19 @@ function reportView(report) {
 
 // ---- organisations ----------------------------------------------------------------------------
 export async function organizations() {
-  const page = await load(() => api.get("/v1/organizations?limit=200"));
+  const page = await load(() => api.get("/v1/organizations?limit=50"));
   if (!page) return;
   const name = input("text", { required: true });
   const zoneInput = input("text", { value: "Europe/Moscow" });
   const create = form("new-organization", [field("name", t("org.name"), name), field("time_zone", t("org.zone"), zoneInput)],
     t("org.create"), () => api.post("/v1/organizations", { name: name.value, time_zone: zoneInput.value }),
     (made) => { location.hash = `#/organizations/${made.id}`; });
-  render(h("h1", {}, t("org.title")),
-    table("organizations", ["org.name", "org.zone", "org.contact"], page.items.map((o) => h("tr", {},
-      h("th", { scope: "row" }, h("a", { href: `#/organizations/${o.id}` }, o.name)), h("td", {}, o.time_zone),
-      h("td", {}, o.support_contact ? o.support_contact.full_name || o.support_contact.email || o.support_contact.user_id : t("common.none"))))),
+  const rows = (items) => items.map((o) => h("tr", {},
+    h("th", { scope: "row" }, h("a", { href: `#/organizations/${o.id}` }, o.name)), h("td", {}, o.time_zone),
+    h("td", {}, o.support_contact ? o.support_contact.full_name || o.support_contact.email || o.support_contact.user_id : t("common.none"))));
+  const list = table("organizations", ["org.name", "org.zone", "org.contact"], rows(page.items));
+  render(h("h1", {}, t("org.title")), list,
+    more("/v1/organizations?limit=50", page.next_cursor, (items) => list.querySelector("tbody").append(...rows(items))),
     h("h2", {}, t("org.new")), create);
 }
 

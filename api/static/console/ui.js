@@ -1,6 +1,6 @@
 // What every console page uses: the signed-in person, words in the chosen language, DOM building
 // (createElement only, never innerHTML), forms that show the API's problems next to their fields.
-import { Problem, signedIn } from "/portal/assets/api.js";
+import { Problem, api, signedIn } from "/portal/assets/api.js";
 import { TEXT } from "./i18n.js";
 
 export const view = document.getElementById("view");
@@ -179,4 +179,19 @@ export function download(text, filename, type) {
   document.body.append(link);
   link.click();
   link.remove();
+}
+
+// "Show more" under a list the API pages with cursors: each click reads the next page of ``path``
+// and hands its items to ``append``.
+export function more(path, cursor, append) {
+  const slot = h("div", { class: "more" });
+  const show = (next) => slot.replaceChildren(next ? h("button", { type: "button", class: "secondary", onclick: async () => {
+    try {
+      const page = await api.get(`${path}${path.includes("?") ? "&" : "?"}cursor=${encodeURIComponent(next)}`);
+      append(page.items);
+      show(page.next_cursor);
+    } catch (err) { alertProblem(err); }
+  } }, t("queue.more")) : "");
+  show(cursor);
+  return slot;
 }
