@@ -134,6 +134,7 @@ RULES: dict[str, Rule] = {
     "POST /v1/outbox/deliveries/{delivery_id}/redeliver": rule(ADMIN, LEAD),
     # basic support
     "GET /v1/support/regulation": PUBLIC,
+    "GET /v1/support/regulation/versions": PUBLIC,
     "POST /v1/support/regulation": rule(LEAD, ADMIN),
     "GET /v1/support/stats": PUBLIC,
     "GET /v1/kb/articles": PUBLIC,

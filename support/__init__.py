@@ -42,6 +42,7 @@ from support.regulation import (
     current_regulation,
     names_holiday_calendar,
     publish_regulation,
+    regulation_versions,
 )
 from support.retention import expired_attachments
 from support.schemas import (
@@ -150,6 +151,7 @@ __all__ = [
     "receive_email",
     "record_session_proposal",
     "register_line",
+    "regulation_versions",
     "request_explanation",
     "sanitize_filename",
     "search_articles",

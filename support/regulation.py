@@ -17,6 +17,7 @@ from core.business_time import BusinessCalendar, from_weekly_hours
 from core.db import dialect_insert
 from core.errors import Conflict, FieldProblem, InvalidInput
 from core.holidays import holidays_of
+from core.pagination import Page, paginate
 from support.models import RegulationVersion
 
 INTAKE_ITEMS = {
@@ -84,6 +85,15 @@ async def current_regulation(
     insert = dialect_insert(session, RegulationVersion).values(**values)
     await session.execute(insert.on_conflict_do_nothing())
     return (await session.scalars(latest)).one()
+
+
+async def regulation_versions(
+    session: AsyncSession, *, limit: int, cursor: str | None
+) -> Page[RegulationVersion]:
+    """Every published version, newest first (the default one appears once a ticket has stored it)."""
+    return await paginate(
+        session, sa.select(RegulationVersion), col(RegulationVersion.id), limit=limit, cursor=cursor
+    )
 
 
 def validate_regulation(

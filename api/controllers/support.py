@@ -61,6 +61,7 @@ from support import (
     publish_regulation,
     receive_email,
     record_session_proposal,
+    regulation_versions,
     request_explanation,
     ticket_detail,
     ticket_summaries,
@@ -124,6 +125,14 @@ class RegulationController(Controller):
     @get("/", summary="The support regulation in force (public)")
     async def get_regulation(self, db: DB, ctx: Ctx) -> RegulationOut:
         return RegulationOut.from_model(await current_regulation(db, now=ctx.clock.now(), store=False))
+
+    @problems(InvalidInput)
+    @get("/versions", summary="Every published version of the regulation, newest first (public)")
+    async def list_versions(
+        self, db: DB, limit: Limit = 50, cursor: FromQuery[str | None] = None
+    ) -> PageOut[RegulationOut]:
+        page = await regulation_versions(db, limit=limit, cursor=cursor)
+        return PageOut(items=[RegulationOut.from_model(r) for r in page.items], next_cursor=page.next_cursor)
 
     @problems(InvalidInput, Conflict)
     @post("/", summary="Publish a new version of the regulation")

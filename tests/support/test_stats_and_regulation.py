@@ -116,3 +116,14 @@ async def test_reading_the_default_regulation_writes_nothing_until_a_ticket_need
         shown["version"],
         shown["first_response_minutes"],
     )
+
+
+async def test_every_published_version_is_listed_newest_first_for_anyone(world: World) -> None:
+    _, lead = await world.staff(Role.SUPPORT_LEAD)
+    first = (await world.client.post("/v1/support/regulation", json=REGULATION, headers=lead)).json()
+    world.clock.advance(timedelta(days=1))
+    changed = {**REGULATION, "first_response_minutes": 120}
+    second = (await world.client.post("/v1/support/regulation", json=changed, headers=lead)).json()
+    listed = (await world.client.get("/v1/support/regulation/versions")).json()  # no token: it is public
+    assert [v["version"] for v in listed["items"]][:2] == [second["version"], first["version"]]
+    assert listed["items"][0]["first_response_minutes"] == 120

@@ -2,6 +2,7 @@
 // server (Accept-Language); this file holds only the console's own words.
 export const TEXT = {
   en: {
+    "reg.versions": "Every version", "reg.published": "Published",
     "invoices.title": "Invoices", "invoices.number": "Number", "invoices.period": "Month", "invoices.total": "Total", "invoices.status": "Status",
     "invoices.download": "Download {number} (CSV)", "invoices.none": "No invoices yet.",
     "nav.holidays": "Holidays", "nav.stats": "Public statistics",
@@ -140,6 +141,7 @@ export const TEXT = {
     "clients.yes": "yes", "clients.no": "no", "clients.deactivate": "Deactivate {name}",
   },
   ru: {
+    "reg.versions": "Все версии", "reg.published": "Опубликована",
     "invoices.title": "Счета", "invoices.number": "Номер", "invoices.period": "Месяц", "invoices.total": "Сумма", "invoices.status": "Статус",
     "invoices.download": "Скачать {number} (CSV)", "invoices.none": "Счетов пока нет.",
     "nav.holidays": "Праздники", "nav.stats": "Публичная статистика",

@@ -50,8 +50,13 @@ export async function articles(slug) {
 
 // ---- regulation -------------------------------------------------------------------------------
 export async function regulation() {
-  const current = await load(() => api.get("/v1/support/regulation"));
+  const [current, versions] = (await load(() => Promise.all([
+    api.get("/v1/support/regulation"), api.get("/v1/support/regulation/versions?limit=50"),
+  ]))) || [];
   if (!current) return;
+  const versionRows = (items) => items.map((v) => h("tr", {}, h("th", { scope: "row" }, v.version), h("td", {}, when(v.published_at)),
+    h("td", {}, v.first_response_minutes), h("td", {}, v.update_interval_minutes), h("td", {}, v.required_items.join(", "))));
+  const versionList = table("regulation-versions", ["reg.version", "reg.published", "reg.first", "reg.update", "reg.items"], versionRows(versions.items));
   const zoneInput = input("text", { value: current.time_zone, required: true });
   const opens = input("time", { value: (current.weekly_hours["0"] || [["09:00", "18:00"]])[0][0] });
   const closes = input("time", { value: (current.weekly_hours["0"] || [["09:00", "18:00"]])[0][1] });
@@ -80,6 +85,8 @@ export async function regulation() {
       h("dt", {}, t("reg.first")), h("dd", {}, current.first_response_minutes),
       h("dt", {}, t("reg.update")), h("dd", {}, current.update_interval_minutes),
       h("dt", {}, t("reg.items")), h("dd", {}, current.required_items.join(", "))),
+    h("h2", {}, t("reg.versions")), versionList,
+    more("/v1/support/regulation/versions?limit=50", versions.next_cursor, (items) => versionList.querySelector("tbody").append(...versionRows(items))),
     h("h2", {}, t("reg.new")), publish);
 }
 
