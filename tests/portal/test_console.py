@@ -22,6 +22,7 @@ from api.db import create_engine
 from api.settings import load_settings
 from scheduling.models import Booking
 from support.models import Ticket
+from tests.contracts.helpers import complete_terms
 from tests.portal.conftest import CONTACT, PASSWORD, Portal, Shots
 from tests.portal.test_portal import _contract_for_romashka
 from tests.portal.test_portal_jobs import _accessible, page_behaviour
@@ -29,6 +30,7 @@ from tests.support.helpers import intake
 
 ENGINEER, ADMIN = "engineer@deskline.demo", "admin@deskline.demo"
 SALES, LEAD = "sales@deskline.demo", "lead@deskline.demo"
+PURCHASES_HEADER = "product,purchased_on,channel,partner_name,reference\n"
 
 
 def console_sign_in(page: Page, portal: Portal, email: str) -> None:
@@ -486,3 +488,84 @@ def test_an_engineer_cites_an_article_and_proposes_a_free_session_from_a_basic_t
     booking_id = page.url.rsplit("/", 1)[-1]
     booking = portal.api("GET", f"/v1/bookings/{booking_id}", CONTACT)
     assert (booking["funding"], booking["status"]) == ("support_ticket", "confirmed")
+
+
+def _active_contract_far_ahead(portal: Portal) -> dict[str, Any]:
+    """Romashka's contract years ahead (no other of its contracts reaches there)."""
+    organization = portal.api("GET", "/v1/me", CONTACT)["organization"]["id"]
+    starts = datetime.now(UTC).date() + timedelta(days=1600)
+    draft = portal.api(
+        "POST",
+        "/v1/contracts",
+        SALES,
+        json={
+            "organization_id": organization,
+            "number": f"SLA-AMEND-{uuid.uuid4().hex[:6]}",
+            "starts_on": starts.isoformat(),
+            "ends_on": (starts + timedelta(days=364)).isoformat(),
+            "signed_on": datetime.now(UTC).date().isoformat(),
+            "terms": complete_terms(),
+        },
+    )
+    activated: dict[str, Any] = portal.api("POST", f"/v1/contracts/{draft['id']}/activate", SALES)
+    return activated
+
+
+@page_behaviour
+def test_sales_amend_a_contract_after_seeing_old_and_new_terms_side_by_side_then_terminate_it(
+    page: Page, portal: Portal, shots: Shots
+) -> None:
+    contract = _active_contract_far_ahead(portal)
+    console_sign_in(page, portal, SALES)
+    page.goto(f"{portal.server.url}/console#/contracts/{contract['id']}")
+    expect(page.locator("#contract-status")).to_have_text("active")
+    amendment = page.locator("#amendment")
+    effective = (datetime.fromisoformat(contract["starts_on"]) + timedelta(days=31)).date().isoformat()
+    amendment.get_by_label("Effective from").fill(effective)
+    amendment.get_by_label("Reason").fill("More session minutes, a higher fee")
+    amendment.get_by_label("Monthly fee").fill("180000")
+    amendment.get_by_role("button", name="Review the changes").click()
+    changed = page.locator("#amendment-diff tr.changed")
+    expect(changed).to_have_count(1)
+    expect(changed).to_contain_text("Monthly fee")
+    expect(changed).to_contain_text("150,000.00")
+    expect(changed).to_contain_text("180,000.00")
+    _accessible(page, "amendment-review", shots)
+    amendment.get_by_role("button", name="Amend the contract").click()
+    expect(page.locator(".notice")).to_have_text("The amendment was recorded.")
+    expect(page.locator("#versions")).to_contain_text(f"Version 2 from {effective}")
+    stored = portal.api("GET", f"/v1/contracts/{contract['id']}", SALES)
+    assert stored["versions"][-1]["terms"]["monthly_fee_minor"] == 18_000_000
+
+    termination = page.locator("#termination")
+    ends = (datetime.fromisoformat(contract["starts_on"]) + timedelta(days=90)).date().isoformat()
+    termination.get_by_label("Effective on").fill(ends)
+    termination.get_by_label("Reason").fill("The customer moves to another product")
+    termination.get_by_role("button", name="Terminate the contract").click()
+    expect(page.locator(".notice")).to_have_text("The contract is terminated.")
+    assert portal.api("GET", f"/v1/contracts/{contract['id']}", SALES)["terminated_on"] == ends
+
+
+@page_behaviour
+def test_sales_preview_a_purchases_file_before_recording_it(page: Page, portal: Portal, shots: Shots) -> None:
+    organization = portal.api("GET", "/v1/me", CONTACT)["organization"]["id"]
+    reference = f"INV-{uuid.uuid4().hex[:8]}"
+    console_sign_in(page, portal, SALES)
+    page.goto(f"{portal.server.url}/console#/organizations/{organization}")
+    expect(page.locator("#eligibility")).to_contain_text("yes")
+    page.get_by_label("CSV file").set_input_files(
+        {
+            "name": "purchases.csv",
+            "mimeType": "text/csv",
+            "buffer": f"{PURCHASES_HEADER}Mobile Server,2025-06-01,direct,,{reference}\n".encode(),
+        }
+    )
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview-rows")).to_contain_text(reference)
+    assert reference not in str(
+        portal.api("GET", f"/v1/organizations/{organization}/purchases?limit=200", SALES)
+    )
+    _accessible(page, "purchases-preview", shots)
+    page.get_by_role("button", name="Record these 1").click()
+    expect(page.locator(".notice")).to_have_text("1 purchase(s) recorded.")
+    expect(page.locator("#purchases")).to_contain_text(reference)

@@ -46,10 +46,13 @@ export function money(minor, currency) {
   return new Intl.NumberFormat(locale(), { style: "currency", currency: currency || "RUB" }).format(minor / 100);
 }
 
+let fields = 0;
+
 // A labelled control with a slot for its field error. ``name`` is the field's public path in the API's
 // problems (e.g. terms.priorities.P1.first_response_minutes), so its errors land next to it.
 export function field(name, label, control, hint) {
-  control.id = control.id || `f-${name.replace(/[^\w-]/g, "-")}`;
+  fields += 1; // ids stay unique when two forms of a page have a field of one name
+  control.id = control.id || `f-${name.replace(/[^\w-]/g, "-")}-${fields}`;
   control.name = control.name || name;
   const error = h("div", { class: "field-error", id: `${control.id}-error`, "data-error-for": name });
   const hintNode = hint ? h("div", { class: "hint", id: `${control.id}-hint` }, hint) : null;
