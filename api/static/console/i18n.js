@@ -2,6 +2,7 @@
 // server (Accept-Language); this file holds only the console's own words.
 export const TEXT = {
   en: {
+    "intake.device_database": "device database file", "intake.exchange_archive_link": "exchange-directory archive link",
     "reg.versions": "Every version", "reg.published": "Published",
     "invoices.title": "Invoices", "invoices.number": "Number", "invoices.period": "Month", "invoices.total": "Total", "invoices.status": "Status",
     "invoices.download": "Download {number} (CSV)", "invoices.none": "No invoices yet.",
@@ -141,6 +142,7 @@ export const TEXT = {
     "clients.yes": "yes", "clients.no": "no", "clients.deactivate": "Deactivate {name}",
   },
   ru: {
+    "intake.device_database": "файл базы устройств", "intake.exchange_archive_link": "ссылка на архив каталога обмена",
     "reg.versions": "Все версии", "reg.published": "Опубликована",
     "invoices.title": "Счета", "invoices.number": "Номер", "invoices.period": "Месяц", "invoices.total": "Сумма", "invoices.status": "Статус",
     "invoices.download": "Скачать {number} (CSV)", "invoices.none": "Счетов пока нет.",

@@ -5,6 +5,9 @@ import { alertProblem, busy, field, form, h, load, problemBox, render, scrollabl
 
 let watcher = null; // the queue's EventSource (or its polling fallback) while the queue is shown
 
+// An intake item in words (its key when the console has no words for it).
+const intakeItem = (key) => (t(`intake.${key}`) === `intake.${key}` ? key : t(`intake.${key}`));
+
 export function stopWatching() {
   if (watcher) watcher();
   watcher = null;
@@ -65,7 +68,7 @@ function queueRows(items) {
     h("td", {}, h("span", { class: "status" }, t(`status.${item.status}`))),
     h("td", {}, item.next_due_at ? when(item.next_due_at) : t("common.none")),
     h("td", {}, h("ul", { class: "timers" }, item.timers.map(timerLine))),
-    h("td", {}, item.missing.length ? item.missing.join(", ") : t("common.none")),
+    h("td", {}, item.missing.length ? item.missing.map(intakeItem).join(", ") : t("common.none")),
     h("td", {}, item.assignee_name || (item.assignee_id ? item.assignee_id : h("button", {
       type: "button", class: "secondary", "data-take": item.id, "aria-label": t("queue.take", { number: item.number }),
       onclick: async (event) => {
@@ -187,7 +190,7 @@ export async function ticketPage(line, contractId, id) {
 
   const timers = h("ul", { class: "timers card", id: "ticket-timers" }, timersOf(ticket, line).map(timerLine));
   const missing = ticket.missing && ticket.missing.length
-    ? [h("h2", {}, t("ticket.missing")), h("ul", {}, ticket.missing.map((m) => h("li", {}, m)))] : null;
+    ? [h("h2", {}, t("ticket.missing")), h("ul", {}, ticket.missing.map((m) => h("li", {}, intakeItem(m))))] : null;
   const messages = ticket.messages.length
     ? h("ul", { class: "messages", id: "messages" }, ticket.messages.map((m) => h("li", { class: m.internal ? "internal" : null },
       h("div", { class: "meta" }, `${when(m.created_at)} · ${m.author_kind}${m.internal ? ` · ${t("ticket.internal")}` : ""}`), m.body)))
