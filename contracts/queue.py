@@ -20,7 +20,7 @@ from sqlmodel import col
 from accounts import Actor, Organization, User
 from contracts.models import SlaTicket
 from contracts.schemas import QueueItemOut, TimerOut
-from contracts.sla import SlaLine, clock_of
+from contracts.sla import SlaLine, clocks_of
 from core.errors import FieldProblem, InvalidInput, PermissionDenied
 from core.pagination import MAX_LIMIT, Page
 from support import (
@@ -122,6 +122,8 @@ async def work_queue(
     rows = (await session.execute(statement)).all()
     basic = [row[0] for row in rows if row[0].line == BASIC]
     basic_timers = dict(zip([t.id for t in basic], await queue_timers(session, basic, now=now), strict=True))
+    covered = [(row[0], row[3]) for row in rows if row[3] is not None]
+    clocks = dict(zip([t.id for t, _ in covered], await clocks_of(session, covered, now=now), strict=True))
     items: list[QueueItemOut] = []
     for ticket, organization_name, assignee_name, sla in rows:
         paused = ticket.status == TicketStatus.AWAITING_CUSTOMER
@@ -129,7 +131,7 @@ async def work_queue(
             missing, timers = basic_timers[ticket.id]
             number, priority = f"DL-{ticket.number}", None
         else:
-            clock = await clock_of(session, ticket, sla, now=now)
+            clock = clocks[ticket.id]
             missing, number, priority = [], f"{SlaLine.prefix}-{ticket.number}", sla.priority
             timers = [
                 _sla_timer("first_response", clock.first_response, paused=False),

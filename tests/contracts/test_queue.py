@@ -238,3 +238,18 @@ async def test_a_customer_cannot_watch_the_queue(world: World) -> None:
     response = await world.client.get("/v1/queue/events", headers=contact)
     assert response.status_code == 403
     assert response.json()["code"] == "forbidden"
+
+
+async def test_the_queue_costs_the_same_number_of_queries_however_many_tickets_it_shows(world: World) -> None:
+    _, engineer = await world.staff(Role.SUPPORT_ENGINEER)
+    await _sla_ticket(world)
+    _, _, contact = await world.contact()
+    await complete_ticket(world, contact)
+    with world.counted_statements() as few:
+        assert len(await _queue(world, engineer)) == 2
+    for _ in range(3):
+        await _sla_ticket(world, "P3")
+        await complete_ticket(world, contact)
+    with world.counted_statements() as many:
+        assert len(await _queue(world, engineer)) == 8
+    assert len(many) == len(few)
