@@ -7,8 +7,6 @@ timestamps its own operations use, so the queue never disagrees with the ticket 
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,8 +19,8 @@ from accounts import Actor, Organization, User
 from contracts.models import SlaTicket
 from contracts.schemas import QueueItemOut, TimerOut
 from contracts.sla import SlaLine, clocks_of
-from core.errors import FieldProblem, InvalidInput, PermissionDenied
-from core.pagination import MAX_LIMIT, Page
+from core.errors import PermissionDenied
+from core.pagination import Page, check_limit, page_of
 from support import (
     BASIC,
     QueueTimerOut,
@@ -63,24 +61,6 @@ def _next_due(timers: list[QueueTimerOut]) -> QueueTimerOut | None:
     return min(running, key=lambda pair: pair[0], default=(None, None))[1]
 
 
-def _offset(cursor: str | None) -> int:
-    if not cursor:
-        return 0
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if not text.startswith("q:"):
-            raise ValueError(text)
-        return int(text[2:])
-    except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
-        raise InvalidInput(
-            "The cursor is not one this API handed out.", errors=[FieldProblem("cursor", "unknown cursor")]
-        ) from exc
-
-
-def _cursor(offset: int) -> str:
-    return base64.urlsafe_b64encode(f"q:{offset}".encode()).decode().rstrip("=")
-
-
 async def work_queue(
     session: AsyncSession,
     actor: Actor,
@@ -95,12 +75,7 @@ async def work_queue(
     time passes, so a page boundary can shift by a ticket between reads)."""
     if not is_support_staff(actor):
         raise PermissionDenied("The queue is support staff's.")
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            errors=[FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")],
-        )
-    start = _offset(cursor)
+    check_limit(limit)  # before the queue is read; the cursor is checked by page_of
     statement = (
         readable_tickets(actor, line=None)
         .add_columns(col(Organization.name), col(User.full_name), SlaTicket)
@@ -161,9 +136,7 @@ async def work_queue(
     if which.breached is not None:
         items = [item for item in items if item.breached == which.breached]
     items.sort(key=lambda i: (i.next_due_at is None, i.next_due_at or i.created_at, i.created_at))
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return Page(items=page, next_cursor=_cursor(start + limit) if more else None)
+    return page_of(items, limit=limit, cursor=cursor)
 
 
 async def queue_marker(connection: AsyncConnection) -> str:

@@ -433,10 +433,8 @@ def _timer(
 
 
 async def clock_of(session: AsyncSession, ticket: Ticket, sla: SlaTicket, *, now: datetime) -> SlaClockOut:
-    terms = await _measured_by(session, sla)
-    calendar = await calendar_of(session, terms)
-    pauses = (await pauses_of_tickets(session, [ticket.id])).get(ticket.id, [])
-    return measured_clock(ticket, sla, terms, calendar, pauses, now=now)
+    [clock] = await clocks_of(session, [(ticket, sla)], now=now)
+    return clock
 
 
 async def clocks_of(
@@ -461,7 +459,7 @@ async def clocks_of(
             measured[(version.contract_id, version.version)] = (terms, calendars[key])
     pauses = await pauses_of_tickets(session, [ticket.id for ticket, _ in pairs])
     return [
-        measured_clock(
+        _measured_clock(
             ticket,
             sla,
             *measured[(sla.contract_id, sla.contract_version)],
@@ -472,7 +470,7 @@ async def clocks_of(
     ]
 
 
-def measured_clock(
+def _measured_clock(
     ticket: Ticket,
     sla: SlaTicket,
     terms: Terms,

@@ -28,14 +28,45 @@ def encode_cursor(key: uuid.UUID) -> str:
     return base64.urlsafe_b64encode(key.bytes).decode().rstrip("=")
 
 
+def _unknown_cursor() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this API handed out.", errors=[FieldProblem("cursor", "unknown cursor")]
+    )
+
+
 def decode_cursor(cursor: str) -> uuid.UUID:
     try:
         return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (ValueError, binascii.Error) as exc:
+        raise _unknown_cursor() from exc
+
+
+def check_limit(limit: int) -> None:
+    if not 1 <= limit <= MAX_LIMIT:
         raise InvalidInput(
-            "The cursor is not one this API handed out.",
-            errors=[FieldProblem("cursor", "unknown cursor")],
-        ) from exc
+            f"limit must be between 1 and {MAX_LIMIT}.",
+            errors=[FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")],
+        )
+
+
+def page_of(items: Sequence[T], *, limit: int, cursor: str | None) -> Page[T]:
+    """A page of a list ordered in memory (a computed order with no key to continue from): the cursor
+    is a position in that order, so a page boundary can shift when the order moves between reads."""
+    check_limit(limit)
+    start = 0
+    if cursor:
+        try:
+            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            if not text.startswith("q:"):
+                raise ValueError(text)
+            start = int(text[2:])
+        except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
+            raise _unknown_cursor() from exc
+    more = start + limit < len(items)
+    next_cursor = (
+        base64.urlsafe_b64encode(f"q:{start + limit}".encode()).decode().rstrip("=") if more else None
+    )
+    return Page(items=items[start : start + limit], next_cursor=next_cursor)
 
 
 async def paginate(
@@ -47,11 +78,7 @@ async def paginate(
     cursor: str | None,
 ) -> Page[Any]:
     """Run ``statement`` newest first, ``limit`` rows after ``cursor``."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(
-            f"limit must be between 1 and {MAX_LIMIT}.",
-            errors=[FieldProblem("limit", f"must be between 1 and {MAX_LIMIT}")],
-        )
+    check_limit(limit)
     if cursor:
         statement = statement.where(key < decode_cursor(cursor))
     rows = list((await session.scalars(statement.order_by(key.desc()).limit(limit + 1))).all())

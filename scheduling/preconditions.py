@@ -181,11 +181,12 @@ async def reveal_preconditions(
     booking = await get_booking(session, actor, booking_id)
     if actor.id != booking.engineer_id:
         raise PermissionDenied("Only the engineer assigned to this session can reveal its secrets.")
-    if not booking.starts_at - REVEAL_FROM <= now <= booking.ends_at:
+    reveal_from, reveal_until = reveal_window(booking)
+    if not reveal_from <= now <= reveal_until:
         raise PermissionDenied(
             "Secrets are revealed from one hour before the session until it ends.",
-            reveal_from=(booking.starts_at - REVEAL_FROM).isoformat(),
-            reveal_until=booking.ends_at.isoformat(),
+            reveal_from=reveal_from.isoformat(),
+            reveal_until=reveal_until.isoformat(),
         )
     if booking.status not in SESSION_LIVE:
         raise IllegalBookingTransition("Secrets are revealed only for a confirmed session.")
@@ -226,8 +227,12 @@ async def destroy_expired_secrets(
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def reveal_window(booking: Booking) -> tuple[datetime, datetime]:
+    """When the assigned engineer may reveal the booking's secrets: one hour before it until it ends."""
+    return booking.starts_at - REVEAL_FROM, booking.ends_at
+
+
 async def reveals_of(session: AsyncSession, booking: Booking) -> tuple[datetime, datetime, list[AuditEvent]]:
-    """The window in which the assigned engineer may reveal the booking's secrets, and every reveal
-    recorded so far (the audit trail is the record)."""
+    """The reveal window and every reveal recorded so far (the audit trail is the record)."""
     found = await events_about(session, "booking", booking.id, "precondition_secret_revealed")
-    return booking.starts_at - REVEAL_FROM, booking.ends_at, found
+    return *reveal_window(booking), found
