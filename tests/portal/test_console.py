@@ -46,21 +46,25 @@ def _file_sla_ticket(portal: Portal, contract: dict[str, Any], subject: str) -> 
     return ticket
 
 
-def _move_first_response_due(portal: Portal, ticket_id: str, to: datetime) -> None:
-    """Time passing, without waiting: the ticket's first response fell due ``to``."""
+def _execute(portal: Portal, statement: sa.Executable) -> None:
+    """Run one statement on the served Deskline's database, away from Playwright's running loop."""
 
-    async def move() -> None:
+    async def run() -> None:
         engine = create_engine(load_settings(database_url=portal.database_url))
         async with engine.begin() as connection:
-            await connection.execute(
-                sa.update(Ticket)
-                .where(col(Ticket.id) == uuid.UUID(ticket_id))
-                .values(first_response_due_at=to)
-            )
+            await connection.execute(statement)
         await engine.dispose()
 
-    with ThreadPoolExecutor(1) as thread:  # away from Playwright's running loop
-        thread.submit(asyncio.run, move()).result()
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, run()).result()
+
+
+def _move_first_response_due(portal: Portal, ticket_id: str, to: datetime) -> None:
+    """Time passing, without waiting: the ticket's first response fell due ``to``."""
+    _execute(
+        portal,
+        sa.update(Ticket).where(col(Ticket.id) == uuid.UUID(ticket_id)).values(first_response_due_at=to),
+    )
 
 
 def _queue_row(page: Page, ticket: dict[str, Any]) -> Any:  # Any: a Playwright locator
@@ -321,19 +325,11 @@ def _session_in_a_week(portal: Portal) -> tuple[dict[str, Any], str]:
 
 def _move_session(portal: Portal, booking_id: str, starts_at: datetime) -> None:
     """Time passing, without waiting: the session now starts at ``starts_at``."""
-
-    async def move() -> None:
-        engine = create_engine(load_settings(database_url=portal.database_url))
-        ends_at = starts_at + timedelta(hours=1)
-        async with engine.begin() as connection:
-            moved = sa.update(Booking).values(
-                starts_at=starts_at, ends_at=ends_at, blocked_from=starts_at, blocked_until=ends_at
-            )
-            await connection.execute(moved.where(col(Booking.id) == uuid.UUID(booking_id)))
-        await engine.dispose()
-
-    with ThreadPoolExecutor(1) as thread:
-        thread.submit(asyncio.run, move()).result()
+    ends_at = starts_at + timedelta(hours=1)
+    moved = sa.update(Booking).values(
+        starts_at=starts_at, ends_at=ends_at, blocked_from=starts_at, blocked_until=ends_at
+    )
+    _execute(portal, moved.where(col(Booking.id) == uuid.UUID(booking_id)))
 
 
 def test_an_engineer_reveals_a_sessions_secrets_only_inside_its_window_and_sees_the_reveal_audited(

@@ -1,7 +1,7 @@
 // The admin's pages: integration clients (the secret shown once), webhook subscriptions, the audit log
 // and the outbox.
 import { api } from "/portal/assets/api.js";
-import { alertProblem, busy, field, form, h, load, more, render, select, state, t, table, when } from "./ui.js";
+import { alertProblem, field, form, h, load, more, render, select, state, t, table, when } from "./ui.js";
 
 // ---- integration clients (admin) --------------------------------------------------------------
 export async function integrations(shownSecret) {
@@ -14,14 +14,11 @@ export async function integrations(shownSecret) {
     metadata.scopes_supported.map((scope) => h("label", { class: "check" },
       h("input", { type: "checkbox", name: "scope", value: scope }), " ", scope)),
     h("div", { class: "field-error", "data-error-for": "scopes" }));
-  const submit = h("button", { type: "submit" }, t("clients.submit"));
-  const form = h("form", { class: "card", id: "new-client", novalidate: true }, field("name", t("clients.name"), name), scopes, submit);
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const chosen = [...form.querySelectorAll('input[name="scope"]:checked')].map((box) => box.value);
-    const created = await busy(form, submit, () => api.post("/v1/integration-clients", { name: name.value, scopes: chosen }));
-    if (created) await integrations(created); // the secret lives only in this render, never stored
-  });
+  const register = form("new-client", [field("name", t("clients.name"), name), scopes], t("clients.submit"),
+    () => api.post("/v1/integration-clients", {
+      name: name.value, scopes: [...scopes.querySelectorAll('input[name="scope"]:checked')].map((box) => box.value),
+    }),
+    (created) => integrations(created)); // the secret lives only in this render, never stored
   const headers = ["clients.name", "clients.client_id", "clients.scopes", "clients.active"];
   render(h("h1", {}, t("clients.title")),
     shownSecret ? h("div", { class: "notice", role: "status", id: "secret-once" },
@@ -33,7 +30,7 @@ export async function integrations(shownSecret) {
         h("th", { scope: "row" }, c.name), h("td", {}, c.client_id), h("td", {}, c.scopes.join(", ")),
         h("td", {}, c.is_active ? t("clients.yes") : t("clients.no")))))))
       : h("p", {}, t("clients.none")),
-    h("h2", {}, t("clients.create")), form);
+    h("h2", {}, t("clients.create")), register);
 }
 
 // ---- webhook subscriptions --------------------------------------------------------------------
@@ -95,17 +92,10 @@ export async function audit() {
     h("td", {}, when(e.occurred_at)), h("th", { scope: "row" }, e.action), h("td", {}, `${e.actor_type} ${e.actor_id || ""}`),
     h("td", {}, `${e.subject_type || ""} ${e.subject_id || ""}`), h("td", {}, JSON.stringify(e.data || {}))));
   const body = rows(page.items);
-  const more = h("div", { id: "audit-more" });
-  const showMore = (cursor) => more.replaceChildren(cursor ? h("button", { type: "button", class: "secondary", onclick: async () => {
-    query.set("cursor", cursor);
-    const next = await api.get(`/v1/audit?${query}`);
-    document.querySelector("#audit tbody").append(...rows(next.items));
-    showMore(next.next_cursor);
-  } }, t("queue.more")) : "");
+  const list = table("audit", ["audit.when", "audit.action", "audit.actor", "audit.subject", "audit.data"], body);
   render(h("h1", {}, t("audit.title")), filters,
-    page.items.length ? table("audit", ["audit.when", "audit.action", "audit.actor", "audit.subject", "audit.data"], body) : h("p", {}, t("audit.none")),
-    more);
-  showMore(page.next_cursor);
+    page.items.length ? [list, more(`/v1/audit?${query}`, page.next_cursor, (items) => list.querySelector("tbody").append(...rows(items)))]
+      : h("p", {}, t("audit.none")));
 }
 
 // ---- outbox -----------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 // The engineer's work: one queue of both lines by what falls due first, watched through the API's
 // event stream, and a ticket page to answer, ask, resolve and reprioritise.
 import { api, Problem } from "/portal/assets/api.js";
-import { alertProblem, busy, field, form, h, load, problemBox, render, scrollable, select, state, t, view, when } from "./ui.js";
+import { alertProblem, field, form, h, load, more, problemBox, render, scrollable, select, state, t, view, when } from "./ui.js";
 
 let watcher = null; // the queue's EventSource (or its polling fallback) while the queue is shown
 
@@ -92,20 +92,12 @@ async function refreshQueue() {
     table.replaceChildren(...queueRows(page.items));
     document.getElementById("queue-empty").hidden = page.items.length > 0;
     status.textContent = t("queue.updated", { time: new Date().toLocaleTimeString(state.lang === "ru" ? "ru-RU" : "en-GB") });
-    moreButton(page.next_cursor);
+    document.getElementById("queue-more").replaceChildren(
+      more(queueQuery(), page.next_cursor, (items) => table.append(...queueRows(items))));
   } catch (err) {
     if (!(err instanceof Problem)) throw err;
     if (status.isConnected) status.textContent = err.body.detail || t("common.error");
   }
-}
-
-function moreButton(cursor) {
-  const slot = document.getElementById("queue-more");
-  slot.replaceChildren(cursor ? h("button", { type: "button", class: "secondary", onclick: async () => {
-    const page = await api.get(queueQuery(cursor));
-    document.getElementById("queue-body").append(...queueRows(page.items));
-    moreButton(page.next_cursor);
-  } }, t("queue.more")) : "");
 }
 
 // Server-sent events say when the queue changed; polling every 30 s only when they cannot be had.
@@ -202,7 +194,6 @@ export async function ticketPage(line, contractId, id) {
   // Reply: public, or an internal note; knowledge-base articles can be cited (linked into it).
   const body = h("textarea", { required: true });
   const internal = h("input", { type: "checkbox", id: "f-internal", name: "internal" });
-  const send = h("button", { type: "submit" }, t("ticket.send"));
   const query = h("input", { type: "search", id: "f-kb-query", value: subject });
   const found = h("div", { id: "kb-found", "aria-live": "polite" });
   const cited = new Set();
@@ -218,17 +209,12 @@ export async function ticketPage(line, contractId, id) {
         } }), " ", t("ticket.cite", { title: a.title }))) : [h("p", {}, t("kb.no_match"))]));
     } catch (err) { alertProblem(err); }
   } }, t("ticket.find_articles"));
-  const reply = h("form", { class: "card", id: "reply", novalidate: true },
+  const reply = form("reply", [
     field("body", t("ticket.reply_body"), body),
     h("div", { class: "field" }, h("label", { class: "check", for: "f-internal" }, internal, " ", t("ticket.reply_internal"))),
     h("div", { class: "field" }, h("label", { for: "f-kb-query" }, t("ticket.kb_search")), h("div", { class: "row" }, query, search), found,
       h("div", { class: "field-error", "data-error-for": "cited_articles" })),
-    send);
-  reply.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const message = { body: body.value, internal: internal.checked, cited_articles: [...cited] };
-    if (await busy(reply, send, () => api.post(`${base}/messages`, message))) await reload();
-  });
+  ], t("ticket.send"), () => api.post(`${base}/messages`, { body: body.value, internal: internal.checked, cited_articles: [...cited] }), reload);
 
   // A free remote session support proposes on a basic ticket (funding: the ticket).
   let proposal = null;
@@ -256,14 +242,8 @@ export async function ticketPage(line, contractId, id) {
   const transition = (formId, to, label, textLabel) => {
     const text = h("textarea", { required: to === "awaiting_customer" });
     text.id = `f-${formId}-message`;
-    const go = h("button", { type: "submit" }, label);
-    const form = h("form", { class: "card", id: formId, novalidate: true }, field("message", textLabel, text), go);
-    form.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      const payload = { to, message: text.value || null };
-      if (await busy(form, go, () => api.post(`${base}/transitions`, payload, { "If-Match": ticket.etag }))) await reload();
-    });
-    return form;
+    return form(formId, [field("message", textLabel, text)], label,
+      () => api.post(`${base}/transitions`, { to, message: text.value || null }, { "If-Match": ticket.etag }), reload);
   };
   const open = ["new", "in_progress"].includes(ticket.status);
   const lifecycle = [
@@ -274,15 +254,10 @@ export async function ticketPage(line, contractId, id) {
 
   let priorityForm = null;
   if (line === "sla" && ticket.status !== "closed") {
-    const choice = h("select", {}, ["P1", "P2", "P3", "P4"].map((p) => h("option", { value: p, selected: p === ticket.clock.priority ? true : null }, p)));
+    const choice = select(["P1", "P2", "P3", "P4"].map((p) => [p, p]), ticket.clock.priority);
     const reason = h("input", { type: "text", required: true });
-    const go = h("button", { type: "submit" }, t("ticket.set_priority"));
-    priorityForm = h("form", { class: "card", id: "priority", novalidate: true },
-      field("priority", t("ticket.new_priority"), choice), field("reason", t("ticket.priority_reason"), reason), go);
-    priorityForm.addEventListener("submit", async (event) => {
-      event.preventDefault();
-      if (await busy(priorityForm, go, () => api.post(`${base}/priority`, { priority: choice.value, reason: reason.value }))) await reload();
-    });
+    priorityForm = form("priority", [field("priority", t("ticket.new_priority"), choice), field("reason", t("ticket.priority_reason"), reason)],
+      t("ticket.set_priority"), () => api.post(`${base}/priority`, { priority: choice.value, reason: reason.value }), reload);
   }
   const timeline = ticket.timeline && ticket.timeline.length ? [h("h2", {}, t("ticket.timeline")), h("ol", { id: "timeline" },
     ticket.timeline.map((e) => h("li", {}, `${when(e.occurred_at)} · ${e.kind}`)))] : null;
