@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
 
 from api.settings import Settings
+from api.sqlite_driver import one_hop_dbapi
 from core.transactions import (
     SAFE_METHODS,
     SQLITE_BEGIN_OPTION,
@@ -49,6 +50,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
         settings.database_url,
         echo=settings.database_echo,
         connect_args={"timeout": busy_ms / 1000},
+        module=one_hop_dbapi(),  # one thread hop per statement (api/sqlite_driver.py)
         pool_size=pool_size or settings.database_pool_size,
         max_overflow=settings.database_max_overflow,
         pool_timeout=settings.database_pool_timeout_seconds,

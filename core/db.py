@@ -52,6 +52,31 @@ def column_values(row: SQLModel, *, prefix: str = "") -> dict[str, Any]:  # Any:
     }
 
 
+async def core_execute(
+    session: AsyncSession,
+    statement: sa.Executable,
+    params: Any = None,  # Any: one row or a list of rows
+) -> sa.CursorResult[Any]:
+    """Run a Core statement on the session's connection, in its transaction, without the ORM's
+    statement handling (compile state, loading, autoflush): for hot paths whose statements name
+    tables, not entities. Pending objects are not flushed first."""
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
+@functools.cache
+def insert_into(model: type[SQLModel]) -> sa.Insert:
+    """A plain INSERT into the model's table, for ``core_execute`` with ``column_values`` rows."""
+    return sa.insert(table_of(model))
+
+
+async def insert_rows(session: AsyncSession, *rows: SQLModel) -> None:
+    """Insert rows built with ``new_row`` (of one model) in one Core statement: no unit of work."""
+    if rows:
+        values = [column_values(row) for row in rows]
+        await core_execute(session, insert_into(type(rows[0])), values if len(values) > 1 else values[0])
+
+
 def new_row(model: type[M], **values: Any) -> M:  # Any: column values
     """A new, session-less instance with every column set from ``values`` or the model's defaults.
 

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from core.db import column_values, id_field, new_row, utc_field
+from core.db import id_field, insert_rows, new_row, utc_field
 
 
 class Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -74,7 +74,8 @@ async def emit(
         created_at=now,
         deliver_after=deliver_after,
     )
-    # A plain INSERT now rather than an object for the unit of work to flush at commit: every filing
-    # raises an event, and the flush machinery cost more than the insert.
-    await session.execute(sa.insert(OutboxEvent).values(column_values(row)))
+    # A plain Core INSERT now rather than an object for the unit of work to flush at commit: every
+    # filing raises an event, and the flush machinery (or an ORM-enabled INSERT) cost more than the
+    # insert itself.
+    await insert_rows(session, row)
     return row

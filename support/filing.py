@@ -35,7 +35,7 @@ from accounts import (
     user_actor,
 )
 from core.counters import Counter
-from core.db import bound_columns, column_values, new_row, table_of
+from core.db import bound_columns, column_values, core_execute, insert_into, new_row, table_of
 from core.errors import Conflict
 from support import kb, notices
 from support.intake import intake_completed, missing_items
@@ -243,7 +243,7 @@ async def _store(
     params |= {"counter": TICKET_COUNTER, "first_number": FIRST_NUMBER}
     nobody = _Outcome(None, None, None, [], None, ("", "", None))  # the caller's user row is gone
     if dialect == "postgresql":
-        row = (await session.execute(_postgresql_filing(len(words)), params)).first()
+        row = (await core_execute(session, _postgresql_filing(len(words)), params)).first()
         if row is None:
             return nobody
         return _Outcome(
@@ -254,7 +254,7 @@ async def _store(
             number=row.number,
             author=(row.author_name, row.author_email, row.author_phone),
         )
-    facts = (await session.execute(_facts(dialect, len(words)), params)).first()
+    facts = (await core_execute(session, _facts(dialect, len(words)), params)).first()
     if facts is None:
         return nobody
     suggestions = kb.suggestions_from(facts.suggestions)
@@ -268,8 +268,8 @@ async def _store(
     )
     params |= {"t_author_name": author[0], "t_author_email": author[1], "t_author_phone": author[2]}
     insert_ticket, insert_event = _sqlite_filing()
-    params["t_number"] = (await session.execute(insert_ticket, params)).scalar_one()
-    await session.execute(insert_event, params)
+    params["t_number"] = (await core_execute(session, insert_ticket, params)).scalar_one()
+    await core_execute(session, insert_event, params)
     if suggestions:
         links = [
             {
@@ -280,7 +280,7 @@ async def _store(
             }
             for a in suggestions
         ]
-        await session.execute(sa.insert(table_of(TicketArticle)), links)
+        await core_execute(session, insert_into(TicketArticle), links)
     return dataclasses.replace(outcome, number=int(params["t_number"]), author=author)
 
 

@@ -1,0 +1,138 @@
+"""SQLAlchemy's aiosqlite adapter with one thread hop per statement instead of three or four.
+
+aiosqlite runs every call on the connection's own thread and hands the result back to the event loop.
+SQLAlchemy's adapter makes a statement four such calls (open a cursor, execute, fetch the rows, close
+the cursor), and each hop waits for the event loop to come round again, which under load it does only
+after other requests' work. On SQLite, whose writers hold the write lock meanwhile, those hops were
+most of a short write transaction's length (issue 23's profile). Here a statement is one function run
+on the connection's thread: execute, read the description, the rows, the row count and the last row
+id, close; the adapter then serves them as a buffered cursor, exactly what SQLAlchemy's own buffered
+cursor serves. Server-side (streaming) cursors keep SQLAlchemy's adapter.
+
+It reaches into aiosqlite's ``Connection._execute`` (queue a function for the connection's thread),
+as SQLAlchemy's own adapter does with the queue behind it; ``tests/platform`` runs every database
+test through it.
+"""
+
+from __future__ import annotations
+
+import collections
+import sqlite3
+from collections.abc import Sequence
+from typing import Any, cast
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
+
+# Any below: DB-API parameters, descriptions and rows are untyped at this boundary.
+
+
+def _run(
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int, int | None]:
+    """On the connection's thread: the whole statement, rows included."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else None
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
+    """A buffered cursor whose every statement is one call on the connection's thread."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    _awaitable_cursor_close = False
+
+    def __init__(self, adapt_connection: Any) -> None:  # Any: SQLAlchemy's adapted connection
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = EMPTY_DICT
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> Any:
+        return self._lastrowid
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass  # rows are always fetched whole
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing stays open on the thread
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        await self._call(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._call(operation, seq_of_parameters, many=True)
+
+    async def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = cast(aiosqlite.Connection, self._connection)
+        async with self._adapt_connection._execute_mutex:
+            run: Any = connection._execute  # Any: aiosqlite leaves its queueing method untyped
+            found = await run(_run, connection._conn, operation, parameters, many)
+        self._description, rows, self._rowcount, self._lastrowid = found
+        self._rows = collections.deque(rows) if rows else collections.deque()
+
+    def setinputsizes(self, *inputsizes: Any) -> None:
+        return None
+
+    def nextset(self) -> None:
+        return None
+
+    def fetchall(self) -> Sequence[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
+
+
+class OneHopConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneHopCursor
+
+
+class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """Pass as ``module=`` to ``create_async_engine`` for a ``sqlite+aiosqlite`` URL."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneHopConnection:
+        connection = aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's adapter: never keeps the process alive
+        return OneHopConnection(self, cast(Any, await_(connection)))  # Any: SQLAlchemy's protocol
+
+
+def one_hop_dbapi() -> OneHopDBAPI:
+    return OneHopDBAPI(aiosqlite, sqlite3)
