@@ -15,7 +15,7 @@ from accounts.actor import Actor
 from accounts.errors import InvalidCredentials, InvalidToken
 from accounts.models import ExternalIdentity, IntegrationClient, User
 from accounts.passwords import hash_password, needs_rehash, verify_password
-from core.db import dialect_insert
+from core.db import core_execute, dialect_insert, table_of
 from core.ids import new_id
 
 
@@ -30,9 +30,11 @@ async def authenticate_password(session: AsyncSession, email: str, password: str
     return user
 
 
+_USERS = table_of(User)
+# Core, not ORM: this runs on every authenticated request.
 USER_ACCESS = sa.select(
-    col(User.id), col(User.role), col(User.organization_id), col(User.email), col(User.is_active)
-).where(col(User.id) == sa.bindparam("id"))
+    _USERS.c.id, _USERS.c.role, _USERS.c.organization_id, _USERS.c.email, _USERS.c.is_active
+).where(_USERS.c.id == sa.bindparam("id"))
 
 
 def user_actor(user: User) -> Actor:
@@ -58,7 +60,7 @@ async def actor_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Ac
         granted = set(str(claims.get("scope", "")).split()) & set(client.scopes.split())
         return Actor(kind="client", id=client.id, scopes=frozenset(granted))
     # Only what access decisions need, without building an ORM object: this runs on every request.
-    row = (await session.execute(USER_ACCESS, {"id": subject_id})).first()
+    row = (await core_execute(session, USER_ACCESS, {"id": subject_id})).first()
     if row is None or not row.is_active:
         raise InvalidToken("The user is not active.")
     return Actor(kind="user", id=row.id, role=row.role, organization_id=row.organization_id, email=row.email)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from litestar.connection import ASGIConnection
+from litestar.connection import ASGIConnection, Request
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
@@ -254,23 +254,47 @@ def _bearer(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     return token.strip()
 
 
-async def authenticate(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppContext) -> Actor | None:
-    """The caller named by the bearer token, else by the portal's session cookie; None when neither.
-    A state change by cookie must carry the session's CSRF token (SameSite alone is not relied on)."""
+@dataclass(frozen=True, slots=True)
+class _Credentials:
+    token: str | None
+    cookie: str | None
+    external: bool  # a token of the configured OpenID Connect issuer (signing in may link the account)
+
+
+def _credentials(connection: ASGIConnection[Any, Any, Any, Any], ctx: AppContext) -> _Credentials | None:
+    """What the caller presents: a bearer token, else the portal's session cookie; None when neither."""
     token = _bearer(connection)
     cookie = connection.cookies.get(COOKIE) if token is None else None
     if token is None and (not cookie or str(connection.scope["path"]).startswith(SESSION_PATH)):
         return None
+    external = token is not None and ctx.external_keys is not None
+    external = external and _unverified_issuer(token or "") == ctx.settings.oidc_issuer
+    return _Credentials(token, cookie, external)
+
+
+async def authenticate(
+    connection: ASGIConnection[Any, Any, Any, Any],
+    ctx: AppContext,
+    credentials: _Credentials | None,
+    *,
+    in_handler_transaction: bool = False,
+) -> Actor | None:
+    """The caller the credentials name; None when there are none. A state change by cookie must carry
+    the session's CSRF token (SameSite alone is not relied on).
+
+    ``in_handler_transaction``: the lookup opens the request's own transaction (on SQLite, a writer's)
+    and leaves it open for the handler, instead of a read transaction of its own."""
+    if credentials is None:
+        return None
+    token, cookie, external = credentials.token, credentials.cookie, credentials.external
     method = str(connection.scope.get("method", "GET"))
     session = request_session(
         ctx.alchemy, connection.app.state, connection.scope, read_engine=ctx.read_engine
     )
-    external = token is not None and ctx.external_keys is not None
-    external = external and _unverified_issuer(token or "") == ctx.settings.oidc_issuer
-    # Authentication reads, so it does not queue for SQLite's write lock (the handler's transaction
-    # does, after it); only an external token may write (the account it signs in is linked).
-    reading = "GET" if method in SAFE_METHODS or not external else method
-    await begin_request_transaction(session, reading, is_sqlite=ctx.settings.is_sqlite)
+    # Otherwise authentication only reads, so it does not queue for SQLite's write lock (the handler's
+    # transaction does, after it); only an external token may write (the account it signs in is linked).
+    writing = method not in SAFE_METHODS and (external or in_handler_transaction)
+    await begin_request_transaction(session, method if writing else "GET", is_sqlite=ctx.settings.is_sqlite)
     now = ctx.clock.now()
     if token is None:
         assert cookie is not None
@@ -303,16 +327,36 @@ def _unverified_issuer(token: str) -> str | None:
     return str(issuer) if issuer is not None else None
 
 
-async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     """Authenticate the caller (if a token is sent) and apply the route's rule."""
     ctx: AppContext = connection.app.state.ctx
     method = str(connection.scope.get("method", "GET"))
     found = rule_for(method, str(connection.scope.get("path_template", connection.scope["path"])))
-    actor = await authenticate(connection, ctx)
+    credentials = _credentials(connection, ctx)
+    # A write whose body the operation decodes whole: the body is received first, with no connection
+    # held, and the caller is then looked up in the handler's own transaction (one transaction, not a
+    # read transaction before it). Writes that stream their bodies, and external tokens (signing in
+    # may link the account, committed on its own), keep a short read before the body instead.
+    one_transaction = (
+        method not in SAFE_METHODS
+        and credentials is not None
+        and not credentials.external
+        and isinstance(connection, Request)
+        and "data" in handler.parsed_fn_signature.parameters
+    )
+    if one_transaction and isinstance(connection, Request):
+        await connection.body()  # bounded by the operation's body-size limit
+    try:
+        actor = await authenticate(connection, ctx, credentials, in_handler_transaction=one_transaction)
+    except BaseException:
+        if one_transaction:  # hold no writer's transaction while the refusal is answered
+            await request_session(ctx.alchemy, connection.app.state, connection.scope).rollback()
+        raise
     connection.state.actor = actor
-    if method not in SAFE_METHODS:
-        # Authentication only read: give the connection (and SQLite's write lock) back while the body
-        # is received; the handler's transaction begins once it is.
+    refused = found is None or not found.allows(actor)
+    if method not in SAFE_METHODS and (refused or not one_transaction):
+        # Give the connection (and SQLite's write lock) back: the caller is refused, or the body is
+        # still to be received (the handler's transaction begins once it is).
         await end_transaction(request_session(ctx.alchemy, connection.app.state, connection.scope))
     if found is None:
         log.warning("route_without_access_rule", method=method, path=connection.scope["path"])

@@ -1,0 +1,85 @@
+"""The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
+SQLAlchemy's own adapter answers (rows, row counts, errors)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from api.db import create_engine
+from api.settings import load_settings
+
+THINGS = sa.table("things", sa.column("id", sa.Integer), sa.column("name", sa.String))
+
+
+@pytest.fixture
+async def connection(tmp_path: Path) -> AsyncIterator[AsyncConnection]:
+    engine = create_engine(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}"))
+    async with engine.connect() as connection:
+        await connection.execute(sa.text("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
+        yield connection
+    await engine.dispose()
+
+
+class _CountingQueue:
+    """Stands in for aiosqlite's queue to its connection's thread, counting what is put on it."""
+
+    def __init__(self, queue: Any) -> None:
+        self.queue, self.calls = queue, 0
+
+    def put_nowait(self, item: Any) -> None:
+        self.calls += 1
+        self.queue.put_nowait(item)
+
+
+async def _thread_calls(connection: AsyncConnection, statement: Any, params: Any = None) -> int:
+    """How many calls a statement queues for the connection's thread."""
+    driver: Any = (await connection.get_raw_connection()).driver_connection  # Any: aiosqlite's
+    queue = driver._tx
+    driver._tx = counting = _CountingQueue(queue)
+    try:
+        await connection.execute(statement, params)
+    finally:
+        driver._tx = queue
+    return counting.calls
+
+
+async def test_a_statement_with_rows_is_one_call_on_the_connections_thread(
+    connection: AsyncConnection,
+) -> None:
+    await connection.execute(sa.insert(THINGS), [{"name": "a"}, {"name": "b"}])
+    assert await _thread_calls(connection, sa.select(THINGS)) == 1
+    assert await _thread_calls(connection, sa.insert(THINGS).values(name="c")) == 1
+
+
+async def test_rows_row_counts_and_returning_are_what_sqlalchemy_expects(connection: AsyncConnection) -> None:
+    inserted = await connection.execute(sa.insert(THINGS).values(name="a").returning(THINGS.c.id))
+    assert inserted.scalar_one() == 1
+    many = await connection.execute(sa.insert(THINGS), [{"name": "b"}, {"name": "c"}])
+    assert many.rowcount == 2
+    updated = await connection.execute(
+        sa.update(THINGS).where(THINGS.c.name != "a").values(name=THINGS.c.name + "!")
+    )
+    assert updated.rowcount == 2
+    rows = (await connection.execute(sa.select(THINGS.c.name).order_by(THINGS.c.id))).scalars().all()
+    assert rows == ["a", "b!", "c!"]
+    assert (await connection.execute(sa.select(THINGS).where(THINGS.c.id == 99))).first() is None
+
+
+async def test_a_constraint_violation_is_sqlalchemys_integrity_error(connection: AsyncConnection) -> None:
+    await connection.execute(sa.insert(THINGS).values(name="a"))
+    with pytest.raises(sa.exc.IntegrityError):
+        await connection.execute(sa.insert(THINGS).values(name="a"))
+    assert (await connection.execute(sa.select(sa.func.count()).select_from(THINGS))).scalar_one() == 1
+
+
+async def test_streamed_results_still_stream(connection: AsyncConnection) -> None:
+    await connection.execute(sa.insert(THINGS), [{"name": str(i)} for i in range(50)])
+    result = await connection.stream(sa.select(THINGS.c.id).order_by(THINGS.c.id))
+    seen = [row.id async for row in result]
+    assert seen == list(range(1, 51))
