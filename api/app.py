@@ -15,7 +15,7 @@ from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, OAuthFlow, OAuthFlows, OpenAPI, SecurityScheme
-from litestar.plugins.prometheus import PrometheusConfig, PrometheusController
+from litestar.plugins.prometheus import PrometheusController
 from litestar.static_files import create_static_files_router
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -50,6 +50,7 @@ from api.dependencies import provide_actor, provide_ctx
 from api.errors import create_problem_plugin
 from api.input_checks import check_input_text, query_parameters
 from api.logging import RequestContextMiddleware, configure_logging
+from api.metrics import RequestMetrics
 from api.settings import Settings
 from api.throttle import LoginThrottle
 from core.time import Clock, SystemClock
@@ -250,9 +251,6 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
     alchemy = create_alchemy_config(engine)
     ctx = build_context(settings, clock=clock or SystemClock(), alchemy=alchemy, read_engine=read_engine)
     throttle = ctx.throttle
-    prometheus = PrometheusConfig(
-        app_name="deskline", prefix="deskline", group_path=True, exclude=["/metrics"]
-    )
     app = Litestar(
         route_handlers=[
             *CONTROLLERS,
@@ -278,7 +276,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None, configure_logs
             ),
         ],
         plugins=[SQLAlchemyInitPlugin(config=alchemy), create_problem_plugin()],
-        middleware=[prometheus.middleware],
+        middleware=[RequestMetrics],
         guards=[access_guard],
         before_request=check_input_text,
         dependencies={
