@@ -82,6 +82,9 @@ async def issue_access_token(
     return IssuedAccessToken(token=token, expires_in=int(policy.access_ttl.total_seconds()), scope=scope)
 
 
+LEEWAY_SECONDS = 30  # clock skew allowed on exp, nbf and iat
+
+
 def verify_jwt(
     token: str, keys: KeySet, *, issuer: str, audience: str | None, now: datetime, algorithms: list[str]
 ) -> dict[str, Any]:
@@ -105,7 +108,7 @@ def validate_claims(claims: dict[str, Any], *, issuer: str, audience: str | None
     if audience is not None:
         options["aud"] = {"essential": True, "value": audience}
     try:
-        JWTClaimsRegistry(now=int(now.timestamp()), leeway=30, **options).validate(claims)
+        JWTClaimsRegistry(now=int(now.timestamp()), leeway=LEEWAY_SECONDS, **options).validate(claims)
     except (JoseError, ValueError, TypeError) as exc:
         raise InvalidToken("The access token is invalid or has expired.") from exc
 
@@ -121,7 +124,14 @@ async def verify_access_token(
         )
         cache.remember(token, claims)
         return claims
-    validate_claims(claims, issuer=policy.issuer, audience=policy.audience, now=now)
+    # The same token was verified whole before: its issuer, audience and subject cannot have changed,
+    # only the time has, so only its time claims are checked again (every request carries a token).
+    instant = now.timestamp()
+    if (
+        float(claims["exp"]) + LEEWAY_SECONDS < instant
+        or float(claims.get("nbf", 0)) - LEEWAY_SECONDS > instant
+    ):
+        raise InvalidToken("The access token is invalid or has expired.")
     return claims
 
 
