@@ -139,3 +139,23 @@ async def test_an_invalid_token_on_a_write_leaves_no_transaction(world: World) -
     assert (
         await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     ).status_code == 201
+
+
+async def test_a_write_refused_for_its_body_after_the_caller_was_looked_up_leaves_no_transaction(
+    world: World,
+) -> None:
+    _, _, customer = await world.contact()
+    refused = await world.client.post(
+        "/v1/support/tickets", json=intake(project_name="Bell\u0007"), headers=customer
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["code"] == "control_character"
+    assert world.ctx.alchemy.get_engine().sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    unknown = await world.client.post("/v1/support/tickets", json=intake(colour="red"), headers=customer)
+    assert unknown.status_code == 422
+    assert world.ctx.alchemy.get_engine().sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    filed = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
+    assert filed.status_code == 201
+    async with world.session() as session:
+        count = await session.scalar(sa.select(sa.func.count()).select_from(Ticket))
+    assert count == 1
