@@ -338,10 +338,9 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
     # read transaction before it). Writes that stream their bodies, and external tokens (signing in
     # may link the account, committed on its own), keep a short read before the body instead.
     one_transaction = (
-        method not in SAFE_METHODS
+        method not in SAFE_METHODS  # so an HTTP request: a websocket has no method
         and credentials is not None
         and not credentials.external
-        and isinstance(connection, Request)
         and "data" in handler.parsed_fn_signature.parameters
     )
     if one_transaction and isinstance(connection, Request):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from collections.abc import Sequence
 from typing import Any, cast
 
 import aiosqlite
@@ -113,11 +112,6 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     def nextset(self) -> None:
         return None
-
-    def fetchall(self) -> Sequence[Any]:
-        rows = list(self._rows)
-        self._rows.clear()
-        return rows
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):

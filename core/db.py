@@ -70,11 +70,9 @@ def insert_into(model: type[SQLModel]) -> sa.Insert:
     return sa.insert(table_of(model))
 
 
-async def insert_rows(session: AsyncSession, *rows: SQLModel) -> None:
-    """Insert rows built with ``new_row`` (of one model) in one Core statement: no unit of work."""
-    if rows:
-        values = [column_values(row) for row in rows]
-        await core_execute(session, insert_into(type(rows[0])), values if len(values) > 1 else values[0])
+async def insert_row(session: AsyncSession, row: SQLModel) -> None:
+    """Insert a row built with ``new_row`` as one Core statement: no unit of work."""
+    await core_execute(session, insert_into(type(row)), column_values(row))
 
 
 def new_row(model: type[M], **values: Any) -> M:  # Any: column values

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from core.db import id_field, insert_rows, new_row, utc_field
+from core.db import id_field, insert_row, new_row, utc_field
 
 
 class Event(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -77,5 +77,5 @@ async def emit(
     # A plain Core INSERT now rather than an object for the unit of work to flush at commit: every
     # filing raises an event, and the flush machinery (or an ORM-enabled INSERT) cost more than the
     # insert itself.
-    await insert_rows(session, row)
+    await insert_row(session, row)
     return row

@@ -42,6 +42,12 @@ def transactions_begun(world: World) -> Iterator[list[str]]:
             sa.event.remove(engine, "before_cursor_execute", on_statement)
 
 
+def _connections_held(world: World) -> int:
+    """Connections of the write pool checked out now."""
+    held: int = world.ctx.alchemy.get_engine().sync_engine.pool.checkedout()  # type: ignore[attr-defined]
+    return held
+
+
 async def test_filing_a_ticket_is_one_transaction_that_also_looks_up_the_caller(world: World) -> None:
     _, _, customer = await world.contact()
     with transactions_begun(world) as begun:
@@ -101,16 +107,15 @@ async def _asgi_post(
 
 async def test_a_slow_body_holds_no_connection_while_it_arrives(world: World) -> None:
     _, _, customer = await world.contact()
-    pool = world.ctx.alchemy.get_engine().sync_engine.pool
     arrived = asyncio.Event()
     body = json.dumps(intake()).encode()
     request = asyncio.ensure_future(_asgi_post(world, "/v1/support/tickets", body, customer, arrived))
     await asyncio.sleep(0.2)  # the first half is in; the client pauses
     assert not request.done()
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
     arrived.set()
     assert await request == 201
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
 
 
 async def test_a_refused_writer_leaves_no_transaction_and_the_next_write_proceeds(world: World) -> None:
@@ -119,8 +124,7 @@ async def test_a_refused_writer_leaves_no_transaction_and_the_next_write_proceed
     refused = await world.client.post("/v1/support/tickets", json=intake(), headers=colleague)
     assert refused.status_code == 403
     assert refused.json()["code"] == "not_support_contact"
-    pool = world.ctx.alchemy.get_engine().sync_engine.pool
-    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
     filed = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     assert filed.status_code == 201
     async with world.session() as session:
@@ -135,7 +139,7 @@ async def test_an_invalid_token_on_a_write_leaves_no_transaction(world: World) -
     )
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
-    assert world.ctx.alchemy.get_engine().sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
     assert (
         await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     ).status_code == 201
@@ -150,10 +154,10 @@ async def test_a_write_refused_for_its_body_after_the_caller_was_looked_up_leave
     )
     assert refused.status_code == 422
     assert refused.json()["errors"][0]["code"] == "control_character"
-    assert world.ctx.alchemy.get_engine().sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
     unknown = await world.client.post("/v1/support/tickets", json=intake(colour="red"), headers=customer)
     assert unknown.status_code == 422
-    assert world.ctx.alchemy.get_engine().sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    assert _connections_held(world) == 0
     filed = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     assert filed.status_code == 201
     async with world.session() as session:
