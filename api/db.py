@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
+import msgspec
 from advanced_alchemy.extensions.litestar import SQLAlchemyAsyncConfig
 from litestar.datastructures import State
 from litestar.types import Scope
@@ -31,11 +32,21 @@ from core.transactions import (
 )
 
 
+def _json_text(value: Any) -> str:  # Any: a JSON column's value
+    return msgspec.json.encode(value).decode()
+
+
+# JSON columns (outbox documents, timeline data, suggestions read back) are encoded and decoded by msgspec
+# rather than the standard library's json: the same documents, several times cheaper on every write.
+JSON_CODECS: dict[str, Any] = {"json_serializer": _json_text, "json_deserializer": msgspec.json.decode}
+
+
 def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncEngine:
     """An engine for the configured URL; SQLite gets WAL, foreign keys and explicit BEGINs."""
     if not settings.is_sqlite:
         return create_async_engine(
             settings.database_url,
+            **JSON_CODECS,
             echo=settings.database_echo,
             pool_pre_ping=True,
             pool_size=pool_size or settings.database_pool_size,
@@ -48,6 +59,7 @@ def create_engine(settings: Settings, *, pool_size: int | None = None) -> AsyncE
     busy_ms = settings.sqlite_busy_timeout_ms
     engine = create_async_engine(
         settings.database_url,
+        **JSON_CODECS,
         echo=settings.database_echo,
         connect_args={"timeout": busy_ms / 1000},
         module=one_hop_dbapi(),  # one thread hop per statement (api/sqlite_driver.py)
