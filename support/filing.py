@@ -37,8 +37,10 @@ from accounts import (
 from core.counters import Counter
 from core.db import bound_columns, column_values, core_execute, insert_into, new_row, table_of
 from core.errors import Conflict
+from core.outbox import OutboxEvent, completed_document, document_params
 from support import kb, notices
 from support.intake import intake_completed, missing_items
+from support.lines import line_of
 from support.models import (
     BASIC,
     RegulationVersion,
@@ -210,13 +212,17 @@ async def _file(
             if missing
             else await intake_completed(session, ticket, regulation, now=now, actor_id=actor.id)
         )
-        outcome = await _store(session, actor, ticket, created, regulation, words)
+        # PostgreSQL writes the receipt with the ticket, in the filing statement; SQLite after it.
+        receipt = notices.receipt(ticket, missing=missing, now=now) if _one_statement(session) else None
+        outcome = await _store(session, actor, ticket, created, regulation, words, receipt)
         if outcome.number is not None:
             ticket.number = outcome.number
             ticket.author_name, ticket.author_email, ticket.author_phone = outcome.author
             if completed is not None:  # rare: a regulation that asks for no evidence
                 session.add(completed)
-            await notices.ticket_received(session, ticket, missing=missing, now=now)
+            await notices.ticket_received(
+                session, ticket, missing=missing, now=now, receipt_written=receipt is not None
+            )
             return FiledTicket(
                 ticket=ticket, regulation=regulation, missing=missing, suggestions=outcome.suggestions
             )
@@ -234,15 +240,19 @@ async def _store(
     created: TicketEvent,
     regulation: RegulationVersion,
     words: dict[str, str],
+    receipt: OutboxEvent | None,
 ) -> _Outcome:
     """Store the ticket under the next number with its ``created`` event and suggested articles, if
-    the caller may file and ``regulation`` is still the one in force."""
+    the caller may file and ``regulation`` is still the one in force; on PostgreSQL its ``receipt`` too,
+    numbered."""
     dialect = session.get_bind().dialect.name
     params = column_values(ticket, prefix="t_") | column_values(created, prefix="e_") | words
     params |= {"org": actor.organization_id, "user": actor.id, "regulation": regulation.id, "n": SUGGESTIONS}
     params |= {"counter": TICKET_COUNTER, "first_number": FIRST_NUMBER}
     nobody = _Outcome(None, None, None, [], None, ("", "", None))  # the caller's user row is gone
     if dialect == "postgresql":
+        assert receipt is not None, "PostgreSQL files the ticket and its receipt in one statement"
+        params |= document_params(receipt, prefix="r_") | {"r_number_prefix": f"{line_of(ticket).prefix}-"}
         row = (await core_execute(session, _postgresql_filing(len(words)), params)).first()
         if row is None:
             return nobody
@@ -391,6 +401,17 @@ def _postgresql_filing(word_count: int) -> sa.Select[Any]:
         )
         .cte("links")
     )
+    # The receipt (``notices.receipt``), its document given the number the ticket was just given.
+    receipt: dict[str, sa.ColumnElement[Any]] = {
+        **bound_columns(OutboxEvent, prefix="r_", exclude=("payload",))
+    }
+    number_text = sa.func.concat(sa.bindparam("r_number_prefix", type_=sa.Text()), new_ticket.c.number)
+    receipt["payload"] = completed_document("r_", {"number": number_text})
+    received = (
+        sa.insert(table_of(OutboxEvent))
+        .from_select(list(receipt), sa.select(*receipt.values()).select_from(new_ticket))
+        .cte("received")
+    )
     return (
         sa.select(
             facts.c.purchase,
@@ -401,5 +422,10 @@ def _postgresql_filing(word_count: int) -> sa.Select[Any]:
             *(new_ticket.c[name] for name in authors),
         )
         .select_from(facts.outerjoin(new_ticket, sa.true()))
-        .add_cte(created, links)
+        .add_cte(created, links, received)
     )
+
+
+def _one_statement(session: AsyncSession) -> bool:
+    """Whether filing is one statement here (PostgreSQL's data-modifying CTEs)."""
+    return session.get_bind().dialect.name == "postgresql"

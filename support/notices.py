@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.outbox import Event, OutboxEvent, emit
+from core.outbox import Event, OutboxEvent, emit, event_row
 from support.lines import line_of
 from support.models import Ticket
 
@@ -91,19 +91,32 @@ async def _raise(
     await emit(session, event, now=now, subject_id=ticket.id, organization_id=ticket.organization_id, **when)
 
 
+def receipt(ticket: Ticket, *, missing: list[str], now: datetime) -> OutboxEvent:
+    """The receipt's outbox row, for the statement that files the ticket to write with it: the ticket has
+    no number yet, so that statement sets the document's ``number`` (see ``ticket_received``)."""
+    return event_row(
+        _received(ticket, missing), now=now, subject_id=ticket.id, organization_id=ticket.organization_id
+    )
+
+
 async def ticket_received(
-    session: AsyncSession, ticket: Ticket, *, missing: list[str], now: datetime
+    session: AsyncSession, ticket: Ticket, *, missing: list[str], now: datetime, receipt_written: bool = False
 ) -> None:
-    """Every ticket, however it came in, is acknowledged to its author at once."""
+    """Every ticket, however it came in, is acknowledged to its author at once. ``receipt_written``: the
+    filing statement wrote the ``receipt`` row itself."""
+    if not receipt_written:
+        await _raise(session, ticket, _received(ticket, missing), now=now)
+    await watch_first_response(session, ticket, now=now)
+
+
+def _received(ticket: Ticket, missing: list[str]) -> TicketReceived:
     due = ticket.first_response_due_at
-    received = TicketReceived(
+    return TicketReceived(
         **_facts(ticket),
         channel=ticket.channel,
         missing=missing,
         first_response_due_at=due.isoformat() if due else None,
     )
-    await _raise(session, ticket, received, now=now)
-    await watch_first_response(session, ticket, now=now)
 
 
 async def clock_started(session: AsyncSession, ticket: Ticket, *, now: datetime) -> None:

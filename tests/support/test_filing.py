@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import sqlalchemy as sa
 from sqlmodel import col
 
 from accounts.roles import Role
+from core.outbox import OutboxEvent
 from notifications import Delivery
 from tests.notifications.mailbox import fan_out
 from tests.support.helpers import ARCHIVE, file_ticket, intake, upload
@@ -207,3 +210,40 @@ async def test_a_phoned_in_ticket_for_an_organisation_without_a_contact_is_refus
     response = await world.client.post("/v1/support/tickets/phone", json=body, headers=lead)
     assert response.status_code == 403
     assert response.json()["code"] == "support_contact_missing"
+
+
+async def test_the_receipt_is_written_with_the_ticket_and_names_its_number(world: World) -> None:
+    # On PostgreSQL the filing statement writes the receipt itself, filling in the number it gives the
+    # ticket; on SQLite the receipt follows the ticket. The document is the same on both.
+    _, _, headers = await world.contact()
+    ticket = await file_ticket(world, headers)
+    async with world.session() as session:
+        receipts = (
+            await session.scalars(sa.select(OutboxEvent).where(col(OutboxEvent.type) == "ticket.received"))
+        ).all()
+    assert [(r.subject_id, r.payload) for r in receipts] == [
+        (
+            uuid.UUID(ticket["id"]),
+            {
+                "ticket_id": ticket["id"],
+                "number": ticket["number"],
+                "line": "basic",
+                "subject": ticket["project_name"],
+                "status": "awaiting_customer",
+                "channel": "api",
+                "missing": ["device_database", "exchange_archive_link"],
+                "first_response_due_at": None,
+            },
+        )
+    ]
+
+
+async def test_a_refused_filing_writes_no_receipt(world: World) -> None:
+    org, _, _ = await world.contact()
+    colleague = await world.user(Role.CUSTOMER_USER, org)
+    response = await world.client.post(
+        "/v1/support/tickets", json=intake(), headers=await world.headers(colleague)
+    )
+    assert response.status_code == 403
+    async with world.session() as session:
+        assert (await session.scalars(sa.select(OutboxEvent))).all() == []
