@@ -96,6 +96,14 @@ class VerificationKeyCache:
         """Claims of a token whose signature the current keys verified, if it was seen."""
         return self._verified.get(token)
 
+    def still_verified(self, token: str, *, now: datetime) -> dict[str, Any] | None:
+        """Claims of a token the current keys verified, while they are fresh: then its key needs no
+        lookup (the memory is dropped whenever the keys reload)."""
+        loaded = self._loaded_at
+        if loaded is None or not loaded <= now < loaded + self._ttl:
+            return None
+        return self._verified.get(token)
+
     def remember(self, token: str, claims: dict[str, Any]) -> None:
         if len(self._verified) >= self._limit:
             self._verified.clear()  # bounded memory; the next requests simply verify again
