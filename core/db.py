@@ -98,6 +98,16 @@ def new_row(model: type[M], **values: Any) -> M:  # Any: column values
     return cast(M, instance)
 
 
+def assign(row: SQLModel, **values: Any) -> None:  # Any: column values
+    """Set column values of a row built by ``new_row`` that no session holds, as ``new_row`` set them
+    (no validation, no attribute events: for values the database just gave it)."""
+    loaded = vars(row)
+    for name, value in values.items():
+        if name not in loaded:
+            raise TypeError(f"{type(row).__name__} has no column {name}")
+        loaded[name] = value
+
+
 @functools.cache
 def _column_defaults(model: type[SQLModel]) -> tuple[tuple[str, Any, Callable[[], Any] | None], ...]:
     sa.orm.configure_mappers()  # attribute access on the instances needs configured mappers

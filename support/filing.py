@@ -35,7 +35,7 @@ from accounts import (
     user_actor,
 )
 from core.counters import Counter
-from core.db import bound_columns, column_values, core_execute, insert_into, new_row, table_of
+from core.db import assign, bound_columns, column_values, core_execute, insert_into, new_row, table_of
 from core.errors import Conflict
 from core.outbox import OutboxEvent, completed_document, document_params
 from support import kb, notices
@@ -216,8 +216,9 @@ async def _file(
         receipt = notices.receipt(ticket, missing=missing, now=now) if _one_statement(session) else None
         outcome = await _store(session, actor, ticket, created, regulation, words, receipt)
         if outcome.number is not None:
-            ticket.number = outcome.number
-            ticket.author_name, ticket.author_email, ticket.author_phone = outcome.author
+            name, email, phone = outcome.author
+            # The row is session-less (new_row): its values are set as new_row set them.
+            assign(ticket, number=outcome.number, author_name=name, author_email=email, author_phone=phone)
             if completed is not None:  # rare: a regulation that asks for no evidence
                 session.add(completed)
             await notices.ticket_received(
