@@ -44,6 +44,7 @@ CREDENTIAL_IN_PATH = (re.compile(r"(/v1/calendar-feeds/)(?!\[redacted\])[^/?#\s]
 URL_FIELDS = frozenset({"path", "url", "raw_path", "target", "event"})
 
 log = structlog.get_logger(__name__)
+_access_log = logging.getLogger(__name__)  # the stdlib logger behind ``log``: its level decides
 
 
 def redact_path(path: str) -> str:
@@ -154,14 +155,21 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            log.info(
-                "request_handled",
-                method=scope.get("method"),
-                path=redact_path(str(scope.get("path", ""))),
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            )
+            # Built only when written: below the configured level the line costs nothing (the level is
+            # read from the logger each time, so a changed level takes effect at once).
+            if _access_log.isEnabledFor(logging.INFO):
+                _log_request(scope, status, started)
             structlog.contextvars.clear_contextvars()
+
+
+def _log_request(scope: Scope, status: int, started: float) -> None:
+    log.info(
+        "request_handled",
+        method=scope.get("method"),
+        path=redact_path(str(scope.get("path", ""))),
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 2),
+    )
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
