@@ -51,3 +51,19 @@ def test_a_ratio_is_compared_as_it_is_whatever_the_machine() -> None:
     baseline: dict[str, object] = {"calibration_ms": 10.0, "figures": {"ratio": {"value": 0.5}}}
     rows = compare([Figure("ratio", 0.4, "ratio", "higher", cpu_bound=False)], baseline, calibration=20.0)
     assert rows[0].regression
+
+
+def test_the_filing_cpu_aid_reports_both_endpoints() -> None:
+    # Not a figure of make bench (README "Profiling one path"): it must still run.
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.filing_cpu", "--requests", "20", "--rounds", "1"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    reported = [line.split(":")[0] for line in result.stdout.splitlines() if "ms main-thread CPU" in line]
+    assert reported == ["bare insert", "filing"], result.stdout
