@@ -92,10 +92,6 @@ class VerificationKeyCache:
             self._verified = {}
         return self._keys
 
-    def verified_claims(self, token: str) -> dict[str, Any] | None:
-        """Claims of a token whose signature the current keys verified, if it was seen."""
-        return self._verified.get(token)
-
     def still_verified(self, token: str, *, now: datetime) -> dict[str, Any] | None:
         """Claims of a token the current keys verified, while they are fresh: then its key needs no
         lookup (the memory is dropped whenever the keys reload)."""

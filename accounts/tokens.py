@@ -117,15 +117,13 @@ async def verify_access_token(
     session: AsyncSession, policy: TokenPolicy, token: str, *, now: datetime, cache: VerificationKeyCache
 ) -> dict[str, Any]:
     claims = cache.still_verified(token, now=now)  # most requests: a token seen since the keys loaded
-    if claims is None:
+    if claims is None:  # not seen, or the keys are due to reload (which forgets every token): verify it
         keys = await cache.keys_for(session, _unverified_kid(token), now=now, grace=policy.verify_grace)
-        claims = cache.verified_claims(token)
-        if claims is None:
-            claims = verify_jwt(
-                token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
-            )
-            cache.remember(token, claims)
-            return claims
+        claims = verify_jwt(
+            token, keys, issuer=policy.issuer, audience=policy.audience, now=now, algorithms=[ALGORITHM]
+        )
+        cache.remember(token, claims)
+        return claims
     # The same token was verified whole before: its issuer, audience and subject cannot have changed,
     # only the time has, so only its time claims are checked again (every request carries a token).
     instant = now.timestamp()
