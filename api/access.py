@@ -357,11 +357,11 @@ async def access_guard(connection: ASGIConnection[Any, Any, Any, Any], handler: 
         # Give the connection (and SQLite's write lock) back: the caller is refused, or the body is
         # still to be received (the handler's transaction begins once it is).
         await end_transaction(request_session(ctx.alchemy, connection.app.state, connection.scope))
+    if not refused:
+        return
     if found is None:
         log.warning("route_without_access_rule", method=method, path=connection.scope["path"])
         raise PermissionDeniedException("This operation has no access rule and is refused.")
-    if found.allows(actor):
-        return
     if actor is None:
         raise NotAuthorizedException(
             "This operation needs a bearer access token.",
