@@ -24,8 +24,17 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
+def _unpadded(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _raw(cursor: str) -> bytes:
+    """The bytes of an unpadded URL-safe base64 cursor (binascii.Error, a ValueError, if it is not)."""
+    return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+
+
 def encode_cursor(key: uuid.UUID) -> str:
-    return base64.urlsafe_b64encode(key.bytes).decode().rstrip("=")
+    return _unpadded(key.bytes)
 
 
 def _unknown_cursor() -> InvalidInput:
@@ -36,7 +45,7 @@ def _unknown_cursor() -> InvalidInput:
 
 def decode_cursor(cursor: str) -> uuid.UUID:
     try:
-        return uuid.UUID(bytes=base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        return uuid.UUID(bytes=_raw(cursor))
     except (ValueError, binascii.Error) as exc:
         raise _unknown_cursor() from exc
 
@@ -56,16 +65,14 @@ def page_of(items: Sequence[T], *, limit: int, cursor: str | None) -> Page[T]:
     start = 0
     if cursor:
         try:
-            text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            text = _raw(cursor).decode()
             if not text.startswith("q:"):
                 raise ValueError(text)
             start = int(text[2:])
         except (ValueError, UnicodeDecodeError, binascii.Error) as exc:
             raise _unknown_cursor() from exc
     more = start + limit < len(items)
-    next_cursor = (
-        base64.urlsafe_b64encode(f"q:{start + limit}".encode()).decode().rstrip("=") if more else None
-    )
+    next_cursor = _unpadded(f"q:{start + limit}".encode()) if more else None
     return Page(items=items[start : start + limit], next_cursor=next_cursor)
 
 
