@@ -6,7 +6,10 @@ import { alertProblem, field, form, h, load, more, problemBox, render, scrollabl
 let watcher = null; // the queue's EventSource (or its polling fallback) while the queue is shown
 
 // An intake item in words (its key when the console has no words for it).
-const intakeItem = (key) => (t(`intake.${key}`) === `intake.${key}` ? key : t(`intake.${key}`));
+const intakeItem = (key) => {
+  const words = t(`intake.${key}`);
+  return words === `intake.${key}` ? key : words;
+};
 
 export function stopWatching() {
   if (watcher) watcher();
