@@ -30,7 +30,12 @@ from api.settings import load_settings
 from benchmarks.ticket_creation import TICKET, bare_app, prepare, write_articles
 
 
-def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:  # Any: ASGI scope values
+def json_post_scope(
+    path: str, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> dict[str, Any]:  # Any: ASGI scope values
+    """The ASGI scope of a POST of ``body`` as JSON to ``path``, as a server on loopback hands it over
+    (also what tests/platform send the app directly)."""
+    length = str(len(body)).encode()
     return {
         "type": "http",
         "asgi": {"version": "3.0", "spec_version": "2.3"},
@@ -41,7 +46,12 @@ def _scope(path: str, headers: list[tuple[bytes, bytes]]) -> dict[str, Any]:  # 
         "raw_path": path.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"host", b"127.0.0.1"), (b"content-type", b"application/json"), *headers],
+        "headers": [
+            (b"host", b"127.0.0.1"),
+            (b"content-type", b"application/json"),
+            (b"content-length", length),
+            *headers,
+        ],
         "client": ("127.0.0.1", 50000),
         "server": ("127.0.0.1", 8000),
         "state": {},
@@ -65,7 +75,7 @@ async def _post(app: Litestar, path: str, body: bytes, headers: list[tuple[bytes
         if message["type"] == "http.response.start":
             status = message["status"]
 
-    await app(_scope(path, headers), receive, send)  # type: ignore[arg-type]  # plain dicts as messages
+    await app(json_post_scope(path, body, headers), receive, send)  # type: ignore[arg-type]  # plain dicts as messages
     if status != 201:
         raise RuntimeError(f"POST {path} answered {status}")
 

@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from accounts.roles import Role
+from benchmarks.filing_cpu import json_post_scope
 from support import Ticket
 from tests.support.helpers import intake
 from tests.world import World
@@ -40,6 +41,11 @@ def transactions_begun(world: World) -> Iterator[list[str]]:
         for engine in engines:
             sa.event.remove(engine, "begin", on_begin)
             sa.event.remove(engine, "before_cursor_execute", on_statement)
+
+
+async def _tickets_stored(world: World) -> int:
+    async with world.session() as session:
+        return int(await session.scalar(sa.select(sa.func.count()).select_from(Ticket)) or 0)
 
 
 def _connections_held(world: World) -> int:
@@ -89,22 +95,7 @@ async def _asgi_post(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "POST",
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-        + [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-        "state": {},
-    }
+    scope = json_post_scope(path, body, [(k.lower().encode(), v.encode()) for k, v in headers.items()])
     await world.app(scope, receive, send)  # type: ignore[arg-type]
     return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
@@ -131,9 +122,7 @@ async def test_a_refused_writer_leaves_no_transaction_and_the_next_write_proceed
     assert _connections_held(world) == 0
     filed = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     assert filed.status_code == 201
-    async with world.session() as session:
-        count = await session.scalar(sa.select(sa.func.count()).select_from(Ticket))
-    assert count == 1
+    assert await _tickets_stored(world) == 1
 
 
 async def test_an_invalid_token_on_a_write_leaves_no_transaction(world: World) -> None:
@@ -164,6 +153,4 @@ async def test_a_write_refused_for_its_body_after_the_caller_was_looked_up_leave
     assert _connections_held(world) == 0
     filed = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     assert filed.status_code == 201
-    async with world.session() as session:
-        count = await session.scalar(sa.select(sa.func.count()).select_from(Ticket))
-    assert count == 1
+    assert await _tickets_stored(world) == 1
