@@ -16,18 +16,24 @@ from benchmarks.run import compare
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.serial
-def test_every_benchmark_runs_in_its_tiny_mode_and_reports_its_figures() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.run", "--tiny"],
+def _run_module(module: str, *arguments: str, timeout: int) -> subprocess.CompletedProcess[str]:
+    """``python -m module arguments`` from the repository; it must succeed."""
+    result = subprocess.run(  # noqa: S603 - this interpreter running one of the repository's modules
+        [sys.executable, "-m", module, *arguments],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    return result
+
+
+@pytest.mark.serial
+def test_every_benchmark_runs_in_its_tiny_mode_and_reports_its_figures() -> None:
+    result = _run_module("benchmarks.run", "--tiny", timeout=600)
     assert "FAILED" not in result.stdout
     summary = result.stdout.strip().splitlines()[-1]
     assert "figures from 6 benchmarks" in summary, summary
@@ -55,15 +61,6 @@ def test_a_ratio_is_compared_as_it_is_whatever_the_machine() -> None:
 
 def test_the_filing_cpu_aid_reports_both_endpoints() -> None:
     # Not a figure of make bench (README "Profiling one path"): it must still run.
-    result = subprocess.run(
-        [sys.executable, "-m", "benchmarks.filing_cpu", "--requests", "20", "--rounds", "1"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    result = _run_module("benchmarks.filing_cpu", "--requests", "20", "--rounds", "1", timeout=300)
     reported = [line.split(":")[0] for line in result.stdout.splitlines() if "ms main-thread CPU" in line]
     assert reported == ["bare insert", "filing"], result.stdout
