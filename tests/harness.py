@@ -20,16 +20,11 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.figures import free_port as free_port  # re-exported: the tests' one source of ports
 from devserver.stripe import LAUNCHER
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALSTRIPE = LAUNCHER  # the same stand-in `deskline serve` runs in development
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_for_port(port: int, *, seconds: float = 30, process: subprocess.Popen[bytes] | None = None) -> None:
