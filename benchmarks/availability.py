@@ -40,8 +40,9 @@ from api.app import create_app
 from api.logging import configure_logging
 from api.migrations import upgrade
 from api.settings import load_settings
-from benchmarks.figures import Figure, free_port, write_figures
+from benchmarks.figures import Figure, write_figures
 from core.time import FrozenClock
+from devserver import free_port
 from scheduling.busy import import_busy_calendar
 from scheduling.catalog import create_service
 from scheduling.engineers import set_working_hours

@@ -4,7 +4,6 @@ and the target it must meet (if any), written as JSON to the file ``--json`` nam
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
@@ -41,19 +40,3 @@ def write_figures(path: str | None, figures: list[Figure]) -> None:
 
 def read_figures(path: Path) -> list[Figure]:
     return [Figure(**raw) for raw in json.loads(path.read_text())] if path.exists() else []
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now (so a benchmark never collides with a running server),
-    never one this process handed out before: the kernel may give the same free port to two probes in
-    a row, and two servers told one port cannot both start. The tests' harness uses it too."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port: int = probe.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port

@@ -41,8 +41,9 @@ from api.context import build_keyring
 from api.db import create_engine
 from api.migrations import upgrade
 from api.settings import load_settings
-from benchmarks.figures import Figure, free_port, write_figures
+from benchmarks.figures import Figure, write_figures
 from core.outbox import Event, OutboxEvent, emit
+from devserver import free_port
 from notifications import Delivery, subscribe
 from support import EmailRejected, TicketReceived
 

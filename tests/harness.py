@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.figures import free_port as free_port  # re-exported: the tests' one source of ports
+from devserver import free_port as free_port  # re-exported: the tests' ports
 from devserver.stripe import LAUNCHER
 
 ROOT = Path(__file__).resolve().parent.parent

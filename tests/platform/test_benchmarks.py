@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import figures
 from benchmarks.figures import Figure
 from benchmarks.run import compare
 
@@ -65,26 +64,3 @@ def test_the_filing_cpu_aid_reports_both_endpoints() -> None:
     result = _run_module("benchmarks.filing_cpu", "--requests", "20", "--rounds", "1", timeout=300)
     reported = [line.split(":")[0] for line in result.stdout.splitlines() if "ms main-thread CPU" in line]
     assert reported == ["bare insert", "filing"], result.stdout
-
-
-def test_a_free_port_is_never_handed_out_twice_even_when_the_kernel_offers_it_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    offered = iter([41001, 41001, 41002])  # the kernel gives one free port to two probes in a row
-
-    class Probe:
-        def __enter__(self) -> Probe:
-            return self
-
-        def __exit__(self, *_: object) -> None:
-            return None
-
-        def bind(self, _: tuple[str, int]) -> None:
-            return None
-
-        def getsockname(self) -> tuple[str, int]:
-            return ("127.0.0.1", next(offered))
-
-    monkeypatch.setattr("benchmarks.figures.socket.socket", Probe)
-    monkeypatch.setattr(figures, "_HANDED_OUT", set())
-    assert [figures.free_port(), figures.free_port()] == [41001, 41002]

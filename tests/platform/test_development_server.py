@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from api.settings import load_settings
-from devserver import listening
+from devserver import listening, processes
 from devserver.processes import recorded
 from tests.harness import ROOT, server_env, start_server
 
@@ -60,3 +60,26 @@ def test_two_development_servers_each_run_their_own_stand_ins(sqlite_template: P
         first.stop()
     # a stopped server's record names nothing running (uvicorn ends on SIGTERM before any cleanup of ours)
     assert recorded(load_settings(database_url=envs[0]["DESKLINE_DATABASE_URL"])) == {}
+
+
+def test_a_free_port_is_never_handed_out_twice_even_when_the_kernel_offers_it_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    offered = iter([41001, 41001, 41002])  # the kernel gives one free port to two probes in a row
+
+    class Probe:
+        def __enter__(self) -> Probe:
+            return self
+
+        def __exit__(self, *_: object) -> None:
+            return None
+
+        def bind(self, _: tuple[str, int]) -> None:
+            return None
+
+        def getsockname(self) -> tuple[str, int]:
+            return ("127.0.0.1", next(offered))
+
+    monkeypatch.setattr("devserver.processes.socket.socket", Probe)
+    monkeypatch.setattr(processes, "_HANDED_OUT", set())
+    assert [processes.free_port(), processes.free_port()] == [41001, 41002]
