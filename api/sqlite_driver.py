@@ -9,6 +9,12 @@ on the connection's thread: execute, read the description, the rows, the row cou
 id, close; the adapter then serves them as a buffered cursor, exactly what SQLAlchemy's own buffered
 cursor serves. Server-side (streaming) cursors keep SQLAlchemy's adapter.
 
+The adapter also knows, from each statement's own hop, whether the connection is inside a transaction,
+so a ``commit`` or ``rollback`` with none open costs no hop: the standard library's ``commit`` and
+``rollback`` do nothing then. The pool resets every connection it gets back with a rollback, after the
+session has committed; waiting a loop turn for that nothing was one hop of every request, and inside
+SQLite's writer lock (the session releases it once the connection is back in the pool).
+
 It reaches into aiosqlite's ``Connection._execute`` (queue a function for the connection's thread),
 as SQLAlchemy's own adapter does with the queue behind it; ``tests/platform`` runs every database
 test through it.
@@ -34,8 +40,9 @@ from sqlalchemy.util.concurrency import await_
 
 def _run(
     connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
-) -> tuple[Any, list[Any] | None, int, int | None]:
-    """On the connection's thread: the whole statement, rows included."""
+) -> tuple[Any, list[Any] | None, int, int | None, bool]:
+    """On the connection's thread: the whole statement, rows included, and whether a transaction is
+    open after it."""
     cursor = connection.cursor()
     try:
         if many:
@@ -46,7 +53,7 @@ def _run(
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else None
-        return description, rows, cursor.rowcount, cursor.lastrowid
+        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
     finally:
         cursor.close()
 
@@ -101,10 +108,12 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = cast(aiosqlite.Connection, self._connection)
-        async with self._adapt_connection._execute_mutex:
+        adapted = cast(OneHopConnection, self._adapt_connection)
+        async with adapted._execute_mutex:
+            adapted.in_transaction = True  # unknown until the statement answers: never skip meanwhile
             run: Any = connection._execute  # Any: aiosqlite leaves its queueing method untyped
             found = await run(_run, connection._conn, operation, parameters, many)
-        self._description, rows, self._rowcount, self._lastrowid = found
+        self._description, rows, self._rowcount, self._lastrowid, adapted.in_transaction = found
         self._rows = collections.deque(rows) if rows else collections.deque()
 
     def setinputsizes(self, *inputsizes: Any) -> None:
@@ -115,8 +124,24 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("in_transaction",)
     _cursor_cls = OneHopCursor
+
+    def __init__(self, dbapi: Any, connection: Any) -> None:  # Any: SQLAlchemy's protocol
+        super().__init__(dbapi, connection)
+        # False when the last statement (or commit, rollback) left no transaction open; True when one
+        # is open or it is not known (a statement failed, or is under way).
+        self.in_transaction = True
+
+    def commit(self) -> None:
+        if self.in_transaction:
+            super().commit()
+            self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction:
+            super().rollback()
+            self.in_transaction = False
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

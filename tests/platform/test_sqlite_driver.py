@@ -1,15 +1,17 @@
 """The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
-SQLAlchemy's own adapter answers (rows, row counts, errors)."""
+SQLAlchemy's own adapter answers (rows, row counts, errors); a commit or rollback with no transaction
+open (the pool's reset of a connection given back) is no call at all."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from api.db import create_engine
 from api.settings import load_settings
@@ -18,12 +20,18 @@ THINGS = sa.table("things", sa.column("id", sa.Integer), sa.column("name", sa.St
 
 
 @pytest.fixture
-async def connection(tmp_path: Path) -> AsyncIterator[AsyncConnection]:
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}"))
-    async with engine.connect() as connection:
+    async with engine.begin() as connection:
         await connection.execute(sa.text("CREATE TABLE things (id INTEGER PRIMARY KEY, name TEXT UNIQUE)"))
-        yield connection
+    yield engine
     await engine.dispose()
+
+
+@pytest.fixture
+async def connection(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    async with engine.connect() as connection:
+        yield connection
 
 
 class _CountingQueue:
@@ -37,16 +45,28 @@ class _CountingQueue:
         self.queue.put_nowait(item)
 
 
-async def _thread_calls(connection: AsyncConnection, statement: Any, params: Any = None) -> int:
-    """How many calls a statement queues for the connection's thread."""
+@asynccontextmanager
+async def _counting(connection: AsyncConnection) -> AsyncIterator[_CountingQueue]:
+    """Counts the calls queued for the connection's thread while the block runs."""
     driver: Any = (await connection.get_raw_connection()).driver_connection  # Any: aiosqlite's
     queue = driver._tx
     driver._tx = counting = _CountingQueue(queue)
     try:
-        await connection.execute(statement, params)
+        yield counting
     finally:
         driver._tx = queue
+
+
+async def _thread_calls(connection: AsyncConnection, statement: Any, params: Any = None) -> int:
+    """How many calls a statement queues for the connection's thread."""
+    async with _counting(connection) as counting:
+        await connection.execute(statement, params)
     return counting.calls
+
+
+async def _count(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(sa.select(sa.func.count()).select_from(THINGS))).scalar_one())
 
 
 async def test_a_statement_with_rows_is_one_call_on_the_connections_thread(
@@ -83,3 +103,31 @@ async def test_streamed_results_still_stream(connection: AsyncConnection) -> Non
     result = await connection.stream(sa.select(THINGS.c.id).order_by(THINGS.c.id))
     seen = [row.id async for row in result]
     assert seen == list(range(1, 51))
+
+
+async def test_a_connection_given_back_after_its_commit_costs_only_the_commit(engine: AsyncEngine) -> None:
+    connection = await engine.connect()
+    await connection.execute(sa.insert(THINGS).values(name="a"))
+    async with _counting(connection) as counting:
+        await connection.commit()
+        await connection.close()  # back to the pool, which resets it with a rollback: nothing to undo
+    assert counting.calls == 1
+    assert await _count(engine) == 1
+
+
+async def test_a_rollback_with_a_transaction_open_still_undoes_it(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(sa.insert(THINGS).values(name="a"))
+        async with _counting(connection) as counting:
+            await connection.rollback()
+        assert counting.calls == 1
+    assert await _count(engine) == 0
+
+
+async def test_a_transaction_whose_statement_failed_is_still_rolled_back(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(sa.insert(THINGS).values(name="a"))
+        with pytest.raises(sa.exc.IntegrityError):
+            await connection.execute(sa.insert(THINGS).values(name="a"))
+        await connection.rollback()
+    assert await _count(engine) == 0
