@@ -15,6 +15,11 @@ so a ``commit`` or ``rollback`` with none open costs no hop: the standard librar
 session has committed; waiting a loop turn for that nothing was one hop of every request, and inside
 SQLite's writer lock (the session releases it once the connection is back in the pool).
 
+A transaction's ``BEGIN`` is sent with its first statement, in that statement's hop: BEGIN alone was a
+hop of every transaction, and on a writer's (BEGIN IMMEDIATE) one inside the process's writer lock. A
+BEGIN that fails (another process holds the write lock past the busy timeout) fails that first statement
+with the same error; a transaction that ends before any statement never reaches SQLite.
+
 It reaches into aiosqlite's ``Connection._execute`` (queue a function for the connection's thread),
 as SQLAlchemy's own adapter does with the queue behind it; ``tests/platform`` runs every database
 test through it.
@@ -31,6 +36,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
+    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
@@ -38,11 +44,17 @@ from sqlalchemy.util.concurrency import await_
 # Any below: DB-API parameters, descriptions and rows are untyped at this boundary.
 
 
+# The BEGINs SQLAlchemy sends for api/db.py's begin event; each is held back for the next statement.
+_BEGINS = frozenset({"BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
+
+
 def _run(
-    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
 ) -> tuple[Any, list[Any] | None, int, int | None, bool]:
-    """On the connection's thread: the whole statement, rows included, and whether a transaction is
-    open after it."""
+    """On the connection's thread: ``begin`` if given, then the whole statement, rows included, and
+    whether a transaction is open after it."""
+    if begin is not None:
+        connection.execute(begin)
     cursor = connection.cursor()
     try:
         if many:
@@ -110,9 +122,15 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         connection = cast(aiosqlite.Connection, self._connection)
         adapted = cast(OneHopConnection, self._adapt_connection)
         async with adapted._execute_mutex:
+            if operation in _BEGINS and not many and not parameters and not adapted.in_transaction:
+                adapted.pending_begin = operation  # sent with the next statement
+                self._description, self._rowcount, self._lastrowid = None, -1, None
+                self._rows = collections.deque()
+                return
+            begin, adapted.pending_begin = adapted.pending_begin, None
             adapted.in_transaction = True  # unknown until the statement answers: never skip meanwhile
             run: Any = connection._execute  # Any: aiosqlite leaves its queueing method untyped
-            found = await run(_run, connection._conn, operation, parameters, many)
+            found = await run(_run, connection._conn, operation, parameters, many, begin)
         self._description, rows, self._rowcount, self._lastrowid, adapted.in_transaction = found
         self._rows = collections.deque(rows) if rows else collections.deque()
 
@@ -123,22 +141,41 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
+class StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
+    """SQLAlchemy's server-side cursor, which sends a BEGIN held back for it first, on its own."""
+
+    __slots__ = ()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        adapted = cast(OneHopConnection, self._adapt_connection)
+        adapted.in_transaction = True  # not followed here: the pool's reset then rolls back, as always
+        begin, adapted.pending_begin = adapted.pending_begin, None
+        if begin is not None:
+            async with adapted._execute_mutex:
+                await cast(aiosqlite.Connection, self._connection).execute(begin)
+        return await super()._execute_async(operation, parameters)
+
+
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_transaction",)
+    __slots__ = ("in_transaction", "pending_begin")
     _cursor_cls = OneHopCursor
+    _ss_cursor_cls = StreamingCursor
 
     def __init__(self, dbapi: Any, connection: Any) -> None:  # Any: SQLAlchemy's protocol
         super().__init__(dbapi, connection)
         # False when the last statement (or commit, rollback) left no transaction open; True when one
         # is open or it is not known (a statement failed, or is under way).
         self.in_transaction = True
+        self.pending_begin: str | None = None  # a BEGIN not yet sent: it goes with the next statement
 
     def commit(self) -> None:
+        self.pending_begin = None  # begun, nothing run: nothing to commit
         if self.in_transaction:
             super().commit()
             self.in_transaction = False
 
     def rollback(self) -> None:
+        self.pending_begin = None
         if self.in_transaction:
             super().rollback()
             self.in_transaction = False

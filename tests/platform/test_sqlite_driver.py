@@ -1,6 +1,7 @@
 """The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
 SQLAlchemy's own adapter answers (rows, row counts, errors); a commit or rollback with no transaction
-open (the pool's reset of a connection given back) is no call at all."""
+open (the pool's reset of a connection given back) is no call at all, and a transaction's BEGIN goes
+with its first statement."""
 
 from __future__ import annotations
 
@@ -131,3 +132,35 @@ async def test_a_transaction_whose_statement_failed_is_still_rolled_back(engine:
             await connection.execute(sa.insert(THINGS).values(name="a"))
         await connection.rollback()
     assert await _count(engine) == 0
+
+
+async def _sqlite_in_transaction(connection: AsyncConnection) -> bool:
+    """Whether SQLite itself has a transaction open on this connection (asked on its thread)."""
+    driver: Any = (await connection.get_raw_connection()).driver_connection  # Any: aiosqlite's
+    return bool(await driver._execute(lambda: driver._conn.in_transaction))
+
+
+async def test_a_transactions_begin_goes_with_its_first_statement_in_one_call(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        async with _counting(connection) as counting:
+            await connection.execute(sa.insert(THINGS).values(name="a"))
+        assert counting.calls == 1
+        assert await _sqlite_in_transaction(connection)
+        await connection.rollback()
+    assert await _count(engine) == 0  # the insert was inside the transaction
+
+
+async def test_a_streamed_first_statement_reads_inside_its_transaction(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        result = await connection.stream(sa.select(THINGS.c.id))
+        assert [row async for row in result] == []
+        assert await _sqlite_in_transaction(connection)
+
+
+async def test_a_transaction_that_ends_before_any_statement_costs_no_call(engine: AsyncEngine) -> None:
+    connection = await engine.connect()
+    async with _counting(connection) as counting:
+        await connection.begin()
+        await connection.commit()
+        await connection.close()
+    assert counting.calls == 0
