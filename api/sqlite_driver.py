@@ -9,17 +9,6 @@ on the connection's thread: execute, read the description, the rows, the row cou
 id, close; the adapter then serves them as a buffered cursor, exactly what SQLAlchemy's own buffered
 cursor serves. Server-side (streaming) cursors keep SQLAlchemy's adapter.
 
-The adapter also knows, from each statement's own hop, whether the connection is inside a transaction,
-so a ``commit`` or ``rollback`` with none open costs no hop: the standard library's ``commit`` and
-``rollback`` do nothing then. The pool resets every connection it gets back with a rollback, after the
-session has committed; waiting a loop turn for that nothing was one hop of every request, and inside
-SQLite's writer lock (the session releases it once the connection is back in the pool).
-
-A transaction's ``BEGIN`` is sent with its first statement, in that statement's hop: BEGIN alone was a
-hop of every transaction, and on a writer's (BEGIN IMMEDIATE) one inside the process's writer lock. A
-BEGIN that fails (another process holds the write lock past the busy timeout) fails that first statement
-with the same error; a transaction that ends before any statement never reaches SQLite.
-
 It reaches into aiosqlite's ``Connection._execute`` (queue a function for the connection's thread),
 as SQLAlchemy's own adapter does with the queue behind it; ``tests/platform`` runs every database
 test through it.
@@ -36,7 +25,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_connection,
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
-    AsyncAdapt_aiosqlite_ss_cursor,
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
@@ -44,17 +32,10 @@ from sqlalchemy.util.concurrency import await_
 # Any below: DB-API parameters, descriptions and rows are untyped at this boundary.
 
 
-# The BEGINs SQLAlchemy sends for api/db.py's begin event; each is held back for the next statement.
-_BEGINS = frozenset({"BEGIN", "BEGIN DEFERRED", "BEGIN IMMEDIATE", "BEGIN EXCLUSIVE"})
-
-
 def _run(
-    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool, begin: str | None
-) -> tuple[Any, list[Any] | None, int, int | None, bool]:
-    """On the connection's thread: ``begin`` if given, then the whole statement, rows included, and
-    whether a transaction is open after it."""
-    if begin is not None:
-        connection.execute(begin)
+    connection: sqlite3.Connection, operation: str, parameters: Any, many: bool
+) -> tuple[Any, list[Any] | None, int, int | None]:
+    """On the connection's thread: the whole statement, rows included."""
     cursor = connection.cursor()
     try:
         if many:
@@ -65,7 +46,7 @@ def _run(
             cursor.execute(operation, parameters)
         description = cursor.description
         rows = cursor.fetchall() if description else None
-        return description, rows, cursor.rowcount, cursor.lastrowid, connection.in_transaction
+        return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
 
@@ -120,18 +101,10 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _call(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = cast(aiosqlite.Connection, self._connection)
-        adapted = cast(OneHopConnection, self._adapt_connection)
-        async with adapted._execute_mutex:
-            if operation in _BEGINS and not many and not parameters and not adapted.in_transaction:
-                adapted.pending_begin = operation  # sent with the next statement
-                self._description, self._rowcount, self._lastrowid = None, -1, None
-                self._rows = collections.deque()
-                return
-            begin, adapted.pending_begin = adapted.pending_begin, None
-            adapted.in_transaction = True  # unknown until the statement answers: never skip meanwhile
+        async with self._adapt_connection._execute_mutex:
             run: Any = connection._execute  # Any: aiosqlite leaves its queueing method untyped
-            found = await run(_run, connection._conn, operation, parameters, many, begin)
-        self._description, rows, self._rowcount, self._lastrowid, adapted.in_transaction = found
+            found = await run(_run, connection._conn, operation, parameters, many)
+        self._description, rows, self._rowcount, self._lastrowid = found
         self._rows = collections.deque(rows) if rows else collections.deque()
 
     def setinputsizes(self, *inputsizes: Any) -> None:
@@ -141,44 +114,9 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         return None
 
 
-class StreamingCursor(AsyncAdapt_aiosqlite_ss_cursor):
-    """SQLAlchemy's server-side cursor, which sends a BEGIN held back for it first, on its own."""
-
-    __slots__ = ()
-
-    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        adapted = cast(OneHopConnection, self._adapt_connection)
-        adapted.in_transaction = True  # not followed here: the pool's reset then rolls back, as always
-        begin, adapted.pending_begin = adapted.pending_begin, None
-        if begin is not None:
-            async with adapted._execute_mutex:
-                await cast(aiosqlite.Connection, self._connection).execute(begin)
-        return await super()._execute_async(operation, parameters)
-
-
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_transaction", "pending_begin")
+    __slots__ = ()
     _cursor_cls = OneHopCursor
-    _ss_cursor_cls = StreamingCursor
-
-    def __init__(self, dbapi: Any, connection: Any) -> None:  # Any: SQLAlchemy's protocol
-        super().__init__(dbapi, connection)
-        # False when the last statement (or commit, rollback) left no transaction open; True when one
-        # is open or it is not known (a statement failed, or is under way).
-        self.in_transaction = True
-        self.pending_begin: str | None = None  # a BEGIN not yet sent: it goes with the next statement
-
-    def commit(self) -> None:
-        self.pending_begin = None  # begun, nothing run: nothing to commit
-        if self.in_transaction:
-            super().commit()
-            self.in_transaction = False
-
-    def rollback(self) -> None:
-        self.pending_begin = None
-        if self.in_transaction:
-            super().rollback()
-            self.in_transaction = False
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):
