@@ -31,7 +31,6 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,7 +43,6 @@ from benchmarks.figures import Figure, read_figures
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = Path(__file__).resolve().parent / "baseline.json"
 TOLERANCE = 0.20  # a figure this much worse than its (calibrated) baseline is a regression
-TINY_AT_ONCE = 2  # tiny runs (make test) overlap: each is mostly a process starting and migrating
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 
 
@@ -145,23 +143,15 @@ def scratch(kind: str, postgres: str, directory: Path) -> Iterator[str | None]:
 
 
 def run_one(benchmark: Benchmark, kind: str, postgres: str, tiny: bool, directory: Path) -> list[Figure]:
-    """One benchmark on one scratch database. Tiny runs overlap (``TINY_AT_ONCE``), so each one's output
-    is printed whole when it ends; full runs print as they go."""
     out = directory / f"{benchmark.module}-{kind}.json"
-    header = f"--- {benchmark.module} ({kind})"
     with scratch(kind, postgres, directory) as url:
         command = [sys.executable, "-m", f"benchmarks.{benchmark.module}", "--json", str(out)]
         command += list(benchmark.tiny if tiny else benchmark.arguments)
         if url is not None:
             command += ["--database-url", url]
-        if not tiny:
-            print(header, flush=True)
+        print(f"--- {benchmark.module} ({kind})", flush=True)
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        completed = subprocess.run(  # noqa: S603 - our own modules
-            command, cwd=ROOT, env=env, check=False, capture_output=tiny, text=True
-        )
-    if tiny:
-        print(f"{header}\n{completed.stdout}{completed.stderr}", end="", flush=True)
+        completed = subprocess.run(command, cwd=ROOT, env=env, check=False)  # noqa: S603 - our own modules
     figures = read_figures(out)
     if completed.returncode != 0 or not figures:
         raise RuntimeError(f"benchmarks.{benchmark.module} ({kind}) failed (exit {completed.returncode})")
@@ -237,27 +227,15 @@ def main() -> int:
     calibration = statistics.median([calibrate(), calibrate()])
     figures: list[Figure] = []
     failed: list[str] = []
-    runs = [
-        (benchmark, kind)
-        for benchmark in chosen
-        for kind in benchmark.databases
-        if kind != "postgresql" or args.postgres_url
-    ]
-    with (
-        tempfile.TemporaryDirectory(prefix="deskline-bench-") as directory,
-        ThreadPoolExecutor(TINY_AT_ONCE if args.tiny else 1) as pool,
-    ):
-        # Measured runs one after another (no two share the cores); tiny ones, which measure nothing,
-        # TINY_AT_ONCE at a time.
-        started = [
-            pool.submit(run_one, benchmark, kind, args.postgres_url, args.tiny, Path(directory))
-            for benchmark, kind in runs
-        ]
-        for run in started:
-            try:
-                figures += run.result()
-            except RuntimeError as exc:
-                failed.append(str(exc))
+    with tempfile.TemporaryDirectory(prefix="deskline-bench-") as directory:
+        for benchmark in chosen:
+            for kind in benchmark.databases:
+                if kind == "postgresql" and not args.postgres_url:
+                    continue
+                try:
+                    figures += run_one(benchmark, kind, args.postgres_url, args.tiny, Path(directory))
+                except RuntimeError as exc:
+                    failed.append(str(exc))
     calibration = statistics.median([calibration, calibrate()])  # before and after: the machine's state
     if args.tiny:
         print(f"\n{len(figures)} figures from {len(chosen)} benchmarks (tiny mode, not compared)")

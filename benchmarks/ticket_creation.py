@@ -46,7 +46,6 @@ from api.migrations import upgrade
 from api.settings import load_settings
 from benchmarks.figures import Figure, write_figures
 from core.time import SystemClock
-from devserver import free_port
 from notifications import subscribe
 from support.kb import create_article
 from support.schemas import ArticleIn
@@ -185,13 +184,11 @@ async def main(
     settings = load_settings(database_url=database_url, log_level="WARNING", log_format="json")
     configure_logging(settings)
     app = create_app(settings, configure_logs=False)
-    ticket_port, bare_port = free_port(), free_port()  # free: runs on both databases may overlap
-    ticket_url = f"http://127.0.0.1:{ticket_port}/v1/support/tickets"
-    bare_url = f"http://127.0.0.1:{bare_port}/insert"
+    ticket_url, bare_url = "http://127.0.0.1:18401/v1/support/tickets", "http://127.0.0.1:18402/insert"
     limits = httpx.Limits(max_connections=concurrency)
     async with (
-        serve(app, ticket_port),
-        serve(bare_app(app.state.ctx.alchemy.get_engine()), bare_port),
+        serve(app, 18_401),
+        serve(bare_app(app.state.ctx.alchemy.get_engine()), 18_402),
         httpx.AsyncClient(limits=limits, timeout=60) as client,
     ):
         await write_articles(app, articles)
