@@ -108,6 +108,15 @@ def _writer_lock(session: AsyncSession) -> asyncio.Lock:
     return known[1]
 
 
+@event.listens_for(Session, "after_commit")
+def _release_after_commit(session: Session) -> None:
+    # As soon as SQLite has committed: the session gives its connection back to the pool only after
+    # this, and the pool's reset of it (a rollback that finds nothing to undo) costs a loop turn that
+    # no other writer need wait for.
+    if session.get_nested_transaction() is None:  # the outermost transaction, not a savepoint
+        _release_writer_lock(session)
+
+
 @event.listens_for(Session, "after_transaction_end")
 def _release_after_transaction(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the outermost transaction, not a savepoint

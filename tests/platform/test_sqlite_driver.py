@@ -1,5 +1,6 @@
 """The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
-SQLAlchemy's own adapter answers (rows, row counts, errors)."""
+SQLAlchemy's own adapter answers (rows, row counts, errors); a writer frees the write lock as soon as
+it has committed."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from api.db import create_engine
 from api.settings import load_settings
+from core.transactions import _writer_lock, begin_request_transaction
 
 THINGS = sa.table("things", sa.column("id", sa.Integer), sa.column("name", sa.String))
 
@@ -83,3 +85,24 @@ async def test_streamed_results_still_stream(connection: AsyncConnection) -> Non
     result = await connection.stream(sa.select(THINGS.c.id).order_by(THINGS.c.id))
     seen = [row.id async for row in result]
     assert seen == list(range(1, 51))
+
+
+async def test_a_writer_hands_the_write_lock_on_before_its_connection_goes_back_to_the_pool(
+    tmp_path: Path,
+) -> None:
+    # The pool's reset of a connection given back (a rollback that finds nothing to undo) is a loop
+    # turn of its own on SQLite: no other writer waits for it.
+    engine = create_engine(load_settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'lock.db'}"))
+    locked_at_reset: list[bool] = []
+    try:
+        async with async_sessionmaker(engine)() as session:
+            await begin_request_transaction(session, "POST", is_sqlite=True)
+            lock = _writer_lock(session)
+            assert lock.locked()
+            pool = engine.sync_engine.pool
+            sa.event.listen(pool, "reset", lambda *_: locked_at_reset.append(lock.locked()))
+            await session.execute(sa.text("CREATE TABLE t (x)"))
+            await session.commit()
+        assert locked_at_reset == [False]
+    finally:
+        await engine.dispose()
