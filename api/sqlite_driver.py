@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -28,6 +29,8 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import EMPTY_DICT
 from sqlalchemy.util.concurrency import await_
+
+T = TypeVar("T")
 
 # Any below: DB-API parameters, descriptions and rows are untyped at this boundary.
 
@@ -117,6 +120,15 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
 class OneHopConnection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = OneHopCursor
+
+    async def call(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(connection, *args)`` on the connection's thread, in the connection's transaction:
+        several statements for the price of one hop (``core.db.run_on_connection``). What it raises is
+        the sqlite3 module's own error; it runs nothing SQLAlchemy sees (no cursor events)."""
+        async with self._execute_mutex:
+            run: Any = cast(aiosqlite.Connection, self._connection)._execute  # Any: as in OneHopCursor
+            found = await run(function, self._connection._conn, *args)
+        return cast(T, found)
 
 
 class OneHopDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -1,6 +1,6 @@
 """The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
-SQLAlchemy's own adapter answers (rows, row counts, errors); a writer frees the write lock as soon as
-it has committed."""
+SQLAlchemy's own adapter answers (rows, row counts, errors); a function runs there in one call; a
+writer frees the write lock as soon as it has committed."""
 
 from __future__ import annotations
 
@@ -85,6 +85,23 @@ async def test_streamed_results_still_stream(connection: AsyncConnection) -> Non
     result = await connection.stream(sa.select(THINGS.c.id).order_by(THINGS.c.id))
     seen = [row.id async for row in result]
     assert seen == list(range(1, 51))
+
+
+def _count_things(connection: Any) -> int:  # Any: the sqlite3 connection, on its own thread
+    return int(connection.execute("SELECT count(*) FROM things").fetchone()[0])
+
+
+async def test_a_call_is_one_hop_in_the_connections_transaction(connection: AsyncConnection) -> None:
+    await connection.execute(sa.insert(THINGS), [{"name": "a"}, {"name": "b"}])  # not committed
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # Any: the driver's adapter
+    driver: Any = adapted.driver_connection
+    queue = driver._tx
+    driver._tx = counting = _CountingQueue(queue)
+    try:
+        assert await adapted.call(_count_things) == 2  # sees the transaction's own rows
+    finally:
+        driver._tx = queue
+    assert counting.calls == 1
 
 
 async def test_a_writer_hands_the_write_lock_on_before_its_connection_goes_back_to_the_pool(
