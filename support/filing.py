@@ -1,25 +1,27 @@
 """Filing a free ticket: the busiest write of basic support, so it costs as few round trips as it can.
 
 One statement reads every fact filing needs (may the caller file, their profile for the author
-defaults, the regulation in force, the articles to suggest), and one more stores the ticket with its
-number, its first timeline event and its suggestions on PostgreSQL (data-modifying CTEs); SQLite,
-whose writers are serialised anyway, stores them in a few short statements.
+defaults, the regulation in force, the articles to suggest) and stores the ticket with its number, its
+first timeline event, its suggestions and its receipt on PostgreSQL (data-modifying CTEs). SQLite has
+no such statements: there the facts and the inserts that depend on them run as one call on the
+connection's thread (``core.prepared``), so the writer lock is not held across a loop turn per statement.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import sqlite3
 import uuid
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -38,6 +40,7 @@ from core.counters import Counter
 from core.db import assign, bound_columns, column_values, core_execute, insert_into, new_row, table_of
 from core.errors import Conflict
 from core.outbox import OutboxEvent, completed_document, document_params
+from core.prepared import Prepared, run_on_connection
 from support import kb, notices
 from support.intake import intake_completed, missing_items
 from support.lines import line_of
@@ -212,8 +215,8 @@ async def _file(
             if missing
             else await intake_completed(session, ticket, regulation, now=now, actor_id=actor.id)
         )
-        # PostgreSQL writes the receipt with the ticket, in the filing statement; SQLite after it.
-        receipt = notices.receipt(ticket, missing=missing, now=now) if _one_statement(session) else None
+        # The receipt is written with the ticket (by the filing statement, or SQLite's filing call).
+        receipt = notices.receipt(ticket, missing=missing, now=now)
         outcome = await _store(session, actor, ticket, created, regulation, words, receipt)
         if outcome.number is not None:
             name, email, phone = outcome.author
@@ -221,9 +224,7 @@ async def _file(
             assign(ticket, number=outcome.number, author_name=name, author_email=email, author_phone=phone)
             if completed is not None:  # rare: a regulation that asks for no evidence
                 session.add(completed)
-            await notices.ticket_received(
-                session, ticket, missing=missing, now=now, receipt_written=receipt is not None
-            )
+            await notices.ticket_received(session, ticket, missing=missing, now=now, receipt_written=True)
             return FiledTicket(
                 ticket=ticket, regulation=regulation, missing=missing, suggestions=outcome.suggestions
             )
@@ -241,19 +242,18 @@ async def _store(
     created: TicketEvent,
     regulation: RegulationVersion,
     words: dict[str, str],
-    receipt: OutboxEvent | None,
+    receipt: OutboxEvent,
 ) -> _Outcome:
-    """Store the ticket under the next number with its ``created`` event and suggested articles, if
-    the caller may file and ``regulation`` is still the one in force; on PostgreSQL its ``receipt`` too,
-    numbered."""
-    dialect = session.get_bind().dialect.name
+    """Store the ticket under the next number with its ``created`` event, its suggested articles and its
+    ``receipt`` (numbered), if the caller may file and ``regulation`` is still the one in force: on
+    PostgreSQL in one statement, on SQLite in one call on the connection's thread (``core.prepared``)."""
+    dialect = session.get_bind().dialect
     params = column_values(ticket, prefix="t_") | column_values(created, prefix="e_") | words
     params |= {"org": actor.organization_id, "user": actor.id, "regulation": regulation.id, "n": SUGGESTIONS}
     params |= {"counter": TICKET_COUNTER, "first_number": FIRST_NUMBER}
+    params |= document_params(receipt, prefix="r_") | {"r_number_prefix": f"{line_of(ticket).prefix}-"}
     nobody = _Outcome(None, None, None, [], None, ("", "", None))  # the caller's user row is gone
-    if dialect == "postgresql":
-        assert receipt is not None, "PostgreSQL files the ticket and its receipt in one statement"
-        params |= document_params(receipt, prefix="r_") | {"r_number_prefix": f"{line_of(ticket).prefix}-"}
+    if dialect.name == "postgresql":
         row = (await core_execute(session, _postgresql_filing(len(words)), params)).first()
         if row is None:
             return nobody
@@ -265,34 +265,98 @@ async def _store(
             number=row.number,
             author=(row.author_name, row.author_email, row.author_phone),
         )
-    facts = (await core_execute(session, _facts(dialect, len(words)), params)).first()
+    plan = _sqlite_plan(dialect, len(words))
+    may_store = functools.partial(_may_store, actor, regulation.id)
+    facts, number = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
     if facts is None:
         return nobody
     suggestions = kb.suggestions_from(facts.suggestions)
-    outcome = _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, None, ("", "", None))
-    if not may_file_free_tickets(actor, facts.purchase, facts.contact) or facts.regulation != regulation.id:
-        return outcome
-    author = (
-        ticket.author_name or facts.full_name,
-        ticket.author_email or facts.email,
-        ticket.author_phone if ticket.author_phone is not None else facts.phone,
+    given = (ticket.author_name, ticket.author_email, ticket.author_phone)
+    author = ("", "", None) if number is None else _author(*given, facts)
+    return _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, number, author)
+
+
+class _Facts(NamedTuple):
+    """A row of ``_facts``."""
+
+    purchase: uuid.UUID | None
+    contact: uuid.UUID | None
+    regulation: uuid.UUID | None
+    full_name: str
+    email: str
+    phone: str | None
+    suggestions: list[dict[str, Any]] | None  # Any: decoded JSON
+
+
+def _may_store(actor: Actor, regulation_id: uuid.UUID, facts: _Facts) -> bool:
+    """Whether the facts let the caller file under the regulation the ticket is measured by."""
+    return may_file_free_tickets(actor, facts.purchase, facts.contact) and facts.regulation == regulation_id
+
+
+def _author(name: str, email: str, phone: str | None, facts: _Facts) -> tuple[str, str, str | None]:
+    """The author given, else the caller's profile."""
+    return name or facts.full_name, email or facts.email, phone if phone is not None else facts.phone
+
+
+@dataclass(frozen=True, slots=True)
+class _SqlitePlan:
+    """SQLite's filing statements, compiled once per word count, for ``_store_on_sqlite``."""
+
+    facts: Prepared
+    ticket: Prepared
+    event: Prepared
+    link: Prepared
+    receipt: Prepared
+
+
+@functools.lru_cache(maxsize=64)
+def _sqlite_plan(dialect: Dialect, word_count: int) -> _SqlitePlan:
+    ticket, event, receipt = _sqlite_filing()
+    return _SqlitePlan(
+        facts=Prepared.of(_facts(dialect.name, word_count), dialect),
+        ticket=Prepared.of(ticket, dialect),
+        event=Prepared.of(event, dialect),
+        link=Prepared.of(insert_into(TicketArticle), dialect),
+        receipt=Prepared.of(receipt, dialect),
     )
-    params |= {"t_author_name": author[0], "t_author_email": author[1], "t_author_phone": author[2]}
-    insert_ticket, insert_event = _sqlite_filing()
-    params["t_number"] = (await core_execute(session, insert_ticket, params)).scalar_one()
-    await core_execute(session, insert_event, params)
-    if suggestions:
-        links = [
-            {
-                "ticket_id": ticket.id,
-                "article_id": a.id,
-                "relation": "suggested",
-                "created_at": ticket.created_at,
-            }
-            for a in suggestions
-        ]
-        await core_execute(session, insert_into(TicketArticle), links)
-    return dataclasses.replace(outcome, number=int(params["t_number"]), author=author)
+
+
+def _store_on_sqlite(
+    connection: sqlite3.Connection,
+    plan: _SqlitePlan,
+    params: dict[str, Any],  # Any: statement parameters
+    may_store: Callable[[_Facts], bool],
+) -> tuple[_Facts | None, int | None]:
+    """On the connection's thread, in the request's transaction (and SQLite's writer lock): the facts,
+    and if they let the caller file, the ticket under the next number with its event, its suggested
+    articles and its receipt. Answers the facts (None: the caller's user row is gone) and the number
+    (None: nothing stored)."""
+    found = connection.execute(plan.facts.sql, plan.facts.bind(params)).fetchone()
+    if found is None:
+        return None, None
+    facts = _Facts(*plan.facts.row(found))
+    if not may_store(facts):
+        return facts, None
+    name, email, phone = _author(
+        params["t_author_name"], params["t_author_email"], params["t_author_phone"], facts
+    )
+    ticket = plan.ticket.bind(
+        params | {"t_author_name": name, "t_author_email": email, "t_author_phone": phone}
+    )
+    number = int(connection.execute(plan.ticket.sql, ticket).fetchone()[0])
+    connection.execute(plan.event.sql, plan.event.bind(params))
+    links = [
+        plan.link.bind(
+            {"ticket_id": params["t_id"], "article_id": a.id, "relation": "suggested"}
+            | {"created_at": params["t_created_at"]}
+        )
+        for a in kb.suggestions_from(facts.suggestions)
+    ]
+    if links:
+        connection.executemany(plan.link.sql, links)
+    receipt = plan.receipt.bind(params | {"r_number": str(number)})
+    connection.execute(plan.receipt.sql, receipt)
+    return facts, number
 
 
 @functools.lru_cache(maxsize=64)
@@ -316,7 +380,12 @@ def _facts(dialect: str, word_count: int) -> sa.Select[Any]:
 
 
 @functools.cache
-def _sqlite_filing() -> tuple[sa.Insert, sa.Insert]:
+def _sqlite_filing() -> tuple[sa.Insert, sa.Insert, sa.Insert]:
+    """The ticket under the next number (returned), its ``created`` event, and its receipt: the
+    document (bound as ``r_payload``) with its ``number`` set to ``r_number_prefix`` + ``r_number``."""
+    receipt: dict[str, Any] = {**bound_columns(OutboxEvent, prefix="r_", exclude=("payload",))}  # Any: SQL
+    number = sa.bindparam("r_number_prefix", type_=sa.Text()) + sa.bindparam("r_number", type_=sa.Text())
+    receipt["payload"] = sa.func.json_set(sa.bindparam("r_payload", type_=sa.Text()), "$.number", number)
     return (
         sa.insert(table_of(Ticket))
         .values(
@@ -331,6 +400,7 @@ def _sqlite_filing() -> tuple[sa.Insert, sa.Insert]:
         )
         .returning(table_of(Ticket).c.number),
         sa.insert(table_of(TicketEvent)).values(bound_columns(TicketEvent, prefix="e_")),
+        sa.insert(table_of(OutboxEvent)).values(receipt),
     )
 
 
@@ -425,8 +495,3 @@ def _postgresql_filing(word_count: int) -> sa.Select[Any]:
         .select_from(facts.outerjoin(new_ticket, sa.true()))
         .add_cte(created, links, received)
     )
-
-
-def _one_statement(session: AsyncSession) -> bool:
-    """Whether filing is one statement here (PostgreSQL's data-modifying CTEs)."""
-    return session.get_bind().dialect.name == "postgresql"

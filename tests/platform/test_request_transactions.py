@@ -60,11 +60,15 @@ async def test_filing_a_ticket_is_one_transaction_that_also_looks_up_the_caller(
         response = await world.client.post("/v1/support/tickets", json=intake(), headers=customer)
     assert response.status_code == 201, response.text
     assert len(begun) == 1, begun
-    # The caller is looked up, then the ticket stored (on PostgreSQL by one statement, receipt and all).
-    statements = begun[0].split("; ")
-    lookup = next(i for i, s in enumerate(statements) if s.startswith("SELECT accounts_user.id"))
-    stored = ("WITH facts AS", "INSERT INTO support_ticket (")
-    assert any(s.startswith(stored) for s in statements[lookup + 1 :]), begun
+    assert begun[0].startswith("SELECT accounts_user.id") or "; SELECT accounts_user.id" in begun[0], begun
+    # Stored in that transaction: on PostgreSQL by one statement after the lookup, receipt and all; on
+    # SQLite by one call on the connection's thread (core.prepared), which SQLAlchemy's events do not see.
+    if world.ctx.settings.is_sqlite:
+        assert await _tickets_stored(world) == 1
+    else:
+        statements = begun[0].split("; ")
+        lookup = next(i for i, s in enumerate(statements) if s.startswith("SELECT accounts_user.id"))
+        assert any(s.startswith("WITH facts AS") for s in statements[lookup + 1 :]), begun
 
 
 async def test_a_read_still_looks_up_the_caller_without_a_writers_transaction(world: World) -> None:

@@ -213,8 +213,8 @@ async def test_a_phoned_in_ticket_for_an_organisation_without_a_contact_is_refus
 
 
 async def test_the_receipt_is_written_with_the_ticket_and_names_its_number(world: World) -> None:
-    # On PostgreSQL the filing statement writes the receipt itself, filling in the number it gives the
-    # ticket; on SQLite the receipt follows the ticket. The document is the same on both.
+    # The filing statement (PostgreSQL) or the filing call on the connection's thread (SQLite) writes the
+    # receipt with the ticket, filling in the number it gives the ticket. The document is the same on both.
     _, _, headers = await world.contact()
     ticket = await file_ticket(world, headers)
     async with world.session() as session:
