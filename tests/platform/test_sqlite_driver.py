@@ -1,9 +1,11 @@
 """The SQLite engine's driver: each statement is one call on aiosqlite's thread, and answers what
 SQLAlchemy's own adapter answers (rows, row counts, errors); a function runs there in one call; a
-writer frees the write lock as soon as it has committed."""
+writer's statements, once it has SQLite's write lock, run on the loop's thread; a writer frees the
+write lock as soon as it has committed."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, async_sessionmaker
 
 from api.db import create_engine
 from api.settings import load_settings
-from core.transactions import _writer_lock, begin_request_transaction
+from core.transactions import SQLITE_BEGIN_OPTION, _writer_lock, begin_request_transaction
 
 THINGS = sa.table("things", sa.column("id", sa.Integer), sa.column("name", sa.String))
 
@@ -123,3 +125,63 @@ async def test_a_writer_hands_the_write_lock_on_before_its_connection_goes_back_
         assert locked_at_reset == [False]
     finally:
         await engine.dispose()
+
+
+async def _begin_writer(connection: AsyncConnection) -> None:
+    """Begin a writer's transaction as core.transactions does (BEGIN IMMEDIATE, from api/db.py)."""
+    if connection.in_transaction():
+        await connection.commit()
+    await connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+    await connection.begin()
+
+
+async def test_a_writers_statements_run_without_a_hop_until_it_commits(connection: AsyncConnection) -> None:
+    await _begin_writer(connection)
+    assert await _thread_calls(connection, sa.insert(THINGS).values(name="a")) == 0
+    assert await _thread_calls(connection, sa.select(THINGS)) == 0
+    await connection.commit()
+    await connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    await connection.begin()
+    assert await _thread_calls(connection, sa.select(THINGS)) == 1  # a deferred transaction's: a hop
+    assert (await connection.execute(sa.select(THINGS.c.name))).scalars().all() == ["a"]
+
+
+async def test_a_writer_rolled_back_leaves_nothing_and_hops_again(connection: AsyncConnection) -> None:
+    await _begin_writer(connection)
+    await connection.execute(sa.insert(THINGS).values(name="a"))
+    await connection.rollback()
+    await connection.execution_options(**{SQLITE_BEGIN_OPTION: "DEFERRED"})
+    await connection.begin()
+    assert await _thread_calls(connection, sa.select(sa.func.count()).select_from(THINGS)) == 1
+    assert (await connection.execute(sa.select(sa.func.count()).select_from(THINGS))).scalar_one() == 0
+
+
+async def test_a_writer_waiting_for_the_write_lock_does_not_stop_the_loop(tmp_path: Path) -> None:
+    # Another process's writer holds the lock: the waiting BEGIN IMMEDIATE waits in SQLite's busy
+    # handler on its connection's thread, and the event loop goes on serving meanwhile.
+    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
+    holder = create_engine(load_settings(database_url=url))
+    waiter = create_engine(load_settings(database_url=url))
+    ticks = 0
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    ticking = asyncio.create_task(tick())
+    try:
+        async with holder.connect() as first, waiter.connect() as second:
+            await _begin_writer(first)
+            waiting = asyncio.create_task(_begin_writer(second))
+            await asyncio.sleep(0.3)
+            assert not waiting.done()
+            assert ticks >= 10
+            await first.commit()
+            await waiting
+            await second.rollback()
+    finally:
+        ticking.cancel()
+        await holder.dispose()
+        await waiter.dispose()
