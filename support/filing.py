@@ -4,7 +4,8 @@ One statement reads every fact filing needs (may the caller file, their profile 
 defaults, the regulation in force, the articles to suggest) and stores the ticket with its number, its
 first timeline event, its suggestions and its receipt on PostgreSQL (data-modifying CTEs). SQLite has
 no such statements: there the facts and the inserts that depend on them run as one call on the
-connection's thread (``core.prepared``), so the writer lock is not held across a loop turn per statement.
+connection's thread (``core.prepared``), inside the writer lock: the search beside the loop's other
+work, and none of SQLAlchemy's per-statement machinery on the loop.
 """
 
 from __future__ import annotations
