@@ -268,12 +268,10 @@ async def _store(
         )
     plan = _sqlite_plan(dialect, len(words))
     may_store = functools.partial(_may_store, actor, regulation.id)
-    facts, number = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
+    facts, number, author = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
     if facts is None:
         return nobody
     suggestions = kb.suggestions_from(facts.suggestions)
-    given = (ticket.author_name, ticket.author_email, ticket.author_phone)
-    author = ("", "", None) if number is None else _author(*given, facts)
     return _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, number, author)
 
 
@@ -292,11 +290,6 @@ class _Facts(NamedTuple):
 def _may_store(actor: Actor, regulation_id: uuid.UUID, facts: _Facts) -> bool:
     """Whether the facts let the caller file under the regulation the ticket is measured by."""
     return may_file_free_tickets(actor, facts.purchase, facts.contact) and facts.regulation == regulation_id
-
-
-def _author(name: str, email: str, phone: str | None, facts: _Facts) -> tuple[str, str, str | None]:
-    """The author given, else the caller's profile."""
-    return name or facts.full_name, email or facts.email, phone if phone is not None else facts.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,23 +320,26 @@ def _store_on_sqlite(
     plan: _SqlitePlan,
     params: dict[str, Any],  # Any: statement parameters
     may_store: Callable[[_Facts], bool],
-) -> tuple[_Facts | None, int | None]:
+) -> tuple[_Facts | None, int | None, tuple[str, str, str | None]]:
     """On the connection's thread, in the request's transaction (and SQLite's writer lock): the facts,
     and if they let the caller file, the ticket under the next number with its event, its suggested
-    articles and its receipt. Answers the facts (None: the caller's user row is gone) and the number
-    (None: nothing stored)."""
+    articles and its receipt. Answers the facts (None: the caller's user row is gone), the number
+    (None: nothing stored) and the author stored (the one given, else the caller's profile)."""
+    nothing: tuple[str, str, str | None] = ("", "", None)
     found = connection.execute(plan.facts.sql, plan.facts.bind(params)).fetchone()
     if found is None:
-        return None, None
+        return None, None, nothing
     facts = _Facts(*plan.facts.row(found))
     if not may_store(facts):
-        return facts, None
-    name, email, phone = _author(
-        params["t_author_name"], params["t_author_email"], params["t_author_phone"], facts
+        return facts, None, nothing
+    phone = params["t_author_phone"]
+    author = (
+        params["t_author_name"] or facts.full_name,
+        params["t_author_email"] or facts.email,
+        phone if phone is not None else facts.phone,
     )
-    ticket = plan.ticket.bind(
-        params | {"t_author_name": name, "t_author_email": email, "t_author_phone": phone}
-    )
+    names = ("t_author_name", "t_author_email", "t_author_phone")
+    ticket = plan.ticket.bind(params | dict(zip(names, author, strict=True)))
     number = int(connection.execute(plan.ticket.sql, ticket).fetchone()[0])
     connection.execute(plan.event.sql, plan.event.bind(params))
     links = [
@@ -357,7 +353,7 @@ def _store_on_sqlite(
         connection.executemany(plan.link.sql, links)
     receipt = plan.receipt.bind(params | {"r_number": str(number)})
     connection.execute(plan.receipt.sql, receipt)
-    return facts, number
+    return facts, number, author
 
 
 @functools.lru_cache(maxsize=64)
