@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,22 @@ class _CountingQueue:
         self.queue.put_nowait(item)
 
 
-async def _thread_calls(connection: AsyncConnection, statement: Any, params: Any = None) -> int:
-    """How many calls a statement queues for the connection's thread."""
+@asynccontextmanager
+async def _counting_calls(connection: AsyncConnection) -> AsyncIterator[_CountingQueue]:
+    """Counts the calls queued for the connection's thread while the block runs."""
     driver: Any = (await connection.get_raw_connection()).driver_connection  # Any: aiosqlite's
     queue = driver._tx
     driver._tx = counting = _CountingQueue(queue)
     try:
-        await connection.execute(statement, params)
+        yield counting
     finally:
         driver._tx = queue
+
+
+async def _thread_calls(connection: AsyncConnection, statement: Any, params: Any = None) -> int:
+    """How many calls a statement queues for the connection's thread."""
+    async with _counting_calls(connection) as counting:
+        await connection.execute(statement, params)
     return counting.calls
 
 
@@ -96,13 +104,8 @@ def _count_things(connection: Any) -> int:  # Any: the sqlite3 connection, on it
 async def test_a_call_is_one_hop_in_the_connections_transaction(connection: AsyncConnection) -> None:
     await connection.execute(sa.insert(THINGS), [{"name": "a"}, {"name": "b"}])  # not committed
     adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # Any: the driver's adapter
-    driver: Any = adapted.driver_connection
-    queue = driver._tx
-    driver._tx = counting = _CountingQueue(queue)
-    try:
+    async with _counting_calls(connection) as counting:
         assert await adapted.call(_count_things) == 2  # sees the transaction's own rows
-    finally:
-        driver._tx = queue
     assert counting.calls == 1
 
 
