@@ -2,10 +2,12 @@
 
 A calendar opens on each local date at its weekday's intervals (minutes of the local day,
 ``[start, end)``, several per day allowed) unless the date is a holiday. Instants are aware UTC.
-Durations are exact ``timedelta``s of real elapsed time: on a day whose UTC offset changes, the
-day's intervals are converted instant by instant; on every other day the wall-clock length is the
-real length, which lets whole weeks be skipped at once. Cost is O(weeks + days at the ends +
-holidays in range), never O(minutes).
+Durations are exact ``timedelta``s of real elapsed time: each local day's intervals are converted
+instant by instant on a day whose UTC offset changes, and on every other day the wall-clock length
+is the real length. A calendar keeps, per local year, the running total of opening time at each
+day's start (built once, shared by equal calendars): whole days between two instants cost one
+subtraction and ``add()`` finds its day by bisection, so cost is O(years + the two end days),
+never O(days or minutes).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
@@ -26,8 +28,7 @@ WEEKLY_HOURS = (
 )
 ZERO = timedelta(0)
 HORIZON = timedelta(days=366 * 50)  # how far ahead add() and next_opening() look before giving up
-ZERO_SENTINEL = timedelta(days=-99999)  # "not computed yet" in the offset memo
-WEEK = timedelta(days=7)
+MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,67 +69,50 @@ class BusinessCalendar:
             days[interval.weekday].append((interval.start_minute, interval.end_minute))
         return tuple(tuple(sorted(d)) for d in days)
 
-    @cached_property
-    def _weekday_length(self) -> tuple[timedelta, ...]:
-        return tuple(timedelta(minutes=sum(e - s for s, e in day)) for day in self._by_weekday)
-
-    @cached_property
-    def _week_length(self) -> timedelta:
-        return sum(self._weekday_length, ZERO)
-
-    @cached_property
-    def _sorted_holidays(self) -> tuple[date, ...]:
-        return tuple(sorted(self.holidays))
-
     # -- one local day ---------------------------------------------------------------------------
-
-    @cached_property
-    def _offsets(self) -> dict[date, timedelta | None]:
-        return {}  # memo: UTC offset at each local midnight asked about
-
-    def _midnight_offset(self, day: date) -> timedelta | None:
-        found = self._offsets.get(day, ZERO_SENTINEL)
-        if found is ZERO_SENTINEL:
-            found = self._offsets[day] = datetime.combine(day, time(), tzinfo=self.zone).utcoffset()
-        return found
-
-    def _offset_changes(self, day: date) -> bool:
-        """Whether the zone's UTC offset differs at this local midnight and the next."""
-        return self._midnight_offset(day) != self._midnight_offset(day + timedelta(days=1))
 
     def _local_to_utc(self, day: date, minute: int) -> datetime:
         wall = datetime.combine(day, time(), tzinfo=self.zone) + timedelta(minutes=minute)
         return wall.astimezone(UTC)
 
     def day_intervals(self, day: date) -> list[tuple[datetime, datetime]]:
-        """The UTC intervals during which the calendar is open on a local date."""
+        """The UTC intervals during which the calendar is open on a local date.
+
+        An interval that lasts no real time (its wall-clock times fall in a spring-forward gap) is
+        left out, so no day counts negative opening time.
+        """
         if day in self.holidays:
             return []
-        return [
+        converted = (
             (self._local_to_utc(day, start), self._local_to_utc(day, end))
             for start, end in self._by_weekday[day.weekday()]
-        ]
-
-    def _day_length(self, day: date) -> timedelta:
-        if day in self.holidays:
-            return ZERO
-        if self._offset_changes(day):
-            return sum((end - start for start, end in self.day_intervals(day)), ZERO)
-        return self._weekday_length[day.weekday()]
-
-    def _holiday_length(self, first: date, last: date) -> timedelta:
-        """Opening time that holidays in [first, last) remove (for weeks without offset changes)."""
-        holidays = self._sorted_holidays
-        lo, hi = bisect.bisect_left(holidays, first), bisect.bisect_left(holidays, last)
-        return sum((self._weekday_length[d.weekday()] for d in holidays[lo:hi]), ZERO)
-
-    def _week_is_plain(self, first: date) -> bool:
-        """No UTC offset change from local midnight of ``first`` to seven days later."""
-        offset = self._midnight_offset(first)
-        return all(self._midnight_offset(first + timedelta(days=i)) == offset for i in range(1, 8))
+        )
+        return [(opens, closes) for opens, closes in converted if closes > opens]
 
     def local_date(self, moment: datetime) -> date:
         return moment.astimezone(self.zone).date()
+
+    # -- whole days, from the per-year running totals --------------------------------------------
+
+    @cached_property
+    def _years(self) -> dict[int, _Year]:
+        return {}  # this object's memo in front of the cache shared by equal calendars
+
+    def _year(self, year: int) -> _Year:
+        found = self._years.get(year)
+        if found is None:
+            found = self._years[year] = _year_of(self, year)
+        return found
+
+    def _whole_days(self, first: int, last: int) -> int:
+        """Opening microseconds of the local days with ordinals in ``[first, last)``."""
+        total = 0
+        while first < last:
+            year = self._year(date.fromordinal(first).year)
+            end = min(last, year.end)
+            total += year.running[end - year.first] - year.running[first - year.first]
+            first = end
+        return total
 
     # -- arithmetic ------------------------------------------------------------------------------
 
@@ -153,24 +137,27 @@ class BusinessCalendar:
             if remaining <= closes - begin:
                 return begin + remaining
             remaining -= closes - begin
-        day += timedelta(days=1)
-        horizon = day + HORIZON
-        while day < horizon:
-            # A whole week at once when it is plain and entirely consumed; else one day.
-            if remaining > self._week_length and self._week_is_plain(day):
-                length = self._week_length - self._holiday_length(day, day + WEEK)
-                if remaining > length:
-                    remaining -= length
-                    day += WEEK
-                    continue
-            length = self._day_length(day)
-            if remaining <= length:
-                for opens, closes in self.day_intervals(day):
-                    if remaining <= closes - opens:
-                        return opens + remaining
-                    remaining -= closes - opens
-            remaining -= length
-            day += timedelta(days=1)
+        # Whole days: the first whose running total reaches what remains.
+        ordinal = day.toordinal() + 1
+        horizon = ordinal + HORIZON.days
+        left = remaining // MICROSECOND
+        while ordinal < horizon:
+            year = self._year(date.fromordinal(ordinal).year)
+            running = year.running
+            target = running[ordinal - year.first] + left
+            if target > running[-1]:
+                left = target - running[-1]
+                ordinal = year.end
+                continue
+            index = bisect.bisect_left(running, target, ordinal - year.first + 1) - 1
+            if year.first + index >= horizon:
+                break
+            rest = timedelta(microseconds=target - running[index])
+            for opens, closes in self.day_intervals(date.fromordinal(year.first + index)):
+                if rest <= closes - opens:
+                    return opens + rest
+                rest -= closes - opens
+            raise AssertionError("a day's opening time is the sum of its intervals")  # pragma: no cover
         raise ValueError("the calendar does not open long enough within the horizon")
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
@@ -181,16 +168,12 @@ class BusinessCalendar:
         first, last = self.local_date(start), self.local_date(end)
         if first == last:
             return _overlap(self.day_intervals(first), start, end)
-        total = _overlap(self.day_intervals(first), start, end)
-        day = first + timedelta(days=1)
-        while day < last:
-            if day + WEEK <= last and self._week_is_plain(day):
-                total += self._week_length - self._holiday_length(day, day + WEEK)
-                day += WEEK
-            else:
-                total += self._day_length(day)
-                day += timedelta(days=1)
-        return total + _overlap(self.day_intervals(last), start, end)
+        between = self._whole_days(first.toordinal() + 1, last.toordinal())
+        return (
+            _overlap(self.day_intervals(first), start, end)
+            + timedelta(microseconds=between)
+            + _overlap(self.day_intervals(last), start, end)
+        )
 
     def elapsed_minus_pauses(
         self, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime | None]]
@@ -228,6 +211,38 @@ def business_minutes_between(
 ) -> int:
     """Whole business minutes between two instants, minus paused intervals."""
     return int(calendar.elapsed_minus_pauses(start, end, pauses) // timedelta(minutes=1))
+
+
+@dataclass(frozen=True, slots=True)
+class _Year:
+    """A local year's opening time as running totals: ``running[i]`` is the opening microseconds of
+    the year's days before its ``i``-th (so ``running[-1]`` is the whole year's)."""
+
+    first: int  # ordinal of January 1
+    end: int  # ordinal of the next January 1
+    running: list[int]
+
+
+@lru_cache(maxsize=256)
+def _year_of(calendar: BusinessCalendar, year: int) -> _Year:
+    first, end = date(year, 1, 1).toordinal(), date(year + 1, 1, 1).toordinal()
+    zone = calendar.zone
+    midnight_offsets = [
+        datetime.combine(date.fromordinal(ordinal), time(), tzinfo=zone).utcoffset()
+        for ordinal in range(first, end + 1)
+    ]
+    weekday_length = [sum(e - s for s, e in day) * 60_000_000 for day in calendar._by_weekday]
+    running = [0]
+    for index in range(end - first):
+        day = date.fromordinal(first + index)
+        if day in calendar.holidays:
+            length = 0
+        elif midnight_offsets[index] != midnight_offsets[index + 1]:
+            length = sum((closes - opens) // MICROSECOND for opens, closes in calendar.day_intervals(day))
+        else:
+            length = weekday_length[day.weekday()]
+        running.append(running[-1] + length)
+    return _Year(first, end, running)
 
 
 def _utc(moment: datetime) -> datetime:

@@ -91,6 +91,63 @@ def test_next_opening_is_open_or_the_instant_itself(calendar: BusinessCalendar, 
     assert opening == moment or _open_by_brute_force(calendar, opening)
 
 
+def _add_day_by_day(calendar: BusinessCalendar, start: datetime, duration: timedelta) -> datetime:
+    """add() as the definition reads: walk the local days, spending opening time interval by interval."""
+    if duration == timedelta(0):
+        return start
+    remaining, day = duration, calendar.local_date(start)
+    while True:
+        for opens, closes in calendar.day_intervals(day):
+            if closes <= start:
+                continue
+            begin = max(opens, start)
+            if remaining <= closes - begin:
+                return begin + remaining
+            remaining -= closes - begin
+        day += timedelta(days=1)
+
+
+def _elapsed_day_by_day(calendar: BusinessCalendar, start: datetime, end: datetime) -> timedelta:
+    total, day = timedelta(0), calendar.local_date(start)
+    while day <= calendar.local_date(end):
+        for opens, closes in calendar.day_intervals(day):
+            total += max(timedelta(0), min(closes, end) - max(opens, start))
+        day += timedelta(days=1)
+    return total
+
+
+later_instants = st.datetimes(datetime(2026, 1, 1), datetime(2027, 12, 31), timezones=st.just(UTC))
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars(), later_instants, st.integers(0, 120), st.integers(0, 60 * 24 * 7))
+def test_adding_over_years_matches_walking_day_by_day(
+    calendar: BusinessCalendar, start: datetime, weeks: int, minutes: int
+) -> None:
+    # Up to 120 weeks of the calendar's opening time: across several local years and their DST changes.
+    week = sum((i.end_minute - i.start_minute for i in calendar.intervals), 0) * MINUTE
+    duration = weeks * week + minutes * MINUTE
+    assert calendar.add(start, duration) == _add_day_by_day(calendar, start, duration)
+
+
+@settings(max_examples=100, deadline=None)
+@given(calendars(), later_instants, st.integers(0, 60 * 24 * 900))
+def test_elapsed_over_years_matches_walking_day_by_day(
+    calendar: BusinessCalendar, start: datetime, span: int
+) -> None:
+    end = start + span * MINUTE
+    assert calendar.elapsed(start, end) == _elapsed_day_by_day(calendar, start, end)
+
+
+def test_equal_calendars_share_their_running_totals() -> None:
+    hours = {d: [("09:00", "18:00")] for d in range(5)}
+    one, other = weekly("Europe/Berlin", hours), weekly("Europe/Berlin", hours)
+    monday = datetime(2026, 1, 12, 8, 0, tzinfo=UTC)
+    one.add(monday, timedelta(days=30))
+    other.add(monday, timedelta(days=30))
+    assert one._year(2026) is other._year(2026)
+
+
 MOSCOW = weekly("Europe/Moscow", {d: [("09:00", "18:00")] for d in range(5)}, [date(2026, 1, 7)])
 
 
@@ -118,6 +175,14 @@ def test_fall_back_hour_inside_opening_hours_counts_twice() -> None:
     night = weekly("Europe/Berlin", {6: [("01:00", "05:00")]})
     opens = datetime(2026, 10, 24, 23, 0, tzinfo=UTC)  # 01:00 CEST on 2026-10-25
     assert night.elapsed(opens, opens + timedelta(hours=6)) == timedelta(hours=5)
+
+
+def test_opening_hours_inside_the_spring_forward_gap_last_no_time() -> None:
+    # 02:30-03:00 does not exist in Berlin on 2026-03-29; it must not count, and not negative either.
+    gap = weekly("Europe/Berlin", {6: [("01:00", "02:00"), ("02:30", "03:00")]})
+    saturday = datetime(2026, 3, 28, 12, 0, tzinfo=UTC)
+    assert gap.elapsed(saturday, saturday + timedelta(days=2)) == timedelta(hours=1)
+    assert gap.add(saturday, timedelta(hours=1)) == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 02:00 CET
 
 
 def test_paused_intervals_are_subtracted_once_even_when_they_overlap() -> None:
