@@ -27,7 +27,7 @@ from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.pagination import Page, paginate
 from scheduling import notices
 from scheduling.availability import allowed_starts, grid_points, merge, on_grid, opening_intervals
-from scheduling.busy import add_intervals, busy_between, raw_columns
+from scheduling.busy import add_scanned, busy_between, raw_columns
 from scheduling.catalog import get_service
 from scheduling.engineers import qualified_engineers
 from scheduling.errors import SlotNotOffered, SlotTaken
@@ -97,7 +97,7 @@ async def _blocked(
         col(Booking.blocked_until) > start,
         col(Booking.blocked_from) >= begins_after if begins_after is not None else sa.true(),
     )
-    add_intervals(blocked, await session.execute(statement))
+    await add_scanned(session, blocked, statement)
     return blocked
 
 

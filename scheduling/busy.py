@@ -150,7 +150,7 @@ async def busy_between(
         col(BusyInterval.ends_at) > start,
     )
     found: dict[uuid.UUID, list[tuple[datetime, datetime]]] = {e: [] for e in engineer_ids}
-    add_intervals(found, await session.execute(statement))
+    await add_scanned(session, found, statement)
     return found
 
 
@@ -159,6 +159,16 @@ def raw_columns(*columns: Any) -> list[sa.ColumnElement[Any]]:  # Any: model att
     thousands of rows, and SQLAlchemy's per-value conversion (SQLite's datetime strings parsed by a
     regular expression, UUIDs built from hex) was most of their time."""
     return [sa.type_coerce(col(c), sa.String) for c in columns]
+
+
+async def add_scanned(
+    session: AsyncSession, found: dict[uuid.UUID, list[tuple[datetime, datetime]]], scan: sa.Select[Any]
+) -> None:
+    """Run a scan of ``raw_columns`` on the session's connection as a Core statement and add its rows
+    (``add_intervals``). Not ``session.execute``: the ORM calls a Python processor for every column of
+    every row, which was the largest part of an availability query (thousands of rows)."""
+    connection = await session.connection()
+    add_intervals(found, await connection.execute(scan))
 
 
 def add_intervals(found: dict[uuid.UUID, list[tuple[datetime, datetime]]], rows: Iterable[Any]) -> None:
