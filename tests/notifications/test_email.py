@@ -86,6 +86,13 @@ async def test_mail_is_written_in_the_organisations_language(world: World, inbox
     assert "Мы получили ваше обращение" in body_of(inbox.messages[0])
 
 
+async def test_mail_says_which_language_it_is_written_in(world: World, inbox: Inbox) -> None:
+    _, _, headers = await world.contact()  # organisations default to Russian
+    await file_ticket(world, headers)
+    await deliver(world, inbox.port)
+    assert inbox.messages[0]["Content-Language"] == "ru"
+
+
 async def test_a_public_answer_and_a_request_for_information_reach_the_author(
     world: World, inbox: Inbox
 ) -> None:
