@@ -5,6 +5,7 @@ inside the network are refused."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -178,6 +179,20 @@ async def test_a_url_inside_the_network_is_refused_unless_allowed() -> None:
         await check_url(
             "http://127.0.0.1:9/hook", UrlPolicy(frozenset(), allow_private=False), what="webhook"
         )
+
+
+async def test_a_literal_address_is_checked_without_asking_the_resolver(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def no_resolver(*args: object, **kwargs: object) -> list[object]:
+        raise AssertionError("the resolver was asked")
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", no_resolver)
+    policy = UrlPolicy(frozenset(), allow_private=False)
+    checked = await check_url("http://93.184.216.34:8080/hook", policy, what="webhook")
+    assert str(checked.address) == "93.184.216.34"
+    with pytest.raises(UnsafeUrl, match="private, loopback"):
+        await check_url("http://[::1]/hook", policy, what="webhook")
 
 
 async def test_an_integration_sees_only_its_own_subscriptions_and_an_admin_all(
