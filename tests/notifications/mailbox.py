@@ -48,8 +48,12 @@ def worker_for(world: World, port: int) -> Worker:
 
 
 async def deliver(world: World, port: int) -> int:
-    async with world.sessions() as session:
-        return await worker_for(world, port).run_once(session)
+    worker = worker_for(world, port)
+    try:
+        async with world.sessions() as session:
+            return await worker.run_once(session)
+    finally:
+        await worker.close()
 
 
 def body_of(message: EmailMessage) -> str:
