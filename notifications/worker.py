@@ -56,7 +56,7 @@ class WorkerConfig:
     lease: timedelta = timedelta(minutes=2)
     batch: int = 100
     vendor_time_zone: str = "Europe/Moscow"  # DESKLINE_TIME_ZONE: the time staff read in their mail
-    smtp_connections: int = 4  # messages of a batch are sent over this many SMTP sessions at once
+    smtp_connections: int = 8  # messages of a batch are sent over this many SMTP sessions at once
     webhook_concurrency: int = 16  # webhooks of a batch in flight at once
     smtp_timeout_seconds: float = 10
     http_timeout_seconds: float = 10
