@@ -289,7 +289,7 @@ async def main(database_url: str, requests: int, size: Size, json_path: str | No
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False)
         )
-        asyncio.get_running_loop().create_task(server.serve())
+        serving = asyncio.get_running_loop().create_task(server.serve())
         while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
             await asyncio.sleep(0.01)
         started = time.perf_counter()
@@ -325,7 +325,7 @@ async def main(database_url: str, requests: int, size: Size, json_path: str | No
             )
             race_seconds = time.perf_counter() - race_started
         server.should_exit = True
-        await asyncio.sleep(0.3)
+        await serving  # its shutdown (engines disposed) ends before the loop does, not cancelled by it
     database = "postgresql" if database_url.startswith("postgresql") else "sqlite"
     print(
         f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
