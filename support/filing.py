@@ -10,6 +10,7 @@ work, and none of SQLAlchemy's per-statement machinery on the loop.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sqlite3
 import uuid
@@ -268,11 +269,8 @@ async def _store(
         )
     plan = _sqlite_plan(dialect, len(words))
     may_store = functools.partial(_may_store, actor, regulation.id)
-    facts, number, author = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
-    if facts is None:
-        return nobody
-    suggestions = kb.suggestions_from(facts.suggestions)
-    return _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, number, author)
+    outcome = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
+    return nobody if outcome is None else outcome
 
 
 class _Facts(NamedTuple):
@@ -320,18 +318,20 @@ def _store_on_sqlite(
     plan: _SqlitePlan,
     params: dict[str, Any],  # Any: statement parameters
     may_store: Callable[[_Facts], bool],
-) -> tuple[_Facts | None, int | None, tuple[str, str, str | None]]:
+) -> _Outcome | None:
     """On the connection's thread, in the request's transaction (and SQLite's writer lock): the facts,
     and if they let the caller file, the ticket under the next number with its event, its suggested
-    articles and its receipt. Answers the facts (None: the caller's user row is gone), the number
-    (None: nothing stored) and the author stored (the one given, else the caller's profile)."""
-    nothing: tuple[str, str, str | None] = ("", "", None)
+    articles and its receipt. Answers what was found and done: None when the caller's user row is gone,
+    no number when nothing was stored, else the number and the author stored (the one given, else the
+    caller's profile)."""
     found = connection.execute(plan.facts.sql, plan.facts.bind(params)).fetchone()
     if found is None:
-        return None, None, nothing
+        return None
     facts = _Facts(*plan.facts.row(found))
+    suggestions = kb.suggestions_from(facts.suggestions)
+    outcome = _Outcome(facts.purchase, facts.contact, facts.regulation, suggestions, None, ("", "", None))
     if not may_store(facts):
-        return facts, None, nothing
+        return outcome
     phone = params["t_author_phone"]
     author = (
         params["t_author_name"] or facts.full_name,
@@ -347,13 +347,13 @@ def _store_on_sqlite(
             {"ticket_id": params["t_id"], "article_id": a.id, "relation": "suggested"}
             | {"created_at": params["t_created_at"]}
         )
-        for a in kb.suggestions_from(facts.suggestions)
+        for a in suggestions
     ]
     if links:
         connection.executemany(plan.link.sql, links)
     receipt = plan.receipt.bind(params | {"r_number": str(number)})
     connection.execute(plan.receipt.sql, receipt)
-    return facts, number, author
+    return dataclasses.replace(outcome, number=number, author=author)
 
 
 @functools.lru_cache(maxsize=64)
