@@ -10,7 +10,6 @@ import hashlib
 from datetime import datetime
 from email import policy
 from email.header import Header
-from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.mime.application import MIMEApplication
 from email.mime.multipart import MIMEMultipart
@@ -29,26 +28,6 @@ from notifications.templates import Speech
 from support import TicketReceived
 
 DOMAIN = "deskline"
-
-
-class _HeaderKinds(HeaderRegistry):
-    """The standard library's registry makes a new class for every header it is asked for (``type()``
-    per header: a tenth of a message's cost); this one makes each kind once and keeps it."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._made: dict[str, type[BaseHeader]] = {}
-
-    def __getitem__(self, name: str) -> type[BaseHeader]:
-        key = name.lower()
-        made = self._made.get(key)
-        if made is None:
-            made = self._made[key] = super().__getitem__(name)
-        return made
-
-
-# The standard library's modern policy (policy.default), its header classes made once.
-POLICY = policy.default.clone(header_factory=_HeaderKinds())
 
 
 def thread_id(ticket_id: str, recipient: str) -> str:
@@ -118,7 +97,7 @@ def _plain(headers: dict[str, str], body: str, attachment: tuple[bytes, str] | N
 def _international(headers: dict[str, str], body: str, attachment: tuple[bytes, str] | None) -> Message:
     """An address outside ASCII (an internationalised mailbox, a display name in another script): the
     modern policy, which writes such addresses as RFC 6532 UTF-8 when the server offers SMTPUTF8."""
-    message = EmailMessage(policy=POLICY)
+    message = EmailMessage(policy=policy.default)
     for name, value in headers.items():
         message[name] = value
     message.set_content(body)

@@ -9,7 +9,7 @@ from email.message import EmailMessage, Message
 
 from aiosmtplib.email import flatten_message
 
-from notifications.mail import POLICY, _international, _plain
+from notifications.mail import _international, _plain
 
 HEADERS = {
     "From": "support@deskline.example",
@@ -75,13 +75,3 @@ def test_an_international_mailbox_is_written_in_utf8_for_a_server_that_offers_it
     headers = HEADERS | {"To": "анна@пример.рф"}
     raw = flatten_message(_international(headers, BODY, None), utf8=True)
     assert "To: анна@пример.рф".encode() in raw
-
-
-def test_two_modern_messages_share_their_header_kinds() -> None:
-    first = _international(HEADERS, BODY, None)
-    second = _international(HEADERS | {"Subject": "x"}, BODY, None)
-    assert isinstance(first, EmailMessage)
-    assert isinstance(second, EmailMessage)
-    assert first.policy is POLICY
-    assert type(first["Subject"]) is type(second["Subject"])
-    assert type(first["To"]) is type(second["To"])
