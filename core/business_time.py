@@ -104,11 +104,15 @@ class BusinessCalendar:
             found = self._years[year] = _year_of(self, year)
         return found
 
+    def _year_holding(self, ordinal: int) -> _Year:
+        """The local year that the day with this ordinal belongs to."""
+        return self._year(date.fromordinal(ordinal).year)
+
     def _whole_days(self, first: int, last: int) -> int:
         """Opening microseconds of the local days with ordinals in ``[first, last)``."""
         total = 0
         while first < last:
-            year = self._year(date.fromordinal(first).year)
+            year = self._year_holding(first)
             end = min(last, year.end)
             total += year.running[end - year.first] - year.running[first - year.first]
             first = end
@@ -142,7 +146,7 @@ class BusinessCalendar:
         horizon = ordinal + HORIZON.days
         left = remaining // MICROSECOND
         while ordinal < horizon:
-            year = self._year(date.fromordinal(ordinal).year)
+            year = self._year_holding(ordinal)
             running = year.running
             target = running[ordinal - year.first] + left
             if target > running[-1]:
