@@ -6,7 +6,9 @@ inside the network are refused."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,13 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
+from sqlmodel import col
 from standardwebhooks.webhooks import Webhook
 
 from accounts.roles import Role, Scope
 from api.context import worker_config
 from core.urls import UnsafeUrl, UrlPolicy, check_url
-from notifications import Worker
+from notifications import Delivery, DeliveryAttempt, DeliveryStatus, Worker
 from tests.contracts.helpers import IN_FORCE, active_contract, complete_terms
+from tests.harness import free_port
 from tests.notifications.mailbox import fan_out
 from tests.support.helpers import file_ticket
 from tests.world import World
@@ -32,6 +37,7 @@ class Receiver:
 
     url: str = ""
     status: int = 200
+    delay: float = 0.0  # seconds before answering
     requests: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
 
 
@@ -43,6 +49,7 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers["content-length"]))
             box.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+            time.sleep(box.delay)
             self.send_response(box.status)
             self.end_headers()
 
@@ -69,9 +76,12 @@ async def _subscribe(world: World, url: str, *types: str) -> tuple[dict[str, Any
     return body, headers
 
 
-async def _deliver(world: World) -> int:
+async def _deliver(world: World, *, http_timeout_seconds: float | None = None) -> int:
+    config = worker_config(world.ctx.settings)
+    if http_timeout_seconds is not None:
+        config = dataclasses.replace(config, http_timeout_seconds=http_timeout_seconds)
     async with world.sessions() as session:
-        worker = Worker(worker_config(world.ctx.settings), world.clock, world.ctx.keyring)
+        worker = Worker(config, world.clock, world.ctx.keyring)
         try:
             return await worker.run_once(session)
         finally:
@@ -103,6 +113,48 @@ async def test_a_retry_carries_the_same_webhook_id(world: World, receiver: Recei
     webhook_ids = [h["webhook-id"] for h, _ in receiver.requests]
     assert len(webhook_ids) == 2
     assert len(set(webhook_ids)) == 1
+
+
+async def _webhook_attempts(world: World) -> list[tuple[Delivery, list[DeliveryAttempt]]]:
+    """Each webhook delivery with its attempts."""
+    found = []
+    async with world.session() as session:
+        for delivery in await session.scalars(sa.select(Delivery).where(col(Delivery.channel) == "webhook")):
+            attempts = await session.scalars(
+                sa.select(DeliveryAttempt).where(col(DeliveryAttempt.delivery_id) == delivery.id)
+            )
+            found.append((delivery, list(attempts)))
+    return found
+
+
+async def test_an_endpoint_nothing_listens_on_gets_the_delivery_again_later(world: World) -> None:
+    await _subscribe(world, f"http://127.0.0.1:{free_port()}/hooks/deskline", "ticket.received")
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    await _deliver(world)
+    ((delivery, (attempt,)),) = await _webhook_attempts(world)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert delivery.deliver_after > world.clock.now()
+    assert not attempt.ok
+    assert attempt.error is not None
+    assert attempt.error.startswith("ClientConnectorError")
+
+
+async def test_an_endpoint_slower_than_the_timeout_gets_the_delivery_again_later(
+    world: World, receiver: Receiver
+) -> None:
+    await _subscribe(world, receiver.url, "ticket.received")
+    _, _, contact = await world.contact()
+    await file_ticket(world, contact)
+    receiver.delay = 2.0
+    started = time.monotonic()
+    await _deliver(world, http_timeout_seconds=0.5)
+    assert time.monotonic() - started < 1.9  # the worker gave up at its timeout, not at the answer
+    ((delivery, (attempt,)),) = await _webhook_attempts(world)
+    assert (delivery.status, delivery.attempts) == (DeliveryStatus.PENDING, 1)
+    assert not attempt.ok
+    assert attempt.error is not None
+    assert "Timeout" in attempt.error
 
 
 async def test_after_rotation_both_secrets_verify_during_the_overlap(
