@@ -40,8 +40,11 @@ class StandIn:
 
 
 def listening(port: int) -> bool:
+    """Whether something listens on 127.0.0.1:``port``. A probe of a port in the kernel's ephemeral range
+    can be given that very port as its own and connect to itself (TCP's simultaneous open): that is
+    nobody listening, and taking it for a started stand-in sent the next request to a closed port."""
     with socket.socket() as probe:
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        return probe.connect_ex(("127.0.0.1", port)) == 0 and probe.getsockname() != probe.getpeername()
 
 
 _HANDED_OUT: set[int] = set()

@@ -57,10 +57,15 @@ def start(port: int, *, seconds: float = 30) -> StandIn:
 
 def register_webhook(stand_in_url: str, target_url: str, secret: str) -> None:
     """Have the stand-in deliver its events to ``target_url``, signed with ``secret``."""
-    response = httpx.post(
-        f"{stand_in_url}/_config/webhooks/deskline", data={"url": target_url, "secret": secret}, timeout=10
-    )
-    response.raise_for_status()
+    try:
+        response = httpx.post(
+            f"{stand_in_url}/_config/webhooks/deskline",
+            data={"url": target_url, "secret": secret},
+            timeout=10,
+        )
+        response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise StandInFailed(f"{stand_in_url} refused its webhook configuration: {exc}") from exc
 
 
 def pay_as_customer(stand_in_url: str, secret_key: str, payment_intent: str) -> str:

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from api.settings import load_settings
-from devserver import listening, processes
+from devserver import StandInFailed, listening, processes, stripe
 from devserver.processes import recorded
 from tests.harness import ROOT, server_env, start_server
 
@@ -83,3 +85,25 @@ def test_a_free_port_is_never_handed_out_twice_even_when_the_kernel_offers_it_ag
     monkeypatch.setattr("devserver.processes.socket.socket", Probe)
     monkeypatch.setattr(processes, "_HANDED_OUT", set())
     assert [processes.free_port(), processes.free_port()] == [41001, 41002]
+
+
+def test_a_probe_that_connects_to_itself_is_not_taken_for_a_listener(monkeypatch: pytest.MonkeyPatch) -> None:
+    port = processes.free_port()
+    unpatched = socket.socket
+
+    def given_the_probed_port(*args: Any) -> socket.socket:
+        # What the kernel may do by chance for a port in its ephemeral range: give the probe that very
+        # port as its own, so that it connects to itself (TCP's simultaneous open).
+        probe = unpatched(*args)
+        probe.bind(("127.0.0.1", port))
+        return probe
+
+    monkeypatch.setattr("devserver.processes.socket.socket", given_the_probed_port)
+    assert not listening(port)
+
+
+def test_a_stripe_stand_in_that_refuses_its_webhook_configuration_is_a_stand_in_failure() -> None:
+    with pytest.raises(StandInFailed, match="refused its webhook configuration"):
+        stripe.register_webhook(
+            f"http://127.0.0.1:{processes.free_port()}", "http://127.0.0.1:1/hook", "whsec"
+        )
