@@ -124,9 +124,10 @@ def explain(exc: BaseException) -> str | None:
             "the PostgreSQL database named in DESKLINE_DATABASE_URL does not exist; create it "
             "(e.g. createdb -h 127.0.0.1 -U postgres deskline) and run `deskline migrate`"
         )
-    if (
-        isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError)
-        or "connect" in text.lower()
+    # The database's errors only: another service that cannot be reached (an HTTP client's connect
+    # error, say) is not the database, and blaming it sent the reader to look in the wrong place.
+    if isinstance(exc, OSError | sa_exc.OperationalError | sa_exc.InterfaceError) or (
+        isinstance(exc, sa_exc.DBAPIError) and "connect" in text.lower()
     ):
         return (
             f"cannot reach the database named in DESKLINE_DATABASE_URL ({type(exc).__name__}); is it running?"

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
 from click.testing import CliRunner
 
-from api.cli import main
+from api.cli import explain, main
+from tests.harness import free_port
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -95,3 +97,21 @@ def test_a_database_without_the_schema_says_to_migrate_in_one_line(tmp_path: Pat
     assert result.exit_code != 0
     assert "deskline migrate" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_database_nothing_listens_on_is_named_as_unreachable(tmp_path: Path) -> None:
+    env = {
+        **_env(tmp_path),
+        "DESKLINE_DATABASE_URL": f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/x",
+    }
+    result = CliRunner().invoke(
+        main, ["users", "create", "--email", "root@example.com", "--role", "admin"], env=env
+    )
+    assert result.exit_code != 0
+    assert "cannot reach the database named in DESKLINE_DATABASE_URL" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_another_service_that_cannot_be_reached_is_not_blamed_on_the_database() -> None:
+    failure = httpx.ConnectError("All connection attempts failed")
+    assert explain(failure) is None  # a bug to show with its traceback, not "cannot reach the database"
