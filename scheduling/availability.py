@@ -50,16 +50,18 @@ def merge(intervals: Iterable[Interval]) -> list[Interval]:
     return merged
 
 
-def allowed_starts(
-    opening: Sequence[Interval],
-    blocked: Iterable[Interval],
-    *,
-    duration: timedelta,
-    before: timedelta,
-    after: timedelta,
+def forbidden_starts(
+    blocked: Iterable[Interval], *, duration: timedelta, before: timedelta, after: timedelta
 ) -> list[Interval]:
-    """Closed ranges ``[first, last]`` of start instants that are possible (see the module rule)."""
-    forbidden = merge((b1 - duration - after, b2 + before) for b1, b2 in blocked)
+    """The merged open ranges of starts that the blocked intervals forbid (see the module rule)."""
+    return merge((b1 - duration - after, b2 + before) for b1, b2 in blocked)
+
+
+def starts_between(
+    opening: Sequence[Interval], forbidden: Sequence[Interval], duration: timedelta
+) -> list[Interval]:
+    """Closed ranges ``[first, last]`` of starts inside the opening intervals and outside the forbidden
+    ranges (merged and sorted, as ``forbidden_starts`` gives them)."""
     starts = [f for f, _ in forbidden]
     result: list[Interval] = []
     for o1, o2 in opening:

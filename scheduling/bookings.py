@@ -22,19 +22,17 @@ from sqlmodel import col
 
 from accounts import Actor, Role, scoped
 from core.business_time import BusinessCalendar
-from core.counters import next_value, read
+from core.counters import next_value
 from core.errors import FieldProblem, InvalidInput, NotFound, PermissionDenied
 from core.pagination import Page, paginate
 from scheduling import notices
-from scheduling.availability import allowed_starts, grid_points, merge, on_grid, opening_intervals
-from scheduling.busy import add_scanned, busy_between, raw_columns
+from scheduling.availability import grid_points, merge, on_grid, opening_intervals, starts_between
+from scheduling.blocked import blocked_by_engineer
 from scheduling.catalog import get_service
 from scheduling.engineers import qualified_engineers
 from scheduling.errors import SlotNotOffered, SlotTaken
 from scheduling.models import (
     ACTIVE_BOOKING_STATES,
-    WIDEST_BOOKING_MINUTES,
-    WIDEST_BUSY_MINUTES,
     Booking,
     BookingStatus,
     Engineer,
@@ -74,33 +72,6 @@ async def expire_lapsed_holds(
     await session.execute(statement.values(status=BookingStatus.EXPIRED, updated_at=now))
 
 
-async def _blocked(
-    session: AsyncSession, engineer_ids: list[uuid.UUID], start: datetime, end: datetime, *, now: datetime
-) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
-    """Busy time and live bookings (holds not yet expired) per engineer, overlapping [start, end)."""
-    # A row overlapping the window began at most the widest span of its kind before it: the scans
-    # cover the window, however long the history (both marks read in one statement).
-    widest = await read(session, [WIDEST_BOOKING_MINUTES, WIDEST_BUSY_MINUTES])
-    blocked = await busy_between(session, engineer_ids, start, end, longest=widest.get(WIDEST_BUSY_MINUTES))
-    span = widest.get(WIDEST_BOOKING_MINUTES)
-    begins_after = start - timedelta(minutes=span) if span is not None else None
-    # The status is compared as an expression (``status || ''``), so no database reaches for the status
-    # index: SQLite, without statistics, scanned every confirmed booking ever through it instead of
-    # each engineer's range of the time index (50 ms with 220k bookings, for 1,300 rows).
-    status = sa.type_coerce(col(Booking.status), sa.String).concat("")
-    columns = raw_columns(Booking.engineer_id, Booking.blocked_from, Booking.blocked_until)
-    statement = sa.select(*columns).where(
-        col(Booking.engineer_id).in_(engineer_ids),
-        status.in_([str(s) for s in ACTIVE_BOOKING_STATES]),
-        sa.or_(status != str(BookingStatus.PENDING_PAYMENT), col(Booking.hold_expires_at) > now),
-        col(Booking.blocked_from) < end,
-        col(Booking.blocked_until) > start,
-        col(Booking.blocked_from) >= begins_after if begins_after is not None else sa.true(),
-    )
-    await add_scanned(session, blocked, statement)
-    return blocked
-
-
 def _service_span(service: Service) -> tuple[timedelta, timedelta, timedelta]:
     return (
         timedelta(minutes=service.duration_minutes),
@@ -117,21 +88,25 @@ async def free_ranges_by_engineer(
     end: datetime,
     *,
     now: datetime,
+    remember: bool = False,
 ) -> dict[uuid.UUID, list[tuple[datetime, datetime]]]:
     """Per engineer, the closed ranges of instants at which the service could start (before the grid
-    and the notice are applied): each engineer's opening intervals less what blocks them."""
+    and the notice are applied): each engineer's opening intervals less what blocks them. With
+    ``remember`` (read-only transactions only: scheduling/blocked.py) what blocks them may come from
+    an earlier request of this process."""
     duration, before, after = _service_span(service)
-    ids = [e.user_id for e, _ in engineers]
-    blocked = await _blocked(
-        session, ids, start - duration - before - after, end + duration + before + after, now=now
+    blocked = await blocked_by_engineer(
+        session,
+        [(e.user_id, e.blocked_revision) for e, _ in engineers],
+        start - duration - before - after,
+        end + duration + before + after,
+        remember=remember,
     )
     return {
-        engineer.user_id: allowed_starts(
+        engineer.user_id: starts_between(
             opening_intervals(calendar, start, end + duration),
-            blocked[engineer.user_id],
-            duration=duration,
-            before=before,
-            after=after,
+            blocked[engineer.user_id].forbidden_starts(now, duration=duration, before=before, after=after),
+            duration,
         )
         for engineer, calendar in engineers
     }
@@ -188,7 +163,9 @@ async def availability_of(
         )
     service = await get_service(session, service_id, include_inactive=False)
     engineers = await qualified_engineers(session, service.required_skills)
-    by_engineer = await free_ranges_by_engineer(session, service, engineers, start, end, now=now)
+    by_engineer = await free_ranges_by_engineer(
+        session, service, engineers, start, end, now=now, remember=True
+    )
     # A start is offered when any engineer is free then: the union of everyone's ranges, put on the
     # grid once (not once per engineer and then deduplicated).
     anyone = merge(r for ranges in by_engineer.values() for r in ranges)

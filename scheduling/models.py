@@ -110,6 +110,9 @@ class Engineer(SQLModel, table=True):
     weekly_hours: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # {"0": [["09:00","18:00"]]}
     skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     holiday_calendar: str = Field(default="default", max_length=64)
+    # A new random value whenever the engineer's bookings or busy intervals change, set by the
+    # database's triggers (migration 0029): what availability remembers is keyed by it (blocked.py).
+    blocked_revision: int = Field(default=0, sa_type=sa.BigInteger)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
 
