@@ -3,7 +3,10 @@
 - bookings-200k: the same with 200,000 bookings over two years (cost must not grow with bookings
   outside the window: within 1.3x of the first);
 - ics: busy time from imported ICS calendars (20,000 one-off and 500 weekly events over 60 days).
-Targets: median < 20 ms, p95 < 40 ms each. And the no-double-booking race (50 concurrent holds on one
+Targets: median < 20 ms, p95 < 40 ms each, for a window asked again (a booking page). Each scenario
+is also measured "cold": every request after the server forgot what it remembered of the engineers'
+blocked time, as the first request after a booking or an import finds it (no target; the cost of
+the scan itself). And the no-double-booking race (50 concurrent holds on one
 slot of one engineer, Stripe answering through localstripe): exactly one 201.
 
 Run: .venv/bin/python -m benchmarks.availability [--database-url URL] [--requests 200] [--json FILE]
@@ -43,6 +46,7 @@ from api.settings import load_settings
 from benchmarks.figures import Figure, write_figures
 from core.time import FrozenClock
 from devserver import free_port
+from scheduling.blocked import forget_everything
 from scheduling.busy import import_busy_calendar
 from scheduling.catalog import create_service
 from scheduling.engineers import set_working_hours
@@ -261,12 +265,17 @@ async def prepare(app: Litestar, size: Size) -> Prepared:
 
 
 async def timed(
-    client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str], n: int
+    client: httpx.AsyncClient, params: dict[str, str], headers: dict[str, str], n: int, *, cold: bool = False
 ) -> tuple[int, list[float]]:
+    """``n`` requests one after another; ``cold``: each after the server (this process) forgot what it
+    remembered of the engineers' blocked time (scheduling/blocked.py), as the first request after a
+    booking or an import finds it."""
     first = await client.get("/v1/availability", params=params, headers=headers)
     assert first.status_code == 200, first.text
     timings = []
     for _ in range(n):
+        if cold:
+            forget_everything()
         begin = time.perf_counter()
         response = await client.get("/v1/availability", params=params, headers=headers)
         timings.append((time.perf_counter() - begin) * 1000)
@@ -304,6 +313,7 @@ async def main(database_url: str, requests: int, size: Size, json_path: str | No
             for scenario, service_id in prepared.services.items():
                 params = {"service_id": service_id, "from": WINDOW[0], "to": WINDOW[1], "tz": "Europe/Moscow"}
                 results[scenario] = await timed(client, params, headers, requests)
+                results[f"{scenario} cold"] = await timed(client, params, headers, requests, cold=True)
             free = await client.get(
                 "/v1/availability",
                 params={
@@ -334,14 +344,18 @@ async def main(database_url: str, requests: int, size: Size, json_path: str | No
     figures = []
     for scenario, (slots, ordered) in results.items():
         median, p95 = statistics.median(ordered), ordered[int(len(ordered) * 0.95)]
+        cold = scenario.endswith(" cold")  # reported beside the targets, not held to them
+        held_to = "each request after a change: no target" if cold else "target median < 20, p95 < 40"
         print(
             f"GET /v1/availability, 30 days, {scenario}: {slots} slots; "
             f"median {median:.1f} ms, p95 {p95:.1f} ms, "
-            f"max {ordered[-1]:.1f} ms (n={requests}; target median < 20, p95 < 40)"
+            f"max {ordered[-1]:.1f} ms (n={requests}; {held_to})"
         )
         figures += [
-            Figure(f"availability {scenario} median ({database})", median, "ms", "lower", 20),
-            Figure(f"availability {scenario} p95 ({database})", p95, "ms", "lower", 40),
+            Figure(
+                f"availability {scenario} median ({database})", median, "ms", "lower", None if cold else 20
+            ),
+            Figure(f"availability {scenario} p95 ({database})", p95, "ms", "lower", None if cold else 40),
         ]
     growth = statistics.median(results["bookings-200k"][1]) / statistics.median(results["bookings"][1])
     print(f"200k bookings over two years / 20k: {growth:.2f}x (target <= 1.3)")
