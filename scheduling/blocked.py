@@ -56,11 +56,6 @@ class Blocked:
         default_factory=dict, compare=False
     )
 
-    def at(self, now: datetime) -> Sequence[Interval]:
-        if not self.holds:
-            return self.fixed
-        return [*self.fixed, *((a, b) for a, b, expires in self.holds if expires > now)]
-
     def forbidden_starts(
         self, now: datetime, *, duration: timedelta, before: timedelta, after: timedelta
     ) -> list[Interval]:
