@@ -3,11 +3,11 @@
 Reading it is most of an availability query: thousands of rows (two bookings a day and a few meetings
 per engineer) fetched, parsed and merged for every request, while a booking page asks the same
 window again and again and the rows rarely change. So what a scan found is remembered, keyed by the
-engineer's ``blocked_revision``: the database gives the engineer a new random revision whenever any
-of their bookings or busy intervals is inserted, updated or deleted (triggers, migration 0029), in
-the writer's transaction. A reader that reads revision R therefore reads rows at least as new as the
-state R names, and what was scanned under R stays true until the revision changes (random, not
-counted: a rolled-back writer's value is never given again).
+engineer's revision (``BlockedRevision``): the database gives the engineer a new random revision
+whenever any of their bookings or busy intervals is inserted, updated or deleted (triggers,
+migration 0029), in the writer's transaction. A reader that reads revision R therefore reads rows
+at least as new as the state R names, and what was scanned under R stays true until the revision
+changes (random, not counted: a rolled-back writer's value is never given again).
 
 Only a read-only transaction may remember (``remember=True``, the availability GET): a writer's
 scan sees its own uncommitted rows. Holds are kept with their expiry and filtered by the time of
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from scheduling.models import (
     ACTIVE_BOOKING_STATES,
     WIDEST_BOOKING_MINUTES,
     WIDEST_BUSY_MINUTES,
+    BlockedRevision,
     Booking,
     BookingStatus,
 )
@@ -102,25 +103,26 @@ def _whole_hours(start: datetime, end: datetime) -> tuple[datetime, datetime]:
 
 
 async def blocked_by_engineer(
-    session: AsyncSession,
-    engineers: Sequence[tuple[uuid.UUID, int]],
-    start: datetime,
-    end: datetime,
-    *,
-    remember: bool,
+    session: AsyncSession, engineer_ids: list[uuid.UUID], start: datetime, end: datetime, *, remember: bool
 ) -> dict[uuid.UUID, Blocked]:
-    """Per engineer (id, blocked revision), what blocks them over [start, end)."""
+    """Per engineer, what blocks them over [start, end)."""
     if not remember:
-        return await _scan(session, [e for e, _ in engineers], start, end)
+        return await _scan(session, engineer_ids, start, end)
     start, end = _whole_hours(start, end)
-    known = {e: REMEMBERED.get((e, revision, start, end)) for e, revision in engineers}
+    revisions = dict.fromkeys(engineer_ids, 0)  # no row yet: nothing written since the table was made
+    found = await session.execute(
+        sa.select(col(BlockedRevision.engineer_id), col(BlockedRevision.revision)).where(
+            col(BlockedRevision.engineer_id).in_(engineer_ids)
+        )
+    )
+    revisions.update({engineer: int(revision) for engineer, revision in found})
+    known = {e: REMEMBERED.get((e, revisions[e], start, end)) for e in engineer_ids}
     missing = [e for e, blocked in known.items() if blocked is None]
     if missing:
         scanned = await _scan(session, missing, start, end)
-        for e, revision in engineers:
-            if e in scanned:
-                REMEMBERED.put((e, revision, start, end), scanned[e])
-                known[e] = scanned[e]
+        for e, blocked in scanned.items():
+            REMEMBERED.put((e, revisions[e], start, end), blocked)
+            known[e] = blocked
     return {e: blocked for e, blocked in known.items() if blocked is not None}
 
 

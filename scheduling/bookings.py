@@ -97,7 +97,7 @@ async def free_ranges_by_engineer(
     duration, before, after = _service_span(service)
     blocked = await blocked_by_engineer(
         session,
-        [(e.user_id, e.blocked_revision) for e, _ in engineers],
+        [e.user_id for e, _ in engineers],
         start - duration - before - after,
         end + duration + before + after,
         remember=remember,

@@ -110,11 +110,21 @@ class Engineer(SQLModel, table=True):
     weekly_hours: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # {"0": [["09:00","18:00"]]}
     skills: list[str] = Field(default_factory=list, sa_type=sa.JSON)
     holiday_calendar: str = Field(default="default", max_length=64)
-    # A new random value whenever the engineer's bookings or busy intervals change, set by the
-    # database's triggers (migration 0029): what availability remembers is keyed by it (blocked.py).
-    blocked_revision: int = Field(default=0, sa_type=sa.BigInteger)
     created_at: datetime = utc_field()
     updated_at: datetime = utc_field()
+
+
+class BlockedRevision(SQLModel, table=True):
+    """A new random value whenever the engineer's bookings or busy intervals change, written by the
+    database's triggers (migration 0029), never by the application: what availability remembers is
+    keyed by it (scheduling/blocked.py). An engineer without a row is at revision 0."""
+
+    __tablename__ = "scheduling_blocked_revision"
+
+    engineer_id: uuid.UUID = Field(
+        foreign_key="scheduling_engineer.user_id", primary_key=True, ondelete="CASCADE"
+    )
+    revision: int = Field(sa_type=sa.BigInteger)
 
 
 class BusySource(SQLModel, table=True):
