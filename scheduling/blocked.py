@@ -40,7 +40,7 @@ from scheduling.models import (
     BookingStatus,
 )
 
-REMEMBERED_WINDOWS = 2048  # (engineer, revision, window) entries kept by a process, least recent out
+REMEMBERED_WINDOWS = 1024  # (engineer, revision, window) entries kept by a process, least recent out
 HOLD = str(BookingStatus.PENDING_PAYMENT)
 
 
