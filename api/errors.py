@@ -316,8 +316,9 @@ def _field_of(message: str) -> str | None:
 
 def unexpected_problem(exc: Exception) -> Problem:
     if _database_busy(exc):
-        # Load, not a bug: every pooled connection is in use, or SQLite's write lock stayed taken
-        # (by another process) past the busy timeout. The client may retry shortly.
+        # Load, not a bug: every pooled connection is in use, SQLite's write lock stayed taken (by
+        # another process) past the busy timeout, or PostgreSQL broke a deadlock by giving up this
+        # transaction. The client may retry shortly.
         log.warning("database_busy", exc_type=type(exc).__name__)
         return Problem(
             DATABASE_BUSY,
@@ -328,8 +329,15 @@ def unexpected_problem(exc: Exception) -> Problem:
     return Problem(INTERNAL, _default_detail(INTERNAL))
 
 
+# PostgreSQL gave up one transaction so that others could go on: a deadlock it broke, a serialisation
+# failure, a lock not available. Nothing of the transaction was kept; the same request may succeed.
+RETRYABLE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
 def _database_busy(exc: BaseException) -> bool:
     if isinstance(exc, sa_exc.TimeoutError):  # QueuePool limit reached: no connection within the timeout
+        return True
+    if isinstance(exc, sa_exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     return isinstance(exc, sa_exc.OperationalError) and "database is locked" in str(exc.orig)
 

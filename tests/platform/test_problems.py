@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+import sqlalchemy as sa
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import exc as sa_exc
+from sqlmodel import col
 
 from accounts.roles import Role
 from api.controllers import organizations as organizations_controller
+from core.counters import Counter
 from tests.support.helpers import intake
 from tests.world import World
 
@@ -156,3 +162,43 @@ async def test_a_query_error_names_the_parameter_as_sent(world: World) -> None:
     )
     assert response.status_code == 422
     assert [(e["field"], e["source"]) for e in response.json()["errors"]] == [("from", "query")]
+
+
+async def _a_deadlock(world: World) -> sa_exc.DBAPIError:
+    """What PostgreSQL answers the loser of two transactions that each wait for the other's row."""
+    async with world.session() as session:
+        session.add_all([Counter(name="left"), Counter(name="right")])
+    first_taken, second_taken = asyncio.Event(), asyncio.Event()
+
+    async def take(mine: str, theirs: str, took: asyncio.Event, other: asyncio.Event) -> None:
+        async with world.session() as session:
+            await session.execute(sa.update(Counter).where(col(Counter.name) == mine).values(value=1))
+            took.set()
+            await other.wait()
+            await session.execute(sa.update(Counter).where(col(Counter.name) == theirs).values(value=2))
+
+    outcomes = await asyncio.gather(
+        take("left", "right", first_taken, second_taken),
+        take("right", "left", second_taken, first_taken),
+        return_exceptions=True,
+    )
+    [lost] = [o for o in outcomes if isinstance(o, BaseException)]
+    assert isinstance(lost, sa_exc.DBAPIError), lost
+    return lost
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # SQLite has one writer: no deadlock
+async def test_a_deadlock_the_database_broke_is_a_503_to_retry_not_a_500(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deadlock = await _a_deadlock(world)
+
+    async def lose(*_args: object, **_kwargs: object) -> None:
+        raise deadlock
+
+    monkeypatch.setattr(organizations_controller, "list_organizations", lose)
+    _, headers = await world.staff(Role.ADMIN)
+    response = await world.client.get("/v1/organizations", headers=headers)
+    assert response.status_code == 503
+    assert response.json()["code"] == "database_busy"
+    assert response.headers["retry-after"]
