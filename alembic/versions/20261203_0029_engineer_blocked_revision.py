@@ -38,8 +38,8 @@ UPSERT = (
 # PostgreSQL: one statement per changing statement (an import inserts thousands of intervals at
 # once), over the distinct engineers its rows name (transition tables).
 PG_CHANGED = {
-    "inserted": ("INSERT", "NEW TABLE AS new_rows", "SELECT engineer_id FROM new_rows"),
-    "deleted": ("DELETE", "OLD TABLE AS old_rows", "SELECT engineer_id FROM old_rows"),
+    "inserted": ("INSERT", "NEW TABLE AS new_rows", "SELECT DISTINCT engineer_id FROM new_rows"),
+    "deleted": ("DELETE", "OLD TABLE AS old_rows", "SELECT DISTINCT engineer_id FROM old_rows"),
     "updated": (
         "UPDATE",
         "OLD TABLE AS old_rows NEW TABLE AS new_rows",

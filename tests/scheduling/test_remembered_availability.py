@@ -165,3 +165,23 @@ async def test_a_rolled_back_change_leaves_the_engineers_revision_as_it_was(worl
         ) != before
         await session.rollback()
     assert await _revision(world, engineer) == before
+
+
+async def test_an_import_replacing_several_intervals_at_once_is_seen_at_the_next_read(world: World) -> None:
+    # One statement deletes (and one inserts) several rows of the same engineer: the database's
+    # trigger gives the engineer one new revision for the statement, not one per row.
+    engineer = await world.engineer()
+    service = await world.service()
+    hours = (b"100000", b"120000", b"150000")
+    await _import(world, engineer, b"".join(_event(b"first", h) for h in hours))
+    assert NOON not in await _slots(world, service.id)
+    await _import(world, engineer, b"".join(_event(b"second", h) for h in (b"090000", b"110000", b"160000")))
+    assert NOON in await _slots(world, service.id)
+    assert "2026-01-13T09:00:00+03:00" not in await _slots(world, service.id)
+
+
+def _event(uid: bytes, hour: bytes) -> bytes:
+    return (
+        b"BEGIN:VEVENT\nUID:" + uid + hour + b"@t\nDTSTART;TZID=Europe/Moscow:20260113T" + hour + b"\n"
+        b"DURATION:PT1H\nSUMMARY:Busy\nEND:VEVENT\n"
+    )
