@@ -35,6 +35,11 @@ UPSERT = (
     "ON CONFLICT (engineer_id) DO UPDATE SET revision = excluded.revision"
 )
 
+# Only for an engineer still there: deleting an engineer cascades to their busy intervals, whose
+# trigger would otherwise give the engineer being deleted a row naming nobody (a foreign key error).
+# (The WHERE also keeps SQLite from reading ON CONFLICT as part of the SELECT.)
+STILL_THERE = "WHERE EXISTS (SELECT 1 FROM scheduling_engineer WHERE user_id = {engineer})"
+
 # PostgreSQL: one statement per changing statement (an import inserts thousands of intervals at
 # once), over the distinct engineers its rows name (transition tables).
 PG_CHANGED = {
@@ -72,7 +77,10 @@ def upgrade() -> None:
     for table in TABLES:
         if dialect == "postgresql":
             for change, (verb, referencing, engineers) in PG_CHANGED.items():
-                rows = f"SELECT engineer_id, {new} FROM ({engineers}) AS changed"
+                rows = (
+                    f"SELECT engineer_id, {new} FROM ({engineers}) AS changed "
+                    f"{STILL_THERE.format(engineer='changed.engineer_id')}"
+                )
                 op.execute(
                     f"CREATE FUNCTION {table}_{change}_revision() RETURNS trigger AS $$ BEGIN "
                     f"{UPSERT.format(rows=rows)}; RETURN NULL; END; $$ LANGUAGE plpgsql"
@@ -83,7 +91,14 @@ def upgrade() -> None:
                 )
         else:
             for change, (verb, which) in SQLITE_CHANGED.items():
-                body = " ".join(UPSERT.format(rows=f"VALUES ({row}.engineer_id, {new})") + ";" for row in which)
+                body = " ".join(
+                    UPSERT.format(
+                        rows=f"SELECT {row}.engineer_id, {new} "
+                        f"{STILL_THERE.format(engineer=f'{row}.engineer_id')}"
+                    )
+                    + ";"
+                    for row in which
+                )
                 op.execute(f"CREATE TRIGGER {table}_{change}_revision AFTER {verb} ON {table} BEGIN {body} END")
 
 

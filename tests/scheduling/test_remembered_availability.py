@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from accounts.models import User
 from accounts.roles import Role
-from scheduling.models import BlockedRevision, Booking, BookingStatus
+from scheduling.models import BlockedRevision, Booking, BookingStatus, Engineer
 from tests.scheduling.helpers import TUESDAY_10, booked, mark_paid
 from tests.world import World
 
@@ -185,3 +185,15 @@ def _event(uid: bytes, hour: bytes) -> bytes:
         b"BEGIN:VEVENT\nUID:" + uid + hour + b"@t\nDTSTART;TZID=Europe/Moscow:20260113T" + hour + b"\n"
         b"DURATION:PT1H\nSUMMARY:Busy\nEND:VEVENT\n"
     )
+
+
+async def test_an_engineer_with_busy_time_can_still_be_deleted_from_the_database(world: World) -> None:
+    # The cascade deletes the engineer's intervals; their trigger must not try to give the engineer
+    # being deleted a new revision (a row that would name no engineer).
+    engineer = await world.engineer()
+    await _import(world, engineer, BUSY_AT_NOON)
+    async with world.session() as session:
+        await session.execute(sa.delete(Engineer).where(col(Engineer.user_id) == engineer.id))
+    async with world.session() as session:
+        assert await session.get(Engineer, engineer.id) is None
+        assert await session.get(BlockedRevision, engineer.id) is None
