@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from accounts.models import User
@@ -46,11 +47,16 @@ BUSY_AT_NOON = (
 )
 
 
+async def _revision_in(session: AsyncSession, engineer: User) -> int | None:
+    """The engineer's revision as ``session`` sees it (None: no row yet)."""
+    return await session.scalar(
+        sa.select(col(BlockedRevision.revision)).where(col(BlockedRevision.engineer_id) == engineer.id)
+    )
+
+
 async def _revision(world: World, engineer: User) -> int | None:
     async with world.session() as session:
-        return await session.scalar(
-            sa.select(col(BlockedRevision.revision)).where(col(BlockedRevision.engineer_id) == engineer.id)
-        )
+        return await _revision_in(session, engineer)
 
 
 async def _hold(world: World, service_id: object) -> None:
@@ -156,13 +162,7 @@ async def test_a_rolled_back_change_leaves_the_engineers_revision_as_it_was(worl
             .where(col(Booking.id) == uuid.UUID(booking["id"]))
             .values(status=BookingStatus.CANCELLED)
         )
-        assert (
-            await session.scalar(
-                sa.select(col(BlockedRevision.revision)).where(
-                    col(BlockedRevision.engineer_id) == engineer.id
-                )
-            )
-        ) != before
+        assert await _revision_in(session, engineer) != before
         await session.rollback()
     assert await _revision(world, engineer) == before
 
