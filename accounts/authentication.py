@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,10 @@ from accounts.actor import Actor
 from accounts.errors import InvalidCredentials, InvalidToken
 from accounts.models import ExternalIdentity, IntegrationClient, User
 from accounts.passwords import hash_password, needs_rehash, verify_password
-from core.db import core_execute, dialect_insert, table_of
+from accounts.roles import Role
+from core.db import dialect_insert, table_of
 from core.ids import new_id
+from core.prepared import first_row
 
 
 async def authenticate_password(session: AsyncSession, email: str, password: str) -> User:
@@ -35,6 +37,16 @@ _USERS = table_of(User)
 USER_ACCESS = sa.select(
     _USERS.c.id, _USERS.c.role, _USERS.c.organization_id, _USERS.c.email, _USERS.c.is_active
 ).where(_USERS.c.id == sa.bindparam("id"))
+
+
+class _UserAccess(NamedTuple):
+    """A row of ``USER_ACCESS``."""
+
+    id: uuid.UUID
+    role: Role
+    organization_id: uuid.UUID | None
+    email: str
+    is_active: bool
 
 
 def user_actor(user: User) -> Actor:
@@ -60,7 +72,8 @@ async def actor_from_claims(session: AsyncSession, claims: dict[str, Any]) -> Ac
         granted = set(str(claims.get("scope", "")).split()) & set(client.scopes.split())
         return Actor(kind="client", id=client.id, scopes=frozenset(granted))
     # Only what access decisions need, without building an ORM object: this runs on every request.
-    row = (await core_execute(session, USER_ACCESS, {"id": subject_id})).first()
+    found = await first_row(session, USER_ACCESS, {"id": subject_id})
+    row = None if found is None else _UserAccess(*found)
     if row is None or not row.is_active:
         raise InvalidToken("The user is not active.")
     return Actor(kind="user", id=row.id, role=row.role, organization_id=row.organization_id, email=row.email)

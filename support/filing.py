@@ -39,10 +39,10 @@ from accounts import (
     user_actor,
 )
 from core.counters import Counter
-from core.db import assign, bound_columns, column_values, core_execute, insert_into, new_row, table_of
+from core.db import assign, bound_columns, column_values, insert_into, new_row, table_of
 from core.errors import Conflict
 from core.outbox import OutboxEvent, completed_document, document_params
-from core.prepared import Prepared, run_on_connection
+from core.prepared import Prepared, first_row, run_on_connection
 from support import kb, notices
 from support.intake import intake_completed, missing_items
 from support.lines import line_of
@@ -256,9 +256,10 @@ async def _store(
     params |= document_params(receipt, prefix="r_") | {"r_number_prefix": f"{line_of(ticket).prefix}-"}
     nobody = _Outcome(None, None, None, [], None, ("", "", None))  # the caller's user row is gone
     if dialect.name == "postgresql":
-        row = (await core_execute(session, _postgresql_filing(len(words)), params)).first()
-        if row is None:
+        found = await first_row(session, _postgresql_filing(len(words)), params)
+        if found is None:
             return nobody
+        row = _Filed(*found)
         return _Outcome(
             purchase=row.purchase,
             contact=row.contact,
@@ -271,6 +272,19 @@ async def _store(
     may_store = functools.partial(_may_store, actor, regulation.id)
     outcome = await run_on_connection(session, _store_on_sqlite, plan, params, may_store)
     return nobody if outcome is None else outcome
+
+
+class _Filed(NamedTuple):
+    """A row of ``_postgresql_filing``."""
+
+    purchase: uuid.UUID | None
+    contact: uuid.UUID | None
+    regulation: uuid.UUID | None
+    suggestions: list[dict[str, Any]] | None  # Any: decoded JSON
+    number: int | None
+    author_name: str
+    author_email: str
+    author_phone: str | None
 
 
 class _Facts(NamedTuple):

@@ -1,6 +1,7 @@
-"""Statements run by hand on SQLite's connection thread (core.prepared): they write and read exactly what
-SQLAlchemy's own execution writes and reads, inside the session's transaction, in one hop, and fail with
-SQLAlchemy's errors."""
+"""Statements run with SQLAlchemy's execution left out (core.prepared): by hand on SQLite's connection
+thread, and one statement's first row on either database (straight on asyncpg on PostgreSQL). They write
+and read exactly what SQLAlchemy's own execution writes and reads, inside the session's transaction, and
+fail with SQLAlchemy's errors."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from api.db import create_engine
 from api.settings import load_settings
 from core.db import column_values, core_execute, insert_into, table_of
 from core.outbox import OutboxEvent, event_row
-from core.prepared import Prepared, run_on_connection
+from core.prepared import Prepared, first_row, run_on_connection
 from support.notices import TicketReceived
 
 EVENTS = table_of(OutboxEvent)
@@ -119,3 +120,99 @@ def test_an_expanding_parameter_is_refused() -> None:
     statement = sa.select(EVENTS.c.id).where(EVENTS.c.type.in_(sa.bindparam("types", expanding=True)))
     with pytest.raises(TypeError, match="expanding"):
         Prepared.of(statement, sa.create_engine("sqlite://").dialect)
+
+
+@pytest.fixture
+async def any_session(database_url: str) -> AsyncIterator[AsyncSession]:
+    """A session on a migrated, empty database of each backend."""
+    engine = create_engine(load_settings(database_url=database_url))
+    async with async_sessionmaker(engine, expire_on_commit=False)() as session:
+        yield session
+    await engine.dispose()
+
+
+def _inserting(row: OutboxEvent) -> sa.Insert:
+    return insert_into(OutboxEvent).returning(EVENTS.c.id, EVENTS.c.payload, EVENTS.c.created_at)
+
+
+async def _count(session: AsyncSession) -> int:
+    return (await session.execute(sa.select(sa.func.count()).select_from(EVENTS))).scalar_one()
+
+
+async def test_first_row_is_the_row_sqlalchemy_returns(any_session: AsyncSession) -> None:
+    row = _event()
+    await core_execute(any_session, insert_into(OutboxEvent), column_values(row))
+    statement = sa.select(EVENTS.c.id, EVENTS.c.payload, EVENTS.c.created_at, EVENTS.c.fanned_out_at).where(
+        EVENTS.c.subject_id == sa.bindparam("subject")
+    )
+    params = {"subject": row.subject_id}
+    expected = tuple((await any_session.execute(statement, params)).one())
+    found = await first_row(any_session, statement, params)
+    assert found == expected == (row.id, row.payload, row.created_at, None)
+
+
+async def test_first_row_is_none_when_the_statement_answers_no_row(any_session: AsyncSession) -> None:
+    statement = sa.select(EVENTS.c.id).where(EVENTS.c.subject_id == sa.bindparam("subject"))
+    assert await first_row(any_session, statement, {"subject": uuid.uuid4()}) is None
+
+
+async def test_first_row_takes_a_parameter_the_statement_holds_from_it(any_session: AsyncSession) -> None:
+    rows = [column_values(_event(f"BS-{n}")) for n in range(3)]
+    await core_execute(any_session, insert_into(OutboxEvent), rows)
+    statement = sa.select(sa.func.count()).select_from(sa.select(EVENTS.c.id).limit(2).subquery())
+    assert await first_row(any_session, statement, {}) == (2,)
+
+
+async def test_first_row_as_the_first_statement_writes_in_the_sessions_transaction(
+    any_session: AsyncSession,
+) -> None:
+    row = _event()
+    assert await first_row(any_session, _inserting(row), column_values(row)) is not None
+    assert await _count(any_session) == 1  # the session sees it: one transaction
+    await any_session.rollback()
+    assert await _count(any_session) == 0
+
+
+async def test_first_row_sees_what_the_session_wrote_before_it(any_session: AsyncSession) -> None:
+    row = _event()
+    await core_execute(any_session, insert_into(OutboxEvent), column_values(row))
+    statement = sa.select(EVENTS.c.type).where(EVENTS.c.id == sa.bindparam("id"))
+    assert await first_row(any_session, statement, {"id": row.id}) == (row.type,)
+    await any_session.commit()
+    assert await _count(any_session) == 1
+
+
+async def test_first_rows_errors_are_sqlalchemys_and_name_the_database_error(
+    any_session: AsyncSession,
+) -> None:
+    row = _event()
+    await core_execute(any_session, insert_into(OutboxEvent), column_values(row))
+    with pytest.raises(sa.exc.IntegrityError) as raised:
+        await first_row(any_session, _inserting(row), column_values(row))
+    if any_session.get_bind().dialect.name == "postgresql":
+        assert getattr(raised.value.orig, "sqlstate", None) == "23505"  # unique_violation
+    else:
+        assert isinstance(raised.value.orig, sqlite3.IntegrityError)
+    await any_session.rollback()
+    assert await _count(any_session) == 0
+
+
+async def test_first_row_is_announced_to_sqlalchemys_statement_listeners(any_session: AsyncSession) -> None:
+    seen: list[tuple[str, Any]] = []
+
+    def listener(*args: Any) -> None:  # Any: SQLAlchemy's event arguments
+        seen.append((args[2], args[3]))
+
+    engine = any_session.get_bind()
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        statement = sa.select(EVENTS.c.id).where(EVENTS.c.subject_id == sa.bindparam("subject"))
+        subject = uuid.uuid4()
+        await first_row(any_session, statement, {"subject": subject})
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    # After the BEGIN that SQLite's connection sends first (api.db), the statement with its one parameter.
+    assert [sql for sql, _ in seen if not sql.startswith("BEGIN")] == [
+        Prepared.of(statement, engine.dialect).sql
+    ]
+    assert len(seen[-1][1]) == 1
