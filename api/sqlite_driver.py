@@ -153,12 +153,16 @@ class OneHopConnection(AsyncAdapt_aiosqlite_connection):
         self.holds_write_lock = False
         super().rollback()
 
-    async def call(self, function: Callable[..., T], *args: Any) -> T:
+    async def call(self, function: Callable[..., T], *args: Any, as_a_statement: bool = False) -> T:
         """``function(connection, *args)`` on the connection's thread, in the connection's transaction:
         several statements for the price of one hop (``core.prepared.run_on_connection``), beside the
-        loop's other work even in a writer's transaction. What it raises is the sqlite3 module's own
-        error; it runs nothing SQLAlchemy sees (no cursor events)."""
+        loop's other work even in a writer's transaction. ``as_a_statement``: where a statement runs
+        instead, i.e. on the loop's thread in a writer's transaction (a quick lookup,
+        ``core.prepared.first_row``). What it raises is the sqlite3 module's own error; it runs nothing
+        SQLAlchemy sees (no cursor events)."""
         async with self._execute_mutex:
+            if as_a_statement and self.holds_write_lock:  # no hop (module docstring)
+                return function(self._connection._conn, *args)
             run: Any = cast(aiosqlite.Connection, self._connection)._execute  # Any: as in OneHopCursor
             found = await run(function, self._connection._conn, *args)
         return cast(T, found)

@@ -96,11 +96,19 @@ async def run_on_connection(session: AsyncSession, function: Callable[..., T], *
     """``function(connection, *args)`` with the sqlite3 connection of the session's transaction, on its
     thread, in one hop; the database's errors come back as SQLAlchemy's (``DBAPIError`` and its kinds),
     as a statement's would. Needs the SQLite engine of ``api.db`` (its driver's ``call``)."""
+    return await _call(session, function, args, as_a_statement=False)
+
+
+async def _call(
+    session: AsyncSession, function: Callable[..., T], args: tuple[Any, ...], *, as_a_statement: bool
+) -> T:
+    """``run_on_connection``; ``as_a_statement``: where the driver runs a statement (on the loop's
+    thread in a writer's transaction, api/sqlite_driver.py), rather than always on the connection's."""
     call = getattr((await _connection(session)).connection.dbapi_connection, "call", None)
     if call is None:
         raise TypeError("run_on_connection needs the SQLite driver of api.db (api/sqlite_driver.py)")
     try:
-        found: T = await call(function, *args)
+        found: T = await call(function, *args, as_a_statement=as_a_statement)
     except sqlite3.Error as error:
         raise sa.exc.DBAPIError.instance(None, None, error, sqlite3.Error) from error
     return found
@@ -121,7 +129,7 @@ async def first_row(
     for listener in sync.dispatch.before_cursor_execute:
         listener(sync, None, prepared.sql, arguments, None, False)
     if dialect.name != "postgresql":
-        found = await run_on_connection(session, _first_on_sqlite, prepared.sql, arguments)
+        found = await _call(session, _first_on_sqlite, (prepared.sql, arguments), as_a_statement=True)
         return None if found is None else prepared.row(found)
     # The checked-out connection of the session's transaction (no I/O: it is open) is SQLAlchemy's
     # asyncpg adapter (Any: its attributes are not typed). What follows is what the adapter's cursor

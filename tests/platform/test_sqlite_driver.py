@@ -109,6 +109,16 @@ async def test_a_call_is_one_hop_in_the_connections_transaction(connection: Asyn
     assert counting.calls == 1
 
 
+async def test_a_call_as_a_statement_runs_where_a_writers_statements_run(connection: AsyncConnection) -> None:
+    await _begin_writer(connection)
+    await connection.execute(sa.insert(THINGS).values(name="a"))
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection  # Any: the driver's adapter
+    async with _counting_calls(connection) as counting:
+        assert await adapted.call(_count_things, as_a_statement=True) == 1  # on the loop's thread
+        assert await adapted.call(_count_things) == 1  # a plain call still hops
+    assert counting.calls == 1
+
+
 async def test_a_writer_hands_the_write_lock_on_before_its_connection_goes_back_to_the_pool(
     tmp_path: Path,
 ) -> None:
