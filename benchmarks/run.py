@@ -9,7 +9,8 @@ The figures are compared with ``benchmarks/baseline.json``: the accepted figures
 measured on, and a CPU calibration measured in the same run. A figure that scales with the CPU is first
 scaled by this run's calibration over the baseline's (a slower machine is not a regression); a ratio or
 a count is compared as it is. A figure more than 20 % worse than its baseline is a regression, and the
-run exits 1. Targets are shown beside them (MISSED when not met; ``--strict`` makes that fail too).
+run exits 1, once a second run of its benchmark confirms it (each figure of a benchmark run twice is the
+better of the two). Targets are shown beside them (MISSED when not met; ``--strict`` makes that fail too).
 
     make bench                                  # everything, compared with the baseline
     .venv/bin/python -m benchmarks.run --only availability --only outbox_worker
@@ -187,6 +188,18 @@ def compare(figures: list[Figure], baseline: dict[str, object] | None, calibrati
     return rows
 
 
+def better_of(first: list[Figure], second: list[Figure]) -> list[Figure]:
+    """Each figure of a benchmark's first run, or of its second where that one is better."""
+    again = {figure.name: figure for figure in second}
+    chosen = []
+    for figure in first:
+        other = again.get(figure.name)
+        if other is not None and (other.value > figure.value) == (figure.better == "higher"):
+            figure = other
+        chosen.append(figure)
+    return chosen
+
+
 def table(rows: list[Row]) -> str:
     lines = [
         f"{'figure':<52} {'value':>10} {'unit':<5} {'target':>8} {'baseline':>9} {'change':>7}  verdict",
@@ -225,7 +238,7 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
     calibration = statistics.median([calibrate(), calibrate()])
-    figures: list[Figure] = []
+    runs: dict[tuple[Benchmark, str], list[Figure]] = {}
     failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="deskline-bench-") as directory:
         for benchmark in chosen:
@@ -233,17 +246,37 @@ def main() -> int:
                 if kind == "postgresql" and not args.postgres_url:
                     continue
                 try:
-                    figures += run_one(benchmark, kind, args.postgres_url, args.tiny, Path(directory))
+                    runs[benchmark, kind] = run_one(
+                        benchmark, kind, args.postgres_url, args.tiny, Path(directory)
+                    )
                 except RuntimeError as exc:
                     failed.append(str(exc))
-    calibration = statistics.median([calibration, calibrate()])  # before and after: the machine's state
-    if args.tiny:
-        print(f"\n{len(figures)} figures from {len(chosen)} benchmarks (tiny mode, not compared)")
-        for problem in failed:
-            print(f"FAILED: {problem}")
-        return 1 if failed else 0
-    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
-    rows = compare(figures, baseline, calibration)
+        calibration = statistics.median([calibration, calibrate()])  # before and after: the machine's state
+        figures = [figure for found in runs.values() for figure in found]
+        if args.tiny:
+            print(f"\n{len(figures)} figures from {len(chosen)} benchmarks (tiny mode, not compared)")
+            for problem in failed:
+                print(f"FAILED: {problem}")
+            return 1 if failed else 0
+        baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
+        rows = compare(figures, baseline, calibration)
+        # A regression is confirmed before it is reported: a benchmark with a figure worse than its
+        # baseline runs once more and each of its figures counts as the better of the two runs. Between
+        # runs of the same code a tail latency of a few milliseconds moves by a quarter on a shared
+        # machine; a real regression shows in both runs.
+        suspects = {row.figure.name for row in rows if row.regression}
+        if suspects and not args.accept:
+            for (benchmark, kind), found in runs.items():
+                if suspects & {figure.name for figure in found}:
+                    print(f"--- confirming: {benchmark.module} ({kind}) again", flush=True)
+                    try:
+                        again = run_one(benchmark, kind, args.postgres_url, args.tiny, Path(directory))
+                    except RuntimeError as exc:
+                        failed.append(str(exc))
+                        continue
+                    runs[benchmark, kind] = better_of(found, again)
+            figures = [figure for found in runs.values() for figure in found]
+            rows = compare(figures, baseline, calibration)
     print()
     print(f"machine: {machine()}; calibration {calibration:.1f} ms", end="")
     if baseline:
