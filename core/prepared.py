@@ -7,7 +7,8 @@ transaction, a hop to aiosqlite's thread. A hot path can instead compile its Cor
 its execution would write and read) and run it on the session's connection, in its transaction:
 
 - ``first_row``: one statement's first row; on PostgreSQL straight on asyncpg (SQLAlchemy's adapter
-  still owns the transaction, and errors come back as SQLAlchemy's), on SQLite in one hop.
+  still owns the transaction, and errors come back as SQLAlchemy's), on SQLite where the driver runs a
+  statement (on the loop's thread in a writer's transaction, else one hop).
 - ``run_on_connection`` (SQLite): several statements that depend on each other's answers (filing: read
   the facts and search the knowledge base, then insert under the next number) as one function on the
   connection's thread, the SQLite work (a full-text search) running beside the loop's other work.
@@ -96,15 +97,15 @@ async def run_on_connection(session: AsyncSession, function: Callable[..., T], *
     """``function(connection, *args)`` with the sqlite3 connection of the session's transaction, on its
     thread, in one hop; the database's errors come back as SQLAlchemy's (``DBAPIError`` and its kinds),
     as a statement's would. Needs the SQLite engine of ``api.db`` (its driver's ``call``)."""
-    return await _call(session, function, args, as_a_statement=False)
+    return await _call(await _connection(session), function, args, as_a_statement=False)
 
 
 async def _call(
-    session: AsyncSession, function: Callable[..., T], args: tuple[Any, ...], *, as_a_statement: bool
+    connection: Connection, function: Callable[..., T], args: tuple[Any, ...], *, as_a_statement: bool
 ) -> T:
     """``run_on_connection``; ``as_a_statement``: where the driver runs a statement (on the loop's
     thread in a writer's transaction, api/sqlite_driver.py), rather than always on the connection's."""
-    call = getattr((await _connection(session)).connection.dbapi_connection, "call", None)
+    call = getattr(connection.connection.dbapi_connection, "call", None)
     if call is None:
         raise TypeError("run_on_connection needs the SQLite driver of api.db (api/sqlite_driver.py)")
     try:
@@ -129,7 +130,7 @@ async def first_row(
     for listener in sync.dispatch.before_cursor_execute:
         listener(sync, None, prepared.sql, arguments, None, False)
     if dialect.name != "postgresql":
-        found = await _call(session, _first_on_sqlite, (prepared.sql, arguments), as_a_statement=True)
+        found = await _call(sync, _first_on_sqlite, (prepared.sql, arguments), as_a_statement=True)
         return None if found is None else prepared.row(found)
     # The checked-out connection of the session's transaction (no I/O: it is open) is SQLAlchemy's
     # asyncpg adapter (Any: its attributes are not typed). What follows is what the adapter's cursor

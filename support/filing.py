@@ -266,7 +266,7 @@ async def _store(
             regulation=row.regulation,
             suggestions=kb.suggestions_from(row.suggestions),
             number=row.number,
-            author=(row.author_name, row.author_email, row.author_phone),
+            author=(row.author_name or "", row.author_email or "", row.author_phone),
         )
     plan = _sqlite_plan(dialect, len(words))
     may_store = functools.partial(_may_store, actor, regulation.id)
@@ -281,9 +281,9 @@ class _Filed(NamedTuple):
     contact: uuid.UUID | None
     regulation: uuid.UUID | None
     suggestions: list[dict[str, Any]] | None  # Any: decoded JSON
-    number: int | None
-    author_name: str
-    author_email: str
+    number: int | None  # None, and no author, when nothing was stored
+    author_name: str | None
+    author_email: str | None
     author_phone: str | None
 
 
