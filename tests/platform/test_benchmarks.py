@@ -59,6 +59,17 @@ def test_a_ratio_is_compared_as_it_is_whatever_the_machine() -> None:
     assert rows[0].regression
 
 
+def test_a_tail_latency_is_held_to_its_target_not_to_its_baseline() -> None:
+    baseline: dict[str, object] = {"calibration_ms": 10.0, "figures": {"p99": {"value": 40.0}}}
+    slower, late = (
+        Figure("p99", 60, "ms", "lower", 1000, compared=False),
+        Figure("p99", 1200, "ms", "lower", 1000, compared=False),
+    )
+    rows = compare([slower, late], baseline, calibration=10.0)
+    assert [(r.regression, r.missed) for r in rows] == [(False, False), (False, True)]
+    assert rows[0].expected == 40.0  # still shown beside it
+
+
 def test_a_benchmark_run_twice_counts_each_figure_at_its_better_run() -> None:
     # How make bench confirms a regression: the suspect benchmark runs again, and a figure that was only
     # noise in the first run is not reported.
