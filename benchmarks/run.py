@@ -180,12 +180,10 @@ def compare(figures: list[Figure], baseline: dict[str, object] | None, calibrati
             value = float(accepted["value"])  # type: ignore[arg-type]
             if figure.cpu_bound:
                 value = value * speed if figure.better == "lower" else value / speed
-            expected = value
-            if not figure.compared:
-                pass  # shown beside its baseline, held to its target only (Figure.compared)
-            elif figure.better == "lower":
+            expected = value  # shown beside every figure; only a compared one can regress (a tail cannot)
+            if figure.compared and figure.better == "lower":
                 regression = figure.value > value * (1 + TOLERANCE) and figure.value - value > 1e-9
-            else:
+            elif figure.compared:
                 regression = figure.value < value / (1 + TOLERANCE)
         rows.append(Row(figure, expected, regression, figure.meets_target() is False))
     return rows
@@ -264,9 +262,8 @@ def main() -> int:
         baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else None
         rows = compare(figures, baseline, calibration)
         # A regression is confirmed before it is reported: a benchmark with a figure worse than its
-        # baseline runs once more and each of its figures counts as the better of the two runs. Between
-        # runs of the same code a tail latency of a few milliseconds moves by a quarter on a shared
-        # machine; a real regression shows in both runs.
+        # baseline runs once more and each of its figures counts as the better of the two runs. A run of
+        # the same code on a shared machine can be slow all through; a real regression shows in both.
         suspects = {row.figure.name for row in rows if row.regression}
         if suspects and not args.accept:
             for (benchmark, kind), found in runs.items():
